@@ -1,0 +1,78 @@
+import { createServer } from 'node:net';
+import { brokerUrl, uniqueQueue } from './helpers/amqp';
+import { runWorker } from './helpers/worker-process';
+
+/** Bad input: one clear line on stderr, a non-zero status, never a stack trace. */
+function expectOneLineError(exit: { code: number | null; stderr: string }, code: number, pattern: RegExp): void {
+  expect(exit.code).toBe(code);
+  const lines = exit.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^workqueue-worker: error: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(exit.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('workqueue-worker command line', () => {
+  it('prints help with usage and examples on -h and --help', async () => {
+    for (const flag of ['-h', '--help']) {
+      const exit = await runWorker([flag]);
+      expect(exit.code).toBe(0);
+      expect(exit.stdout).toMatch(/^Usage: workqueue-worker \[options\] \[--\] PROGRAM \[ARGS\.\.\.\]/);
+      expect(exit.stdout).toMatch(/Examples:\n\s+#/);
+      for (const option of ['--url', '--queue', '--prefetch-count', '--count', '--concurrency', '--timeout', '--max-attempts', '--dead-letter-queue', '--shutdown-grace', '--health-port', '--broker']) {
+        expect(exit.stdout).toContain(option);
+      }
+    }
+  });
+
+  it('prints its version', async () => {
+    const exit = await runWorker(['--version']);
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toMatch(/^workqueue-worker \d+\.\d+\.\d+\n$/);
+  });
+
+  it.each([
+    [['--frobnicate', '-q', 'jobs', '--', 'cat'], /unknown option '--frobnicate'/],
+    [['--', 'cat'], /missing --queue/],
+    [['-q', 'jobs'], /missing PROGRAM/],
+    [['-q', 'jobs', '--concurrency', 'two', 'cat'], /--concurrency needs a number, not 'two'/],
+    [['-q', 'jobs', '--concurrency', '0', 'cat'], /--concurrency must be a whole number from 1/],
+    [['-q', 'jobs', '--max-attempts', '-1', 'cat'], /--max-attempts must be a whole number from 0/],
+    [['-q', 'x'.repeat(256), 'cat'], /--queue is 256 bytes long; RabbitMQ allows at most 255/],
+    [['-q', 'jobs', '-u', 'http://broker', 'cat'], /--url must start with amqp:\/\/ or amqps:\/\//],
+    [['-q', 'jobs', '-u', 'not a url', 'cat'], /--url is not a valid URL/],
+    [['-q', 'jobs', '-b', 'broker', 'cat'], /--broker .* not available yet/],
+    [['-q', 'jobs', '--timeout'], /--timeout needs a value/],
+  ])('rejects %j with one line and exit status 2', async (args, message) => {
+    expectOneLineError(await runWorker(args), 2, message);
+  });
+
+  it('names refused credentials without showing the password', async () => {
+    const url = new URL(brokerUrl());
+    url.username = 'nobody';
+    url.password = 'S3cretPassw0rd';
+    const exit = await runWorker(['-u', url.toString(), '-q', uniqueQueue('creds'), '--', 'cat']);
+    expectOneLineError(exit, 1, /refused the credentials/);
+    expect(exit.stderr).not.toContain('S3cretPassw0rd');
+    expect(exit.stderr).toContain('nobody:***@');
+  });
+
+  it('gives up on an unreachable broker after --connect-timeout, password hidden', async () => {
+    // GIVEN a port that refuses connections (bound, then closed)
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((r) => server.close(r));
+    // WHEN the worker is pointed at it with a 2 s connect timeout
+    const started = Date.now();
+    const exit = await runWorker(['-u', `amqp://u:Hunter2Hunter2@127.0.0.1:${port}`, '-q', 'jobs', '--connect-timeout', '2', '--', 'cat']);
+    // THEN it retries for about 2 s, then fails with one error line
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+    expect(exit.code).toBe(1);
+    const errors = exit.stderr.split('\n').filter((l) => l.includes('error:'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/cannot reach the broker at amqp:\/\/u:\*\*\*@127\.0\.0\.1:\d+ within the connect timeout/);
+    expect(exit.stderr).not.toContain('Hunter2Hunter2');
+    expect(exit.stderr).not.toMatch(/\n\s+at /);
+  });
+});

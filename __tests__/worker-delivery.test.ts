@@ -1,0 +1,117 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
+import { runWorker } from './helpers/worker-process';
+
+describe('workqueue-worker delivers each message to its program', () => {
+  let broker: TestBroker;
+  let dir: string;
+  beforeEach(async () => {
+    broker = await TestBroker.open();
+    dir = mkdtempSync(join(tmpdir(), 'wq-delivery-'));
+  });
+  afterEach(async () => {
+    await broker.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('passes binary bodies byte for byte on stdin, up to 16 MiB, and acks on exit 0', async () => {
+    // GIVEN binary bodies with NUL bytes, an empty one and a 16 MiB one
+    const queue = uniqueQueue('bytes');
+    await broker.declare(queue);
+    const bodies = [Buffer.from([0, 1, 2, 0, 255, 10, 13, 0]), Buffer.alloc(0), randomBytes(16 * 1024 * 1024)];
+    for (const [i, body] of bodies.entries()) await broker.publish(queue, [body], { messageId: `m${i}` });
+    // WHEN a worker saves each body under its message id
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '3', '--', 'sh', '-c', 'cat > "$0/$WQ_MESSAGE_ID"', dir]);
+    // THEN every file equals its body and the queue is empty
+    expect(exit.code).toBe(0);
+    for (const [i, body] of bodies.entries()) expect(readFileSync(join(dir, `m${i}`)).equals(body)).toBe(true);
+    expect(await broker.count(queue)).toBe(0);
+  });
+
+  it('gives the program its metadata in WQ_* variables, with the environment inherited', async () => {
+    const queue = uniqueQueue('meta');
+    await broker.declare(queue);
+    await broker.publish(queue, ['x'], { messageId: 'id-1', correlationId: 'corr-1', contentType: 'text/plain', headers: { tenant: 'acme' } });
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--', 'sh', '-c', 'env > "$0/env"', dir], { INHERITED_VAR: 'kept' });
+    expect(exit.code).toBe(0);
+    const env = Object.fromEntries(
+      readFileSync(join(dir, 'env'), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    expect(env).toMatchObject({
+      WQ_QUEUE: queue,
+      WQ_MESSAGE_ID: 'id-1',
+      WQ_CORRELATION_ID: 'corr-1',
+      WQ_CONTENT_TYPE: 'text/plain',
+      WQ_ROUTING_KEY: queue,
+      WQ_REDELIVERED: 'false',
+      WQ_ATTEMPT: '1',
+      INHERITED_VAR: 'kept',
+    });
+    expect(JSON.parse(env.WQ_HEADERS)).toEqual({ tenant: 'acme' });
+  });
+
+  it('runs the program from an argv, never through a shell', async () => {
+    const queue = uniqueQueue('argv');
+    await broker.declare(queue);
+    await broker.publish(queue, ['x']);
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--', 'touch', join(dir, '$(echo injected); a b')]);
+    expect(exit.code).toBe(0);
+    expect(readdirSync(dir)).toEqual(['$(echo injected); a b']);
+  });
+
+  it("tags each line of the program's stdout and stderr with the message id", async () => {
+    const queue = uniqueQueue('tags');
+    await broker.declare(queue);
+    await broker.publish(queue, ['one\ntwo\n'], { messageId: 'job-7' });
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--', 'sh', '-c', 'cat; printf "oops\\nno newline" >&2']);
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toBe('[job-7] one\n[job-7] two\n');
+    expect(exit.stderr).toContain('[job-7] oops\n[job-7] no newline\n');
+  });
+
+  it('acks a program that exits 0 without reading a large body', async () => {
+    const queue = uniqueQueue('noread');
+    await broker.declare(queue);
+    await broker.publish(queue, [randomBytes(4 * 1024 * 1024), 'small']);
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '2', '--', 'true']);
+    expect(exit.code).toBe(0);
+    expect(await broker.count(queue)).toBe(0);
+    expect(await broker.count(`${queue}.dlq`)).toBe(0);
+  });
+
+  it('processes messages published by amqp-publish (amqp-tools interop)', async () => {
+    // GIVEN messages put on the queue by Debian's amqp-publish
+    const queue = uniqueQueue('interop');
+    await broker.declare(queue);
+    const url = new URL(brokerUrl());
+    for (const body of ['alpha', 'beta', 'gamma']) {
+      execFileSync('amqp-publish', ['--server', url.hostname, '--port', url.port || '5672', '--username', decodeURIComponent(url.username || 'guest'), '--password', decodeURIComponent(url.password || 'guest'), '-r', queue, '-p', '-b', body]);
+    }
+    // WHEN the worker runs process-message-style saving
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '3', '--', 'sh', '-c', 'cat > "$(mktemp "$0/msg.XXXXXX")"', dir]);
+    // THEN all three bodies are saved
+    expect(exit.code).toBe(0);
+    const saved = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8'));
+    expect(saved.sort()).toEqual(['alpha', 'beta', 'gamma']);
+  });
+
+  it('runs up to --concurrency programs at once', async () => {
+    // GIVEN 4 messages whose programs each take 1 s
+    const queue = uniqueQueue('parallel');
+    await broker.declare(queue);
+    await broker.publish(queue, ['1', '2', '3', '4']);
+    // WHEN 4 run at once
+    const started = Date.now();
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '4', '--concurrency', '4', '--', 'sleep', '1']);
+    // THEN they overlap: far less than the 4 s they would take one by one
+    expect(exit.code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(3_500);
+  });
+});

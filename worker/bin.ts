@@ -1,0 +1,28 @@
+import { main } from './cli';
+import { UsageError } from './errors';
+import { errorText } from './logger';
+import { Redactor } from './redact';
+
+main(process.argv.slice(2)).then(exit, (err: unknown) => exit(report(err)));
+
+/** One line on stderr and a status, never a stack trace; the password is hidden even here. */
+function report(err: unknown): number {
+  const redactor = new Redactor(urlFromArgs() ?? process.env.AMQP_URL ?? '');
+  process.stderr.write(`workqueue-worker: error: ${redactor.text(errorText(err))}\n`);
+  return err instanceof UsageError ? 2 : 1;
+}
+
+function urlFromArgs(): string | undefined {
+  const argv = process.argv;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '-u' || argv[i] === '--url') return argv[i + 1];
+    if (argv[i].startsWith('--url=')) return argv[i].slice('--url='.length);
+  }
+  return undefined;
+}
+
+function exit(code: number): void {
+  process.exitCode = code;
+  // Output gets time to flush, but no stray handle may keep a finished worker alive.
+  setTimeout(() => process.exit(code), 2_000).unref();
+}

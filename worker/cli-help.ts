@@ -1,0 +1,39 @@
+import { DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SHUTDOWN_GRACE_SECONDS, DEFAULT_URL } from './options';
+
+export const HELP = `Usage: workqueue-worker [options] [--] PROGRAM [ARGS...]
+
+Consumes a RabbitMQ queue and runs PROGRAM once per message, with the message body on its
+standard input. Exit status 0 acks the message; anything else is a failed attempt: the
+message goes back to the queue, and after --max-attempts failures to the dead-letter queue.
+
+Options:
+  -u, --url URL              amqp:// or amqps:// broker URL (default: $AMQP_URL, else ${DEFAULT_URL})
+  -q, --queue NAME           queue to consume (required; declared durable if missing)
+  -p, --prefetch-count N     messages the broker may send ahead (default: --concurrency)
+  -c, --count N              handle N messages, then exit 0
+      --concurrency N        programs running at once (default: number of CPUs)
+      --timeout SECONDS      stop a program (TERM, then KILL) after this long; counts as failed
+      --max-attempts N       failed attempts before dead-lettering (default: ${DEFAULT_MAX_ATTEMPTS}; 0 = retry forever)
+      --dead-letter-queue Q  where messages go when attempts run out (default: QUEUE.dlq)
+      --shutdown-grace SEC   on SIGTERM/SIGINT, time running programs get to finish (default: ${DEFAULT_SHUTDOWN_GRACE_SECONDS})
+      --health-port PORT     serve GET /healthz and GET /metrics on this port
+      --connect-timeout SEC  give up if the broker cannot be reached for this long (default: ${DEFAULT_CONNECT_TIMEOUT_SECONDS})
+  -b, --broker NAME          reserved for broker discovery (not available yet; use --url)
+  -h, --help                 show this help
+      --version              show the version
+
+The program gets the message metadata in WQ_QUEUE, WQ_MESSAGE_ID, WQ_CORRELATION_ID,
+WQ_CONTENT_TYPE, WQ_ROUTING_KEY, WQ_REDELIVERED, WQ_ATTEMPT (1-based) and WQ_HEADERS (JSON).
+Its output lines are prefixed with the message id. Delivery is at least once: a message whose
+program finished while the broker link was down is delivered again.
+
+Examples:
+  # Save every message of queue 'jobs' to a file in /tmp
+  workqueue-worker -u amqp://worker:PASSWORD@broker:5672 -q jobs -- process-message /tmp
+
+  # Two programs at once, 10 minutes each at most, health checks on port 8080
+  AMQP_URL=amqp://broker workqueue-worker -q jobs --concurrency 2 --timeout 600 --health-port 8080 -- ./handle.sh
+
+  # Take 100 messages, print them, exit
+  workqueue-worker -q jobs -c 100 -- cat
+`;

@@ -1,0 +1,47 @@
+import { version } from '../package.json';
+import { parseArgs } from './cli-args';
+import { HELP } from './cli-help';
+import { FatalError } from './errors';
+import { HealthServer } from './health-server';
+import { createLogger } from './logger';
+import { resolveOptions } from './options';
+import { programHandler } from './program-handler';
+import { Redactor } from './redact';
+import { Worker } from './worker';
+
+/** Runs the workqueue-worker command line; resolves the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const request = parseArgs(argv);
+  if (request.kind === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (request.kind === 'version') {
+    process.stdout.write(`workqueue-worker ${version}\n`);
+    return 0;
+  }
+  const options = resolveOptions(request.options);
+  const log = createLogger(new Redactor(options.url));
+  const worker = new Worker(options, { handler: programHandler(options), log });
+
+  const health = options.healthPort === undefined ? undefined : new HealthServer({ healthy: () => worker.healthy(), registry: worker.metrics.registry });
+  if (health) {
+    const port = await health.listen(options.healthPort!).catch((err: Error) => {
+      throw new FatalError(`cannot serve health checks on port ${options.healthPort}: ${err.message}`);
+    });
+    log.info(`health checks on http://0.0.0.0:${port}/healthz, metrics on /metrics`);
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      log.info(`${signal} received: no new messages; finishing running ones`);
+      void worker.close();
+    });
+  }
+  try {
+    await worker.start();
+    await worker.done();
+  } finally {
+    await health?.close();
+  }
+  return 0;
+}

@@ -1,0 +1,45 @@
+import * as amqp from 'amqplib';
+import { Backoff, sleep } from './backoff';
+import { FatalError } from './errors';
+import { errorText, type Logger } from './logger';
+import { redactUrl } from './redact';
+
+export interface ConnectOptions {
+  readonly url: string;
+  /** Give up with a FatalError after this long; undefined keeps trying until `signal` aborts. */
+  readonly timeoutMs?: number;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Opens a connection, retrying with capped exponential backoff while the broker is unreachable.
+ * Refused credentials end the attempt at once: retrying would not make them right.
+ * Resolves undefined when `signal` aborted first.
+ */
+export async function connectWithRetry(opts: ConnectOptions): Promise<amqp.ChannelModel | undefined> {
+  const deadline = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
+  const backoff = new Backoff();
+  const where = redactUrl(opts.url);
+  while (!opts.signal.aborted) {
+    const remaining = deadline - Date.now();
+    try {
+      return await amqp.connect(opts.url, { timeout: Math.max(1, Math.min(remaining, 10_000)) });
+    } catch (err) {
+      const text = errorText(err);
+      if (/ACCESS[-_]REFUSED|403/.test(text)) {
+        throw new FatalError(`broker at ${where} refused the credentials: check the user and password in --url or $AMQP_URL`);
+      }
+      if (/NOT[-_]ALLOWED|530/.test(text)) {
+        throw new FatalError(`broker at ${where} refused access to the vhost: check the vhost in --url and the user's permissions`);
+      }
+      const wait = Math.min(backoff.next(), deadline - Date.now());
+      if (wait <= 0) {
+        throw new FatalError(`cannot reach the broker at ${where} within the connect timeout (last error: ${text})`);
+      }
+      opts.log.info(`cannot reach the broker at ${where} (${text}); retrying in ${(wait / 1000).toFixed(1)} s`);
+      await sleep(wait, opts.signal);
+    }
+  }
+  return undefined;
+}

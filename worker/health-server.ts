@@ -1,0 +1,53 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export interface HealthSource {
+  /** True while connected to the broker and consuming. */
+  healthy(): boolean;
+  readonly registry: Registry;
+}
+
+/** GET /healthz (200 or 503) and GET /metrics (Prometheus text) for orchestrators and scrapers. */
+export class HealthServer {
+  private readonly server: Server;
+  private closed?: Promise<void>;
+
+  constructor(private readonly source: HealthSource) {
+    this.server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      } else if (path === '/healthz') {
+        const ok = this.source.healthy();
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not consuming\n');
+      } else if (path === '/metrics') {
+        this.source.registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': this.source.registry.contentType }).end(text),
+          (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
+        );
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('try /healthz or /metrics\n');
+      }
+    });
+  }
+
+  /** Starts listening on every interface (containers are probed from outside); resolves the bound port. */
+  listen(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.closed ??= new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    return this.closed;
+  }
+}

@@ -1,0 +1,11 @@
+export { Worker, type WorkerDependencies } from './worker';
+export { resolveOptions, type WorkerOptions, type ResolvedWorkerOptions } from './options';
+export { programHandler, type ProgramHandlerOptions } from './program-handler';
+export type { MessageHandler } from './message-handler';
+export type { MessageMeta } from './message-meta';
+export type { Outcome } from './outcome';
+export { WorkerMetrics } from './metrics';
+export { HealthServer } from './health-server';
+export { createLogger, type Logger } from './logger';
+export { Redactor, redactUrl } from './redact';
+export { FatalError, UsageError } from './errors';

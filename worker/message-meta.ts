@@ -1,0 +1,67 @@
+import type { ConsumeMessage } from 'amqplib';
+
+/** What a program learns about its message besides the body (the WQ_* variables). */
+export interface MessageMeta {
+  readonly queue: string;
+  readonly messageId: string;
+  readonly correlationId: string;
+  readonly contentType: string;
+  readonly routingKey: string;
+  readonly redelivered: boolean;
+  /** 1 for the first attempt; carried in the message, so it survives worker restarts. */
+  readonly attempt: number;
+  readonly headers: Readonly<Record<string, unknown>>;
+}
+
+/** Header counting the failed attempts a message has had so far. */
+export const ATTEMPTS_HEADER = 'x-wq-attempts';
+
+/** Failed attempts recorded in the message (ours, or the broker's count on quorum queues). */
+export function failedAttempts(message: ConsumeMessage): number {
+  const headers = message.properties.headers ?? {};
+  const ours = toCount(headers[ATTEMPTS_HEADER]);
+  // Quorum queues count redeliveries themselves; a crash mid-message shows up only there.
+  const broker = toCount(headers['x-delivery-count']);
+  return Math.max(ours, broker);
+}
+
+export function messageMeta(queue: string, message: ConsumeMessage): MessageMeta {
+  const p = message.properties;
+  return {
+    queue,
+    messageId: p.messageId ?? '',
+    correlationId: p.correlationId ?? '',
+    contentType: p.contentType ?? '',
+    routingKey: message.fields.routingKey,
+    redelivered: message.fields.redelivered,
+    attempt: failedAttempts(message) + 1,
+    headers: p.headers ?? {},
+  };
+}
+
+/** The WQ_* environment variables of spawn mode. */
+export function metaEnv(meta: MessageMeta): Record<string, string> {
+  return {
+    WQ_QUEUE: meta.queue,
+    WQ_MESSAGE_ID: meta.messageId,
+    WQ_CORRELATION_ID: meta.correlationId,
+    WQ_CONTENT_TYPE: meta.contentType,
+    WQ_ROUTING_KEY: meta.routingKey,
+    WQ_REDELIVERED: meta.redelivered ? 'true' : 'false',
+    WQ_ATTEMPT: String(meta.attempt),
+    WQ_HEADERS: JSON.stringify(meta.headers, bufferAsText),
+  };
+}
+
+function toCount(value: unknown): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+function bufferAsText(_key: string, value: unknown): unknown {
+  // Byte-array header values would otherwise print as {"type":"Buffer","data":[...]}.
+  if (value && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer') {
+    return Buffer.from((value as { data: number[] }).data).toString('utf8');
+  }
+  return value;
+}

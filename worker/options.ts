@@ -1,0 +1,116 @@
+import { availableParallelism } from 'node:os';
+import { UsageError } from './errors';
+
+/** Everything that configures a worker; the CLI flags map onto it one to one. */
+export interface WorkerOptions {
+  /** amqp:// or amqps:// URL of the broker. @default $AMQP_URL, else amqp://localhost:5672 */
+  readonly url?: string;
+  /** Queue to consume. Required. */
+  readonly queue: string;
+  /** Program to run for each message (an argv, never a shell line). Required. */
+  readonly program: string;
+  /** Arguments passed to the program. @default [] */
+  readonly args?: readonly string[];
+  /** Programs running at once. @default the number of CPUs */
+  readonly concurrency?: number;
+  /** Unacked messages the broker may send ahead. @default concurrency */
+  readonly prefetchCount?: number;
+  /** Handle this many messages, then stop. @default - no limit */
+  readonly count?: number;
+  /** Seconds a program may run before it is stopped and the attempt fails. @default - no limit */
+  readonly timeoutSeconds?: number;
+  /** Failed attempts before a message is dead-lettered; 0 retries forever. @default 5 */
+  readonly maxAttempts?: number;
+  /** Queue that receives messages whose attempts ran out. @default `${queue}.dlq` */
+  readonly deadLetterQueue?: string;
+  /** Seconds running programs get to finish on SIGTERM before they are stopped. @default 30 */
+  readonly shutdownGraceSeconds?: number;
+  /** Port of the /healthz and /metrics HTTP server. @default - no server */
+  readonly healthPort?: number;
+  /** Seconds to keep trying the first connection before giving up. @default 60 */
+  readonly connectTimeoutSeconds?: number;
+}
+
+/** WorkerOptions with every default filled in. */
+export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, 'count' | 'timeoutSeconds' | 'healthPort'>> &
+  Pick<WorkerOptions, 'count' | 'timeoutSeconds' | 'healthPort'>;
+
+export const DEFAULT_URL = 'amqp://localhost:5672';
+export const DEFAULT_MAX_ATTEMPTS = 5;
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 60;
+/** RabbitMQ's limit on queue names, in bytes. */
+export const MAX_QUEUE_NAME_BYTES = 255;
+
+/** Fills in defaults once and validates; throws UsageError naming the bad option. */
+export function resolveOptions(options: WorkerOptions, env: NodeJS.ProcessEnv = process.env): ResolvedWorkerOptions {
+  const concurrency = options.concurrency ?? availableParallelism();
+  const resolved: ResolvedWorkerOptions = {
+    url: options.url ?? env.AMQP_URL ?? DEFAULT_URL,
+    queue: options.queue,
+    program: options.program,
+    args: options.args ?? [],
+    concurrency,
+    prefetchCount: options.prefetchCount ?? concurrency,
+    count: options.count,
+    timeoutSeconds: options.timeoutSeconds,
+    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    deadLetterQueue: options.deadLetterQueue ?? `${options.queue}.dlq`,
+    shutdownGraceSeconds: options.shutdownGraceSeconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS,
+    healthPort: options.healthPort,
+    connectTimeoutSeconds: options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS,
+  };
+  validate(resolved);
+  return resolved;
+}
+
+function validate(o: ResolvedWorkerOptions): void {
+  checkQueueName('--queue', o.queue);
+  checkQueueName('--dead-letter-queue', o.deadLetterQueue);
+  if (o.deadLetterQueue === o.queue) {
+    throw new UsageError(`--dead-letter-queue must differ from --queue (both are '${o.queue}')`);
+  }
+  if (!o.program) throw new UsageError('missing PROGRAM: give the program to run after the options, e.g. -- cat');
+  checkUrl(o.url);
+  checkInteger('--concurrency', o.concurrency, 1, 10_000);
+  checkInteger('--prefetch-count', o.prefetchCount, 1, 65_535);
+  if (o.count !== undefined) checkInteger('--count', o.count, 1, Number.MAX_SAFE_INTEGER);
+  checkInteger('--max-attempts', o.maxAttempts, 0, 1_000_000);
+  if (o.timeoutSeconds !== undefined) checkNumber('--timeout', o.timeoutSeconds, 0.001);
+  checkNumber('--shutdown-grace', o.shutdownGraceSeconds, 0);
+  checkNumber('--connect-timeout', o.connectTimeoutSeconds, 0.001);
+  if (o.healthPort !== undefined) checkInteger('--health-port', o.healthPort, 0, 65_535);
+}
+
+function checkQueueName(flag: string, name: string | undefined): void {
+  if (!name) throw new UsageError(`missing ${flag}: name the queue to consume, e.g. ${flag} jobs`);
+  if (Buffer.byteLength(name) > MAX_QUEUE_NAME_BYTES) {
+    throw new UsageError(`${flag} is ${Buffer.byteLength(name)} bytes long; RabbitMQ allows at most ${MAX_QUEUE_NAME_BYTES}`);
+  }
+  if (name.startsWith('amq.')) throw new UsageError(`${flag} '${name}': names starting with 'amq.' are reserved by RabbitMQ`);
+}
+
+function checkUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--url is not a valid URL: give amqp://[user:password@]host[:port][/vhost]`);
+  }
+  if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
+    throw new UsageError(`--url must start with amqp:// or amqps://, not ${parsed.protocol}//`);
+  }
+  if (!parsed.hostname) throw new UsageError('--url has no host: give amqp://host[:port]');
+}
+
+function checkInteger(flag: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not '${value}'`);
+  }
+}
+
+function checkNumber(flag: string, value: number, min: number): void {
+  if (!Number.isFinite(value) || value < min) {
+    throw new UsageError(`${flag} must be a number of seconds of at least ${min}, not '${value}'`);
+  }
+}

@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { createLineTagger } from './line-tagger';
+import type { Outcome } from './outcome';
+
+/** Seconds between SIGTERM and SIGKILL when a program has to be stopped. */
+export const KILL_AFTER_MS = 5_000;
+/** How long to wait for output pipes after the program exited (a background child may hold them). */
+const OUTPUT_DRAIN_MS = 500;
+
+export interface SpawnRequest {
+  readonly program: string;
+  readonly args: readonly string[];
+  readonly body: Buffer;
+  readonly env: NodeJS.ProcessEnv;
+  /** Prefix of every output line: the message id. */
+  readonly tag: string;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  /** Aborting stops the program's whole process group: TERM, then KILL after KILL_AFTER_MS. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Runs one program for one message: argv without a shell, the body on stdin (then closed),
+ * output tagged line by line. Resolves once the program has ended; never rejects.
+ */
+export function spawnProgram(req: SpawnRequest): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    let drainTimer: NodeJS.Timeout | undefined;
+    const finish = (outcome: Outcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(killTimer);
+      clearTimeout(drainTimer);
+      req.signal.removeEventListener('abort', stop);
+      resolve(outcome);
+    };
+
+    // detached: the program leads its own process group, so stopping it also stops its children.
+    const child = spawn(req.program, [...req.args], { env: req.env, stdio: 'pipe', detached: true });
+    const killGroup = (sig: NodeJS.Signals) => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        // ESRCH: the group is already gone, which is what we wanted.
+      }
+    };
+    function stop() {
+      killGroup('SIGTERM');
+      killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_AFTER_MS);
+    }
+
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      finish({ ok: false, reason: `cannot start ${req.program}: ${err.code ?? err.message}` });
+    });
+    let exit: Outcome | undefined;
+    child.on('exit', (code, signal) => {
+      exit = describeExit(code, signal);
+      // Normally 'close' follows at once; a background child holding the pipes must not stall us.
+      drainTimer = setTimeout(() => finish(exit!), OUTPUT_DRAIN_MS);
+    });
+    child.on('close', () => {
+      if (exit) finish(exit);
+    });
+
+    if (req.signal.aborted) stop();
+    else req.signal.addEventListener('abort', stop, { once: true });
+
+    child.stdout.pipe(createLineTagger(req.tag, req.stdout));
+    child.stderr.pipe(createLineTagger(req.tag, req.stderr));
+    // A program may exit without reading its input; the broken pipe that follows is normal.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(req.body);
+  });
+}
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): Outcome {
+  if (code === 0) return { ok: true };
+  if (signal) return { ok: false, reason: `killed by ${signal}`, signal };
+  return { ok: false, reason: `exit code ${code}`, exitCode: code ?? undefined };
+}

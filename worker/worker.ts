@@ -1,0 +1,306 @@
+import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { Backoff, sleep } from './backoff';
+import { connectWithRetry } from './connect';
+import { ensureQueue } from './ensure-queue';
+import { FatalError } from './errors';
+import { errorText, type Logger } from './logger';
+import type { MessageHandler } from './message-handler';
+import { messageMeta, type MessageMeta } from './message-meta';
+import { WorkerMetrics } from './metrics';
+import type { ResolvedWorkerOptions } from './options';
+import type { Outcome } from './outcome';
+import { failureProperties, publishConfirmed } from './retry-publish';
+
+/** One connection with its consuming channel; `open` turns false for good when either closes. */
+interface Link {
+  readonly connection: ChannelModel;
+  readonly channel: ConfirmChannel;
+  consumerTag?: string;
+  open: boolean;
+}
+
+interface Delivery {
+  readonly link: Link;
+  readonly message: ConsumeMessage;
+}
+
+export interface WorkerDependencies {
+  readonly handler: MessageHandler;
+  readonly log: Logger;
+  readonly metrics?: WorkerMetrics;
+}
+
+/** Why a running attempt was aborted. */
+type AbortReason = 'timeout' | 'shutdown';
+
+/**
+ * Consumes one queue and hands each message to the handler, at most `concurrency` at once.
+ * Success acks; a failure republishes the message with its attempt count (or dead-letters it
+ * once the attempts ran out) and acks only after the broker confirmed that copy. Reconnects
+ * by itself when the link is lost; stops on close() or after `count` messages.
+ */
+export class Worker {
+  readonly metrics: WorkerMetrics;
+  private readonly handler: MessageHandler;
+  private readonly log: Logger;
+  private link?: Link;
+  private readonly waiting: Delivery[] = [];
+  private running = 0;
+  private started = 0;
+  private stopping?: Promise<void>;
+  /** Aborted when stopping: ends connection retries. */
+  private readonly stopSignal = new AbortController();
+  /** Aborted when the shutdown grace is over: stops running programs. */
+  private readonly killSignal = new AbortController();
+  private graceTimer?: NodeJS.Timeout;
+  private idleWaiters: (() => void)[] = [];
+  private resolveDone!: () => void;
+  private readonly donePromise = new Promise<void>((resolve) => (this.resolveDone = resolve));
+
+  constructor(
+    readonly options: ResolvedWorkerOptions,
+    deps: WorkerDependencies,
+  ) {
+    this.handler = deps.handler;
+    this.log = deps.log;
+    this.metrics = deps.metrics ?? new WorkerMetrics(options.queue);
+  }
+
+  /** Connects (retrying up to the connect timeout), declares missing queues and starts consuming. */
+  async start(): Promise<void> {
+    const opened = await this.open(this.options.connectTimeoutSeconds * 1000).catch((err: unknown) => {
+      if (err instanceof FatalError) throw err;
+      throw new FatalError(`cannot consume '${this.options.queue}': ${errorText(err)}`);
+    });
+    if (opened) this.log.info(`consuming '${this.options.queue}' (concurrency ${this.options.concurrency}, prefetch ${this.options.prefetchCount})`);
+  }
+
+  /** Resolves once the worker has stopped: after close(), or after `count` messages. */
+  done(): Promise<void> {
+    return this.donePromise;
+  }
+
+  /** True while connected and consuming: what /healthz reports. */
+  healthy(): boolean {
+    return this.link?.open === true && this.link.consumerTag !== undefined && this.stopping === undefined;
+  }
+
+  /**
+   * Stops taking messages, gives running programs the shutdown grace to finish, then stops them
+   * and returns their messages to the queue; closes the connection. Safe to call more than once.
+   */
+  close(): Promise<void> {
+    return this.stop(this.options.shutdownGraceSeconds * 1000);
+  }
+
+  private stop(graceMs: number): Promise<void> {
+    if (this.stopping) {
+      this.armGrace(graceMs);
+      return this.stopping;
+    }
+    this.stopping = this.drain(graceMs);
+    return this.stopping;
+  }
+
+  private async drain(graceMs: number): Promise<void> {
+    this.stopSignal.abort();
+    const link = this.link;
+    if (link?.open && link.consumerTag !== undefined) {
+      // If the cancel fails the channel is gone, and its unacked messages with it.
+      await link.channel.cancel(link.consumerTag).catch(() => undefined);
+    }
+    for (const { link: from, message } of this.waiting.splice(0)) requeue(from, message);
+    if (this.running > 0) {
+      if (Number.isFinite(graceMs)) this.log.info(`stopping: ${this.running} running program(s) get ${graceMs / 1000} s to finish`);
+      this.armGrace(graceMs);
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+    clearTimeout(this.graceTimer);
+    if (link?.open) {
+      link.open = false;
+      // Channel first: its close handshake flushes pending acks, which a bare connection close can overtake.
+      await link.channel.close().catch(() => undefined); // already closing: nothing left to flush
+      await link.connection.close().catch(() => undefined);
+    }
+    this.log.info(`stopped after ${this.started} message(s)`);
+    this.resolveDone();
+  }
+
+  private armGrace(graceMs: number): void {
+    if (this.graceTimer || !Number.isFinite(graceMs)) return;
+    this.graceTimer = setTimeout(() => {
+      if (this.running > 0) this.log.info(`shutdown grace over: stopping ${this.running} program(s); their messages go back to the queue`);
+      this.killSignal.abort();
+    }, graceMs);
+  }
+
+  /** Opens a link; resolves false when stopped before it was up. */
+  private async open(timeoutMs?: number): Promise<boolean> {
+    const { url, queue, deadLetterQueue, prefetchCount } = this.options;
+    const connection = await connectWithRetry({ url, timeoutMs, log: this.log, signal: this.stopSignal.signal });
+    if (!connection) return false;
+    connection.on('error', (err: Error) => this.log.error(`connection error: ${err.message}`));
+    try {
+      for (const name of [queue, deadLetterQueue]) {
+        if ((await ensureQueue(connection, name)) === 'declared') this.log.info(`declared missing durable queue '${name}'`);
+      }
+      const channel = await connection.createConfirmChannel();
+      const link: Link = { connection, channel, open: true };
+      connection.on('close', () => this.lost(link, 'connection closed'));
+      channel.on('error', (err: Error) => this.log.error(`channel error: ${err.message}`));
+      channel.on('close', () => this.lost(link, 'channel closed'));
+      await channel.prefetch(prefetchCount);
+      this.link = link;
+      const { consumerTag } = await channel.consume(queue, (message) => {
+        if (message) this.receive(link, message);
+        else this.lost(link, `the broker cancelled the consumer (queue '${queue}' deleted?)`);
+      });
+      link.consumerTag = consumerTag;
+      // A stop that began while consume was in flight could not cancel it; do it now.
+      if (this.stopping && link.open) await channel.cancel(consumerTag).catch(() => undefined);
+      return true;
+    } catch (err) {
+      await connection.close().catch(() => undefined); // the error below is what matters
+      throw err;
+    }
+  }
+
+  /** The link broke: its unacked messages are back with the broker; reconnect unless stopping. */
+  private lost(link: Link, why: string): void {
+    if (!link.open) return;
+    link.open = false;
+    if (this.link === link) this.link = undefined;
+    link.connection.close().catch(() => undefined); // a channel-only failure leaves the connection up
+    if (this.stopping) return;
+    this.log.error(`lost the broker link (${why}); reconnecting`);
+    void this.reconnect();
+  }
+
+  private async reconnect(): Promise<void> {
+    const backoff = new Backoff();
+    while (!this.stopping) {
+      try {
+        if (await this.open()) {
+          this.metrics.reconnects.inc();
+          this.log.info(`reconnected; consuming '${this.options.queue}' again`);
+        }
+        return;
+      } catch (err) {
+        const wait = backoff.next();
+        this.log.error(`reconnect failed: ${errorText(err)}; retrying in ${(wait / 1000).toFixed(1)} s`);
+        await sleep(wait, this.stopSignal.signal);
+      }
+    }
+  }
+
+  private receive(link: Link, message: ConsumeMessage): void {
+    if (this.stopping || this.countReached()) {
+      requeue(link, message);
+      return;
+    }
+    this.waiting.push({ link, message });
+    this.pump();
+  }
+
+  private countReached(): boolean {
+    return this.options.count !== undefined && this.started >= this.options.count;
+  }
+
+  private pump(): void {
+    while (this.running < this.options.concurrency && this.waiting.length > 0 && !this.stopping && !this.countReached()) {
+      const delivery = this.waiting.shift()!;
+      if (!delivery.link.open) continue; // the broker already took it back
+      this.started += 1;
+      this.running += 1;
+      void this.process(delivery).finally(() => {
+        this.running -= 1;
+        if (this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+        this.pump();
+      });
+    }
+    // Like amqp-consume -c: after `count` messages, finish the running ones and exit.
+    if (this.countReached() && !this.stopping) void this.stop(Infinity);
+  }
+
+  private async process({ link, message }: Delivery): Promise<void> {
+    const meta = messageMeta(this.options.queue, message);
+    const attempt = new AbortController();
+    const onKill = () => attempt.abort('shutdown' satisfies AbortReason);
+    this.killSignal.signal.addEventListener('abort', onKill, { once: true });
+    const timeout = this.options.timeoutSeconds;
+    const timer = timeout === undefined ? undefined : setTimeout(() => attempt.abort('timeout' satisfies AbortReason), timeout * 1000);
+    this.metrics.inFlight.inc();
+    const endTimer = this.metrics.processingSeconds.startTimer();
+    let outcome: Outcome;
+    try {
+      outcome = await this.handler(message.content, meta, attempt.signal);
+    } catch (err) {
+      outcome = { ok: false, reason: `handler failed: ${errorText(err)}` };
+    } finally {
+      clearTimeout(timer);
+      this.killSignal.signal.removeEventListener('abort', onKill);
+      this.metrics.inFlight.dec();
+      endTimer();
+    }
+    const aborted = attempt.signal.reason as AbortReason | undefined;
+    if (!outcome.ok && aborted === 'shutdown') {
+      // Not the message's fault: it goes back as it was, without counting an attempt.
+      requeue(link, message);
+      return;
+    }
+    if (!outcome.ok && aborted === 'timeout') {
+      outcome = { ...outcome, reason: `timed out after ${timeout} s (${outcome.reason})` };
+    }
+    await this.settle(link, message, meta, outcome);
+  }
+
+  private async settle(link: Link, message: ConsumeMessage, meta: MessageMeta, outcome: Outcome): Promise<void> {
+    const id = meta.messageId || `#${message.fields.deliveryTag}`;
+    if (!outcome.ok) this.metrics.failed.inc();
+    if (!link.open) {
+      this.log.info(`message ${id} ${outcome.ok ? 'done' : `failed (${outcome.reason})`} while the broker link was down; the broker will deliver it again`);
+      return;
+    }
+    if (outcome.ok) {
+      if (ack(link, message)) this.metrics.succeeded.inc();
+      return;
+    }
+    const { maxAttempts, queue, deadLetterQueue } = this.options;
+    const dead = maxAttempts > 0 && meta.attempt >= maxAttempts;
+    const target = dead ? deadLetterQueue : queue;
+    const limit = maxAttempts > 0 ? ` of ${maxAttempts}` : '';
+    this.log.info(`message ${id} failed: ${outcome.reason} (attempt ${meta.attempt}${limit}); ${dead ? `moving it to '${target}'` : 'returning it to the queue'}`);
+    try {
+      const properties = failureProperties(message, outcome, meta.attempt, queue, dead);
+      await publishConfirmed(link.channel, target, message.content, properties);
+    } catch (err) {
+      // Without a confirmed copy the original must stay with the broker: hand it back unchanged.
+      this.log.error(`could not publish message ${id} to '${target}' (${errorText(err)}); it stays in '${queue}'`);
+      requeue(link, message);
+      return;
+    }
+    if (ack(link, message) && dead) this.metrics.deadLettered.inc();
+  }
+}
+
+/** Acks unless the link died meanwhile (then the broker redelivers it). */
+function ack(link: Link, message: ConsumeMessage): boolean {
+  if (!link.open) return false;
+  try {
+    link.channel.ack(message);
+    return true;
+  } catch {
+    // The channel is closing: the broker takes the message back, which is the safe side.
+    return false;
+  }
+}
+
+/** Returns a message to the queue as it was, unless the link died (the broker has it back then). */
+function requeue(link: Link, message: ConsumeMessage): void {
+  if (!link.open) return;
+  try {
+    link.channel.nack(message, false, true);
+  } catch {
+    // The channel is closing: the broker takes the message back anyway.
+  }
+}
