@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { brokerUrl, uniqueQueue } from './helpers/amqp';
+import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
 import { runWorker } from './helpers/worker-process';
 
 /** Bad input: one clear line on stderr, a non-zero status, never a stack trace. */
@@ -41,7 +41,7 @@ describe('workqueue-worker command line', () => {
     [['-q', 'x'.repeat(256), 'cat'], /--queue is 256 bytes long; RabbitMQ allows at most 255/],
     [['-q', 'jobs', '-u', 'http://broker', 'cat'], /--url must start with amqp:\/\/ or amqps:\/\//],
     [['-q', 'jobs', '-u', 'not a url', 'cat'], /--url is not a valid URL/],
-    [['-q', 'jobs', '-b', 'broker', 'cat'], /--broker .* not available yet/],
+    [['-q', 'jobs', '-b', 'bad host!', 'cat'], /--broker must be a host name, optionally NAME:PORT, not 'bad host!'/],
     [['-q', 'jobs', '--timeout'], /--timeout needs a value/],
   ])('rejects %j with one line and exit status 2', async (args, message) => {
     expectOneLineError(await runWorker(args), 2, message);
@@ -74,5 +74,25 @@ describe('workqueue-worker command line', () => {
     expect(errors[0]).toMatch(/cannot reach the broker at amqp:\/\/u:\*\*\*@127\.0\.0\.1:\d+ within the connect timeout/);
     expect(exit.stderr).not.toContain('Hunter2Hunter2');
     expect(exit.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('-b NAME:PORT connects to that host with the credentials of $AMQP_URL', async () => {
+    // GIVEN $AMQP_URL names a host that does not exist, and -b names the real broker
+    const broker = await TestBroker.open();
+    const queue = uniqueQueue('b-flag');
+    try {
+      await broker.declare(queue);
+      await broker.publish(queue, ['found']);
+      const real = new URL(brokerUrl());
+      const elsewhere = new URL(brokerUrl());
+      elsewhere.hostname = 'no-such-host.invalid';
+      // WHEN the worker runs with -b
+      const exit = await runWorker(['-b', `${real.hostname}:${real.port || 5672}`, '-q', queue, '-c', '1', '--', 'cat'], { AMQP_URL: elsewhere.toString() });
+      // THEN it consumed from the -b host
+      expect(exit.code).toBe(0);
+      expect(exit.stdout).toContain('found');
+    } finally {
+      await broker.close();
+    }
   });
 });

@@ -30,11 +30,9 @@ const VALUE_FLAGS: Record<string, Setter> = {
   '--shutdown-grace': number('shutdownGraceSeconds'),
   '--health-port': number('healthPort'),
   '--connect-timeout': number('connectTimeoutSeconds'),
-  '-b': () => {
-    throw new UsageError('--broker (broker discovery) is not available yet: give the broker with --url amqp://HOST:PORT');
-  },
+  '-b': text('broker'),
+  '--broker': text('broker'),
 };
-VALUE_FLAGS['--broker'] = VALUE_FLAGS['-b'];
 
 /**
  * Parses `[options] [--] PROGRAM [ARGS...]`. Options end at `--` or at the first word that is

@@ -18,7 +18,8 @@ Options:
       --shutdown-grace SEC   on SIGTERM/SIGINT, time running programs get to finish (default: ${DEFAULT_SHUTDOWN_GRACE_SECONDS})
       --health-port PORT     serve GET /healthz and GET /metrics on this port
       --connect-timeout SEC  give up if the broker cannot be reached for this long (default: ${DEFAULT_CONNECT_TIMEOUT_SECONDS})
-  -b, --broker NAME          reserved for broker discovery (not available yet; use --url)
+  -b, --broker NAME[:PORT]   connect to this broker host (port 5672 unless given); user,
+                             password and vhost still come from --url or $AMQP_URL
   -h, --help                 show this help
       --version              show the version
 
@@ -33,6 +34,9 @@ Examples:
 
   # Two programs at once, 10 minutes each at most, health checks on port 8080
   AMQP_URL=amqp://broker workqueue-worker -q jobs --concurrency 2 --timeout 600 --health-port 8080 -- ./handle.sh
+
+  # Find the broker by its service name (Docker network, Swarm, Kubernetes), password from the environment
+  AMQP_URL=amqp://worker:PASSWORD@unused workqueue-worker -b broker -q jobs -- process-message /tmp
 
   # Take 100 messages, print them, exit
   workqueue-worker -q jobs -c 100 -- cat

@@ -5,6 +5,12 @@ import { UsageError } from './errors';
 export interface WorkerOptions {
   /** amqp:// or amqps:// URL of the broker. @default $AMQP_URL, else amqp://localhost:5672 */
   readonly url?: string;
+  /**
+   * Broker host name, optionally NAME:PORT, that replaces the host of `url` (credentials and
+   * vhost still come from `url`): how a worker finds a broker by its service name.
+   * @default - the host in `url`
+   */
+  readonly broker?: string;
   /** Queue to consume. Required. */
   readonly queue: string;
   /** Program to run for each message (an argv, never a shell line). Required. */
@@ -32,7 +38,7 @@ export interface WorkerOptions {
 }
 
 /** WorkerOptions with every default filled in. */
-export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, 'count' | 'timeoutSeconds' | 'healthPort'>> &
+export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, 'count' | 'timeoutSeconds' | 'healthPort' | 'broker'>> &
   Pick<WorkerOptions, 'count' | 'timeoutSeconds' | 'healthPort'>;
 
 export const DEFAULT_URL = 'amqp://localhost:5672';
@@ -46,7 +52,7 @@ export const MAX_QUEUE_NAME_BYTES = 255;
 export function resolveOptions(options: WorkerOptions, env: NodeJS.ProcessEnv = process.env): ResolvedWorkerOptions {
   const concurrency = options.concurrency ?? availableParallelism();
   const resolved: ResolvedWorkerOptions = {
-    url: options.url ?? env.AMQP_URL ?? DEFAULT_URL,
+    url: withBroker(options.url ?? env.AMQP_URL ?? DEFAULT_URL, options.broker),
     queue: options.queue,
     program: options.program,
     args: options.args ?? [],
@@ -80,6 +86,22 @@ function validate(o: ResolvedWorkerOptions): void {
   checkNumber('--shutdown-grace', o.shutdownGraceSeconds, 0);
   checkNumber('--connect-timeout', o.connectTimeoutSeconds, 0.001);
   if (o.healthPort !== undefined) checkInteger('--health-port', o.healthPort, 0, 65_535);
+}
+
+/** The URL with its host (and port, default 5672) replaced by `broker`. */
+function withBroker(url: string, broker: string | undefined): string {
+  if (broker === undefined) return url;
+  const match = /^([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(broker);
+  if (!match) throw new UsageError(`--broker must be a host name, optionally NAME:PORT, not '${broker}'`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError('--url is not a valid URL: give amqp://[user:password@]host[:port][/vhost]');
+  }
+  parsed.hostname = match[1];
+  parsed.port = match[2] ?? '5672';
+  return parsed.toString();
 }
 
 function checkQueueName(flag: string, name: string | undefined): void {

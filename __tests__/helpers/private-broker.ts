@@ -14,6 +14,8 @@ export class PrivateBroker {
   constructor(
     readonly port: number,
     readonly dataDir = mkdtempSync(join(tmpdir(), 'wq-rabbit-')),
+    /** rabbitmq.conf lines added after the node's own listener settings. */
+    private readonly extraConf = '',
   ) {
     this.url = `amqp://guest:guest@127.0.0.1:${port}`;
   }
@@ -23,10 +25,10 @@ export class PrivateBroker {
   }
 
   /** Starts the node (same data directory on every start, so durable queues survive) and waits until AMQP answers. */
-  async start(timeoutMs = 90_000): Promise<void> {
+  async start(timeoutMs = 90_000, readyUrl = this.url): Promise<void> {
     const dir = this.dataDir;
     mkdirSync(join(dir, 'log'), { recursive: true });
-    writeFileSync(join(dir, 'rabbitmq.conf'), `listeners.tcp.default = 127.0.0.1:${this.port}\nloopback_users = none\n`);
+    writeFileSync(join(dir, 'rabbitmq.conf'), `listeners.tcp.default = 127.0.0.1:${this.port}\nloopback_users = none\n${this.extraConf}`);
     writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
     this.child = spawn(SERVER, [], {
       stdio: 'ignore',
@@ -47,7 +49,7 @@ export class PrivateBroker {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) throw new Error(`private rabbitmq-server on port ${this.port} exited with ${this.child.exitCode}; see ${dir}/log`);
-      if (await answers(this.url)) return;
+      if (await answers(readyUrl)) return;
       await new Promise((r) => setTimeout(r, 500));
     }
     throw new Error(`private rabbitmq-server on port ${this.port} did not answer within ${timeoutMs / 1000} s; see ${dir}/log`);

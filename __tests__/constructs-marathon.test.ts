@@ -1,0 +1,90 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Broker, WorkQueueWorker } from '../constructs';
+import { marathonValidator } from './helpers/marathon-schema';
+import { resources, synthesize } from './helpers/synth';
+
+const validate = marathonValidator();
+
+describe('Marathon app definitions', () => {
+  it.each(['docker', 'swarm', 'marathon'] as const)('are written for every component on the %s target and pass Marathon\'s schema', (target) => {
+    const { marathon } = synthesize((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'], target });
+      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, instances: 4, timeoutSeconds: 300 });
+    });
+    expect(Object.keys(marathon).sort()).toEqual(['broker.json', 'jobs-worker.json']);
+    for (const [file, app] of Object.entries(marathon)) expect({ file, errors: validate(app) }).toEqual({ file, errors: [] });
+  });
+
+  it('are checked by a schema that does reject what Marathon rejects (cmd with args, unknown fields)', () => {
+    const { marathon } = synthesize((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' });
+      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker });
+    });
+    const worker = marathon['jobs-worker.json'];
+    expect(validate({ ...worker, cmd: 'workqueue-worker -q jobs -- cat' })).not.toEqual([]);
+    expect(validate({ ...worker, replicas: 3 })).not.toEqual([]);
+  });
+
+  it('give the worker app its command as args only, -b and -q, a broker dependency and a drain grace', () => {
+    const { marathon } = synthesize((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' });
+      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, instances: 4, shutdownGraceSeconds: 60 });
+    });
+    const worker = marathon['jobs-worker.json'];
+    expect(worker).not.toHaveProperty('cmd');
+    expect(worker).toMatchObject({
+      id: '/jobs-worker',
+      instances: 4,
+      args: ['-b', 'broker', '-q', 'jobs', '--max-attempts', '5', '--shutdown-grace', '60', '--health-port', '8080', '--', '/usr/local/bin/process-message', '/tmp'],
+      dependencies: ['/broker'],
+      taskKillGracePeriodSeconds: 70,
+      container: { type: 'DOCKER', docker: { image: 'workqueue-jobs-worker:{{TAG}}' } },
+      healthChecks: [expect.objectContaining({ path: '/healthz', portIndex: 0 })],
+      upgradeStrategy: expect.any(Object),
+    });
+  });
+
+  it('keep deploy-time values as placeholders, never the password', () => {
+    const { marathon } = synthesize((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' });
+      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker });
+    });
+    expect(marathon['broker.json']).toMatchObject({
+      env: { WQ_BROKER_USER: 'workqueue', WQ_BROKER_PASSWORD: '{{BROKER_PASSWORD}}' },
+      healthChecks: [expect.objectContaining({ protocol: 'COMMAND', command: { value: 'rabbitmq-diagnostics -q ping' } })],
+      container: expect.objectContaining({ docker: expect.objectContaining({ image: 'workqueue-broker:{{TAG}}' }) }),
+    });
+    expect(marathon['jobs-worker.json']).toMatchObject({ env: { AMQP_URL: 'amqp://workqueue:{{BROKER_PASSWORD}}@broker:5672/' } });
+    for (const app of Object.values(marathon)) expect(JSON.stringify(app)).not.toMatch(/\$\{|TOKEN\[/);
+  });
+
+  it('make no Terraform resources for Docker on the marathon target', () => {
+    const { json } = synthesize((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' });
+      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker });
+    });
+    for (const type of ['docker_container', 'docker_service', 'docker_image', 'docker_network']) expect(resources(json, type)).toEqual({});
+  });
+});
+
+describe('the default stack (main.ts), synthesized by the cdktf CLI', () => {
+  const out = mkdtempSync(join(tmpdir(), 'wq-synth-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('writes cdk.tf.json and both Marathon apps without terraform, with the settings from the environment', () => {
+    execFileSync('npx', ['cdktf', 'synth', '--output', out], {
+      cwd: join(__dirname, '..'),
+      env: { ...process.env, CHECKPOINT_DISABLE: '1', WQ_QUEUE: 'images', WQ_INSTANCES: '3', WQ_TAG: 'v7' },
+      stdio: 'pipe',
+    });
+    const dir = join(out, 'stacks', 'workqueue');
+    expect(readdirSync(join(dir, 'marathon')).sort()).toEqual(['broker.json', 'worker.json']);
+    const worker = JSON.parse(readFileSync(join(dir, 'marathon', 'worker.json'), 'utf8')) as Record<string, unknown>;
+    expect(worker).toMatchObject({ instances: 3, args: expect.arrayContaining(['-q', 'images', '/usr/local/bin/process-message', '/tmp']), container: { docker: { image: 'workqueue-worker:v7' } } });
+    const json = readFileSync(join(dir, 'cdk.tf.json'), 'utf8');
+    expect(Object.values(resources(json, 'docker_container')).map((c) => c.name).sort()).toEqual(['broker', 'worker-${count.index}']);
+  });
+});

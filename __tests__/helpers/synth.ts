@@ -1,0 +1,31 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Testing, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import type { MarathonAppDefinition } from '../../constructs';
+
+/** A fresh stack in a test app. */
+export function testStack(): TerraformStack {
+  return new TerraformStack(Testing.app() as App, 'test');
+}
+
+/** Builds a stack with `build`, fully synthesizes it, and returns its Terraform JSON and files. */
+export function synthesize(build: (stack: Construct) => void): { stack: TerraformStack; json: string; dir: string; marathon: Record<string, MarathonAppDefinition> } {
+  const stack = testStack();
+  build(stack);
+  const json = Testing.synth(stack);
+  const outdir = Testing.fullSynth(stack);
+  const dir = join(outdir, 'stacks', 'test');
+  return { stack, json, dir, marathon: marathonApps(dir) };
+}
+
+/** The Marathon app files of a synthesized stack directory, by file name. */
+export function marathonApps(stackDir: string): Record<string, MarathonAppDefinition> {
+  const dir = join(stackDir, 'marathon');
+  return Object.fromEntries(readdirSync(dir).map((f) => [f, JSON.parse(readFileSync(join(dir, f), 'utf8')) as MarathonAppDefinition]));
+}
+
+/** Resources of one type in synthesized Terraform JSON. */
+export function resources(json: string, type: string): Record<string, Record<string, unknown>> {
+  return ((JSON.parse(json) as { resource?: Record<string, Record<string, Record<string, unknown>>> }).resource ?? {})[type] ?? {};
+}

@@ -1,0 +1,58 @@
+import { TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { Broker } from './broker';
+import { checkTarget, type Target } from './target';
+import { WorkQueueWorker } from './work-queue-worker';
+
+/** What the default stack lets users set without editing code. */
+export interface DefaultStackSettings {
+  /** Image tag of both images. @default - 'latest' for Docker/Swarm, {{TAG}} in Marathon apps */
+  readonly tag?: string;
+  /** Queue of the worker fleet. @default 'queue' */
+  readonly queue?: string;
+  /** Worker instances. @default 1 */
+  readonly instances?: number;
+  /** Where it runs. @default 'docker' */
+  readonly target?: Target;
+}
+
+/**
+ * Reads the settings from cdktf context (cdktf.json "context", or CDKTF_CONTEXT_JSON) first,
+ * then from WQ_TAG, WQ_QUEUE, WQ_INSTANCES and WQ_TARGET.
+ */
+export function defaultStackSettings(scope: Construct, env: NodeJS.ProcessEnv = process.env): DefaultStackSettings {
+  const get = (key: string, envName: string): string | undefined => {
+    const fromContext = scope.node.tryGetContext(key) as unknown;
+    return fromContext !== undefined ? String(fromContext) : env[envName] || undefined;
+  };
+  const instances = get('instances', 'WQ_INSTANCES');
+  const target = get('target', 'WQ_TARGET');
+  if (instances !== undefined && !/^\d+$/.test(instances)) {
+    throw new Error(`default stack: invalid instances '${instances}' (WQ_INSTANCES or context "instances"): use a whole number, e.g. WQ_INSTANCES=3`);
+  }
+  return {
+    tag: get('tag', 'WQ_TAG'),
+    queue: get('queue', 'WQ_QUEUE'),
+    instances: instances === undefined ? undefined : Number(instances),
+    target: target === undefined ? undefined : checkTarget('default stack (WQ_TARGET or context "target")', target),
+  };
+}
+
+/** The sample's system: broker 'broker', and workers running `process-message /tmp` on one queue. */
+export class DefaultStack extends TerraformStack {
+  readonly broker: Broker;
+  readonly workers: WorkQueueWorker;
+
+  constructor(scope: Construct, id: string, settings: DefaultStackSettings = {}) {
+    super(scope, id);
+    const queue = settings.queue ?? 'queue';
+    this.broker = new Broker(this, 'broker', { name: 'broker', queues: [queue], imageTag: settings.tag, target: settings.target });
+    this.workers = new WorkQueueWorker(this, 'workers', {
+      queue,
+      broker: this.broker,
+      name: 'worker',
+      instances: settings.instances ?? 1,
+      imageTag: settings.tag,
+    });
+  }
+}

@@ -1,0 +1,26 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** The root of this package (where images/ and dist/ live), from source or compiled code alike. */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'workqueue') return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`cannot find the workqueue package root above ${__dirname}`);
+    dir = parent;
+  }
+}
+
+/** A file of images/<image>/. */
+export function imageFile(image: 'broker' | 'worker', file: string): string {
+  return join(packageRoot(), 'images', image, file);
+}
+
+/** The bundled worker runtime; built by `npm run build` (npm install runs it). */
+export function workerBundle(): string {
+  const bundle = join(packageRoot(), 'dist', 'workqueue-worker.js');
+  if (!existsSync(bundle)) throw new Error(`the worker runtime bundle ${bundle} is missing: run 'npm run build' first`);
+  return bundle;
+}

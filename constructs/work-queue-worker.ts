@@ -1,0 +1,264 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { TerraformCount, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { Container } from '@cdktf/provider-docker/lib/container';
+import { Service } from '@cdktf/provider-docker/lib/service';
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_SHUTDOWN_GRACE_SECONDS } from '../worker/options';
+import { KILL_AFTER_MS } from '../worker/spawn-program';
+import { Broker } from './broker';
+import type { ContextEntry } from './build-context';
+import { DockerImageBuild } from './docker-image-build';
+import { MarathonApp } from './marathon-app';
+import { imageFile, workerBundle } from './package-paths';
+import { checkCount, checkMarathonName, checkPositive, checkQueueName, propError } from './prop-error';
+import { checkTarget, type Target } from './target';
+import { workerArgs } from './worker-args';
+
+/** Port of the runtime's /healthz and /metrics inside the container. */
+export const WORKER_HEALTH_PORT = 8080;
+const PROCESS_MESSAGE = '/usr/local/bin/process-message';
+
+export interface WorkQueueWorkerProps {
+  /** Queue to consume. */
+  readonly queue: string;
+  /**
+   * The broker: a Broker of this stack, or an amqp(s):// URL of another one. A URL with a
+   * password must be a token of a sensitive value, never a literal.
+   */
+  readonly broker: Broker | string;
+  /** Fleet name: container/service name prefix and Marathon app id. @default `${queue}-worker` */
+  readonly name?: string;
+  /** Program run for each message (an argv, no shell). @default '/usr/local/bin/process-message' */
+  readonly program?: string;
+  /** Arguments of the program. @default ['/tmp'] for process-message, else [] */
+  readonly args?: readonly string[];
+  /** A file or directory (the user's handler) copied into /app in the image. @default - nothing copied */
+  readonly handlerPath?: string;
+  /** Extra Debian packages installed in the image, e.g. ['amqp-tools', 'curl']. @default [] */
+  readonly packages?: readonly string[];
+  /** Number of worker containers, replicas or Marathon instances. @default 1 */
+  readonly instances?: number;
+  /** Programs running at once per instance. @default - the runtime's default, the container's CPUs */
+  readonly concurrency?: number;
+  /** Prefetch count. @default - the runtime's default, equal to concurrency */
+  readonly prefetchCount?: number;
+  /** Seconds a program may run; must stay below the broker's consumerTimeoutSeconds. @default - no limit */
+  readonly timeoutSeconds?: number;
+  /** Attempts before dead-lettering. @default the broker queue's maxAttempts, else 5 */
+  readonly maxAttempts?: number;
+  /** Seconds running programs get to finish on shutdown. @default 30 */
+  readonly shutdownGraceSeconds?: number;
+  /** Extra environment variables for the program. @default {} */
+  readonly env?: Readonly<Record<string, string>>;
+  /** CPUs per instance. @default 0.5 */
+  readonly cpus?: number;
+  /** Memory per instance in MiB. @default 256 */
+  readonly memoryMb?: number;
+  /** Image name, without tag. @default `workqueue-${name}` */
+  readonly imageName?: string;
+  /** Image tag. @default 'latest' for Docker and Swarm; the `{{TAG}}` placeholder in Marathon apps */
+  readonly imageTag?: string;
+  /** Base image, passed as the BASE_IMAGE build argument. @default 'node:20-bookworm-slim' */
+  readonly baseImage?: string;
+  /** Where it runs. @default the broker's target, else 'docker' */
+  readonly target?: Target;
+}
+
+/**
+ * A fleet of workqueue-worker instances consuming one queue: the worker image (bundled runtime,
+ * the user's handler, extra packages), and the containers, Swarm service or Marathon app that
+ * run it, with health checks on the runtime's /healthz and a stop grace covering its drain.
+ */
+export class WorkQueueWorker extends Construct {
+  readonly queue: string;
+  readonly name: string;
+  readonly broker: Broker | undefined;
+  readonly program: string;
+  readonly args: readonly string[];
+  readonly instances: number;
+  readonly maxAttempts: number;
+  readonly shutdownGraceSeconds: number;
+  /** Seconds between SIGTERM and SIGKILL that cover the runtime's drain. */
+  readonly stopGraceSeconds: number;
+  readonly target: Target;
+  readonly imageName: string;
+  readonly imageTag: string | undefined;
+  readonly baseImage: string;
+  readonly packages: readonly string[];
+  readonly cpus: number;
+  readonly memoryMb: number;
+  readonly marathonAppId: string;
+  readonly marathonApp: MarathonApp;
+
+  constructor(scope: Construct, id: string, props: WorkQueueWorkerProps) {
+    super(scope, id);
+    this.queue = props.queue;
+    checkQueueName('WorkQueueWorker', 'queue', this.queue);
+    this.broker = props.broker instanceof Broker ? props.broker : undefined;
+    this.name = props.name ?? `${props.queue}-worker`;
+    this.program = props.program ?? PROCESS_MESSAGE;
+    this.args = props.args ?? (this.program === PROCESS_MESSAGE ? ['/tmp'] : []);
+    this.instances = props.instances ?? 1;
+    this.maxAttempts = props.maxAttempts ?? this.broker?.queue(this.queue)?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.shutdownGraceSeconds = props.shutdownGraceSeconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS;
+    this.stopGraceSeconds = Math.ceil(this.shutdownGraceSeconds + KILL_AFTER_MS / 1000 + 5);
+    this.target = checkTarget('WorkQueueWorker', props.target ?? this.broker?.target ?? 'docker');
+    this.imageName = props.imageName ?? `workqueue-${this.name}`;
+    this.imageTag = props.imageTag;
+    this.baseImage = props.baseImage ?? 'node:20-bookworm-slim';
+    this.packages = props.packages ?? [];
+    this.cpus = props.cpus ?? 0.5;
+    this.memoryMb = props.memoryMb ?? 256;
+    this.marathonAppId = `/${this.name}`;
+    this.validate(props);
+
+    const url = typeof props.broker === 'string' ? props.broker : props.broker.url;
+    const args = workerArgs({
+      queue: this.queue,
+      concurrency: props.concurrency,
+      prefetchCount: props.prefetchCount,
+      timeoutSeconds: props.timeoutSeconds,
+      maxAttempts: this.maxAttempts,
+      shutdownGraceSeconds: this.shutdownGraceSeconds,
+      healthPort: WORKER_HEALTH_PORT,
+      program: this.program,
+      args: this.args,
+    });
+    const env = { ...(props.env ?? {}), AMQP_URL: url };
+    const health = {
+      test: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${WORKER_HEALTH_PORT}/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
+      interval: '15s',
+      timeout: '5s',
+      retries: 3,
+      startPeriod: '30s',
+    };
+
+    if (this.target !== 'marathon') {
+      const build = new DockerImageBuild(this, 'image', {
+        name: `${this.imageName}:${this.imageTag ?? 'latest'}`,
+        buildArgs: { BASE_IMAGE: this.baseImage, EXTRA_PACKAGES: this.packages.join(' ') },
+        context: this.contextEntries(props.handlerPath),
+      });
+      const network = this.broker?.network;
+      if (this.target === 'swarm') {
+        new Service(this, 'service', {
+          name: this.name,
+          taskSpec: {
+            containerSpec: { image: build.image.name, args, env, healthcheck: health, stopSignal: 'SIGTERM', stopGracePeriod: `${this.stopGraceSeconds}s` },
+            networksAdvanced: network ? [{ name: network.id }] : undefined,
+            resources: { limits: { nanoCpus: Math.round(this.cpus * 1e9), memoryBytes: this.memoryMb * 1024 * 1024 } },
+            restartPolicy: { condition: 'any', delay: '5s', window: '60s' },
+          },
+          mode: { replicated: { replicas: this.instances } },
+          // Start the new task before stopping an old one, and roll back if it never gets healthy.
+          updateConfig: { parallelism: 1, order: 'start-first', failureAction: 'rollback', monitor: '30s', delay: '5s' },
+          rollbackConfig: { parallelism: 1, order: 'stop-first' },
+        });
+      } else {
+        const count = TerraformCount.of(this.instances);
+        new Container(this, 'container', {
+          count,
+          name: `${this.name}-${Token.asString(count.index)}`,
+          image: build.image.imageId,
+          command: args,
+          env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+          healthcheck: health,
+          restart: 'unless-stopped',
+          stopSignal: 'SIGTERM',
+          stopTimeout: this.stopGraceSeconds,
+          destroyGraceSeconds: this.stopGraceSeconds,
+          cpus: String(this.cpus),
+          memory: this.memoryMb,
+          networksAdvanced: network ? [{ name: network.name }] : undefined,
+          mustRun: true,
+        });
+      }
+    }
+
+    const brokerApp = this.broker?.marathonAppId;
+    this.marathonApp = new MarathonApp(this, 'marathon', {
+      id: this.marathonAppId,
+      instances: this.instances,
+      cpus: this.cpus,
+      mem: this.memoryMb,
+      // Same arguments as for Docker, plus -b so the runtime finds the broker app by name.
+      args: brokerApp ? ['-b', this.broker!.host, ...args] : args,
+      container: {
+        type: 'DOCKER',
+        docker: { image: `${this.imageName}:${this.imageTag ?? '{{TAG}}'}`, forcePullImage: false },
+        portMappings: [{ containerPort: WORKER_HEALTH_PORT, hostPort: 0, protocol: 'tcp', name: 'health' }],
+      },
+      networks: [{ mode: 'container/bridge' }],
+      env: { ...(props.env ?? {}), AMQP_URL: this.marathonUrl(props.broker) },
+      healthChecks: [{ protocol: 'MESOS_HTTP', path: '/healthz', portIndex: 0, gracePeriodSeconds: 60, intervalSeconds: 15, timeoutSeconds: 5, maxConsecutiveFailures: 3 }],
+      ...(brokerApp ? { dependencies: [brokerApp] } : {}),
+      upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0.5 },
+      taskKillGracePeriodSeconds: this.stopGraceSeconds,
+      labels: { 'workqueue.component': 'worker', 'workqueue.queue': this.queue },
+    });
+  }
+
+  /** The broker URL for Marathon: deploy-time values stay placeholders, never secrets. */
+  private marathonUrl(broker: Broker | string): string {
+    if (broker instanceof Broker) return `amqp://${broker.user}:{{BROKER_PASSWORD}}@${broker.host}:${broker.port}/`;
+    return Token.isUnresolved(broker) ? '{{AMQP_URL}}' : broker;
+  }
+
+  private contextEntries(handlerPath: string | undefined): ContextEntry[] {
+    return [
+      { path: 'Dockerfile', source: imageFile('worker', 'Dockerfile') },
+      { path: 'workqueue-worker', source: imageFile('worker', 'workqueue-worker'), executable: true },
+      { path: 'process-message', source: imageFile('worker', 'process-message'), executable: true },
+      { path: 'workqueue-worker.js', source: workerBundle() },
+      handlerPath === undefined
+        ? { path: 'app/.keep', content: '' }
+        : statSync(handlerPath).isDirectory()
+          ? { path: 'app', source: handlerPath }
+          : { path: `app/${basename(handlerPath)}`, source: handlerPath, executable: true },
+    ];
+  }
+
+  private validate(props: WorkQueueWorkerProps): void {
+    const C = 'WorkQueueWorker';
+    checkMarathonName(C, props.name === undefined ? 'name (derived from queue; set name explicitly)' : 'name', this.name);
+    checkCount(C, 'instances', this.instances, 0);
+    checkCount(C, 'concurrency', props.concurrency, 1);
+    checkCount(C, 'prefetchCount', props.prefetchCount, 1);
+    checkCount(C, 'maxAttempts', this.maxAttempts, 0);
+    checkPositive(C, 'timeoutSeconds', props.timeoutSeconds);
+    checkPositive(C, 'cpus', this.cpus);
+    checkCount(C, 'memoryMb', this.memoryMb, 32);
+    if (!Number.isFinite(this.shutdownGraceSeconds) || this.shutdownGraceSeconds < 0) throw propError(C, 'shutdownGraceSeconds', this.shutdownGraceSeconds, 'use 0 or more seconds');
+    if (!this.program) throw propError(C, 'program', this.program, 'name the program to run, e.g. /app/handle.sh');
+    if (props.handlerPath !== undefined && !existsSync(props.handlerPath)) throw propError(C, 'handlerPath', props.handlerPath, 'give an existing file or directory to copy into /app');
+    for (const pkg of this.packages) {
+      if (!/^[a-z0-9][a-z0-9+.-]+$/.test(pkg)) throw propError(C, 'packages', pkg, 'use Debian package names (lowercase letters, digits, + . -)');
+    }
+    if (typeof props.broker === 'string') {
+      if (!Token.isUnresolved(props.broker)) {
+        let url: URL;
+        try {
+          url = new URL(props.broker);
+        } catch {
+          throw propError(C, 'broker', props.broker, 'give a Broker or an amqp://host[:port][/vhost] URL');
+        }
+        if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') throw propError(C, 'broker', props.broker, 'the URL must start with amqp:// or amqps://');
+        if (url.password) throw propError(C, 'broker', url.toString().replace(/:[^:@/]*@/, ':***@'), 'a literal password would be written in plain text into cdk.tf.json: pass the URL as a token of a sensitive value');
+      }
+      return;
+    }
+    const broker = props.broker;
+    const declared = broker.queue(this.queue);
+    if (!declared) {
+      throw propError(C, 'queue', this.queue, `broker '${broker.name}' does not declare it: add it to the Broker's queues (declared: ${broker.queues.map((q) => q.name).join(', ') || 'none'})`);
+    }
+    if (props.maxAttempts !== undefined && props.maxAttempts !== declared.maxAttempts) {
+      throw propError(C, 'maxAttempts', props.maxAttempts, `the broker's policy for '${this.queue}' allows ${declared.maxAttempts}: set maxAttempts on the Broker's queue instead, so one limit applies`);
+    }
+    if (props.timeoutSeconds !== undefined && props.timeoutSeconds >= broker.consumerTimeoutSeconds) {
+      throw propError(C, 'timeoutSeconds', props.timeoutSeconds, `it must stay below the broker's consumerTimeoutSeconds (${broker.consumerTimeoutSeconds}), or RabbitMQ closes the channel before the program is stopped; raise the Broker's consumerTimeoutSeconds or lower timeoutSeconds`);
+    }
+    if (this.target !== broker.target) throw propError(C, 'target', this.target, `use the broker's target '${broker.target}' (both run on the same platform)`);
+  }
+}

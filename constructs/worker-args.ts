@@ -1,0 +1,28 @@
+/** The runtime options a WorkQueueWorker passes on its command line. */
+export interface WorkerArgsInput {
+  readonly broker?: string;
+  readonly queue: string;
+  readonly concurrency?: number;
+  readonly prefetchCount?: number;
+  readonly timeoutSeconds?: number;
+  readonly maxAttempts: number;
+  readonly shutdownGraceSeconds: number;
+  readonly healthPort: number;
+  readonly program: string;
+  readonly args: readonly string[];
+}
+
+/** `workqueue-worker` arguments (the image's entrypoint), the same for every target. */
+export function workerArgs(input: WorkerArgsInput): string[] {
+  const out: string[] = [];
+  if (input.broker !== undefined) out.push('-b', input.broker);
+  out.push('-q', input.queue);
+  if (input.concurrency !== undefined) out.push('--concurrency', String(input.concurrency));
+  if (input.prefetchCount !== undefined) out.push('--prefetch-count', String(input.prefetchCount));
+  if (input.timeoutSeconds !== undefined) out.push('--timeout', String(input.timeoutSeconds));
+  out.push('--max-attempts', String(input.maxAttempts));
+  out.push('--shutdown-grace', String(input.shutdownGraceSeconds));
+  out.push('--health-port', String(input.healthPort));
+  out.push('--', input.program, ...input.args);
+  return out;
+}
