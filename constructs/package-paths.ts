@@ -6,7 +6,8 @@ export function packageRoot(): string {
   let dir = __dirname;
   for (;;) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'workqueue') return dir;
+    // The compiled tree carries a copy of package.json, so the root is where images/ is too.
+    if (existsSync(manifest) && existsSync(join(dir, 'images')) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'workqueue') return dir;
     const parent = dirname(dir);
     if (parent === dir) throw new Error(`cannot find the workqueue package root above ${__dirname}`);
     dir = parent;
