@@ -61,6 +61,7 @@ describe('Broker and WorkQueueWorker on the docker target', () => {
       healthcheck: expect.objectContaining({ test: expect.arrayContaining([expect.stringContaining('/healthz')]) }),
       stop_signal: 'SIGTERM',
       stop_timeout: 40,
+      init: true,
       networks_advanced: [{ name: '${docker_network.broker_network_E6E71913.name}' }],
     });
   });

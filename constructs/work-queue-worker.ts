@@ -165,6 +165,8 @@ export class WorkQueueWorker extends Construct {
           env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
           healthcheck: health,
           restart: 'unless-stopped',
+          // An init as PID 1 reaps orphans of the user's programs (the runtime does not).
+          init: true,
           stopSignal: 'SIGTERM',
           stopTimeout: this.stopGraceSeconds,
           destroyGraceSeconds: this.stopGraceSeconds,
