@@ -61,6 +61,24 @@ describe('Marathon app definitions', () => {
     for (const app of Object.values(marathon)) expect(JSON.stringify(app)).not.toMatch(/\$\{|TOKEN\[/);
   });
 
+  it("are read without loss by the python marathon client (Debian's python3-marathon)", () => {
+    const { dir } = synthesize((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' });
+      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, instances: 2 });
+    });
+    const script = [
+      'import json, sys',
+      'from marathon.models import MarathonApp',
+      'for path in sys.argv[1:]:',
+      '    original = json.load(open(path))',
+      '    again = json.loads(MarathonApp.from_json(original).to_json())',
+      '    print(path.rsplit("/", 1)[1], sorted(set(original) - set(again)), original["id"] == again["id"], original.get("args") == again.get("args"))',
+    ].join('\n');
+    const files = ['broker.json', 'jobs-worker.json'].map((f) => join(dir, 'marathon', f));
+    const out = execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', script, ...files], { encoding: 'utf8' });
+    expect(out.trim().split('\n')).toEqual(['broker.json [] True True', 'jobs-worker.json [] True True']);
+  });
+
   it('make no Terraform resources for Docker on the marathon target', () => {
     const { json } = synthesize((stack) => {
       const broker = new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' });
