@@ -1,0 +1,70 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as amqp from 'amqplib';
+import { docker } from './plan-driver';
+
+const run = promisify(execFile);
+export const ROOT = join(__dirname, '..', '..', '..');
+
+/** Synthesizes the default stack with the cdktf CLI, with settings from the environment; returns the stack dir. */
+export function synthDefaultStack(settings: Record<string, string>): string {
+  const out = mkdtempSync(join(tmpdir(), 'wq-e2e-synth-'));
+  execFileSync('npx', ['cdktf', 'synth', '--output', out], { cwd: ROOT, env: { ...process.env, CHECKPOINT_DISABLE: '1', ...settings }, stdio: 'pipe' });
+  return join(out, 'stacks', 'workqueue');
+}
+
+/** Polls `check` until it returns true. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 120_000, everyMs = 250): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Health of a container per Docker ('healthy', 'starting', 'unhealthy'), '' when it has none. */
+export function health(container: string): string {
+  return docker(['inspect', '-f', '{{if .State.Health}}{{.State.Health.Status}}{{end}}', container]);
+}
+
+/** Publishes `n` persistent messages "message <i>" with Debian's amqp-publish, 4 at a time. */
+export async function publishWithAmqpTools(url: string, queue: string, n: number): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < n) {
+      const i = next++;
+      await run('amqp-publish', ['--url', url, '-r', queue, '-p', '-b', `message ${i}`]);
+    }
+  };
+  await Promise.all([lane(), lane(), lane(), lane()]);
+}
+
+/** How many files process-message has written (cheap enough to poll). */
+export function filesWritten(dir: string): number {
+  return readdirSync(dir).filter((f) => f.startsWith('message.')).length;
+}
+
+/** How many files process-message wrote, and how many distinct bodies they hold. */
+export function processed(dir: string): { files: number; distinct: number } {
+  const names = readdirSync(dir).filter((f) => f.startsWith('message.'));
+  return { files: names.length, distinct: new Set(names.map((f) => readFileSync(join(dir, f), 'utf8'))).size };
+}
+
+/** Ready and unacked counts of a queue, through the broker's loopback port. */
+export async function queueDepth(url: string, queue: string): Promise<number> {
+  const connection = await amqp.connect(url);
+  try {
+    const channel = await connection.createChannel();
+    return (await channel.checkQueue(queue)).messageCount;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Bytes an image adds over another. */
+export function imageSize(image: string): number {
+  return Number(docker(['image', 'inspect', '-f', '{{.Size}}', image]));
+}
