@@ -78,7 +78,13 @@ export class PlanDriver {
     for (const item of this.created.splice(0).reverse()) {
       try {
         if (item.kind === 'container') docker(['rm', '-f', item.name]);
-        if (item.kind === 'service') docker(['service', 'rm', item.name]);
+        if (item.kind === 'service') {
+          docker(['service', 'rm', item.name]);
+          // Tasks stop within their grace period; their network and volume stay busy until then.
+          this.retry(() => {
+            if (docker(['ps', '-aq', '--filter', `label=com.docker.swarm.service.name=${item.name}`])) throw new Error(`tasks of ${item.name} still there`);
+          }, 120);
+        }
         if (item.kind === 'network') this.retry(() => docker(['network', 'rm', item.name]));
         if (item.kind === 'volume') this.retry(() => docker(['volume', 'rm', '-f', item.name]));
       } catch (err) {
@@ -87,14 +93,14 @@ export class PlanDriver {
     }
   }
 
-  private retry(step: () => void): void {
+  private retry(step: () => void, attempts = 30): void {
     // Swarm removes service tasks asynchronously; their network and volume stay busy for a moment.
     for (let i = 0; ; i++) {
       try {
         step();
         return;
       } catch (err) {
-        if (i >= 30) throw err;
+        if (i >= attempts) throw err;
         execFileSync('sleep', ['1']);
       }
     }

@@ -1,0 +1,114 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PlanDriver, docker } from './helpers/plan-driver';
+import { filesWritten, health, processed, publishWithAmqpTools, queueDepth, synthDefaultStack, waitFor } from './helpers/system';
+
+const MESSAGES = 2000;
+/** Loopback port for the test's own publisher (published in host mode on this single node). */
+const BROKER_PORT = 5682;
+
+/** Running tasks of a service, with their images. */
+function runningTasks(service: string): string[] {
+  const out = docker(['service', 'ps', service, '--filter', 'desired-state=running', '--format', '{{.CurrentState}} {{.Image}}']);
+  return out ? out.split('\n').filter((l) => l.startsWith('Running')) : [];
+}
+
+/** Health of the container of a service's task (single node, single replica). */
+function serviceHealth(service: string): string {
+  const id = docker(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`]).split('\n')[0];
+  return id ? health(id) : '';
+}
+
+/** Leaves the swarm this test created; the engine may need a few tries while it winds down. */
+function leaveSwarm(): void {
+  for (let i = 0; i < 10; i++) {
+    try {
+      docker(['swarm', 'leave', '--force']);
+    } catch {
+      // "context deadline exceeded" while services wind down: check and try again
+    }
+    if (docker(['info', '-f', '{{.Swarm.LocalNodeState}}']) === 'inactive') return;
+  }
+  process.stderr.write('e2e swarm: could not leave the swarm; run `docker swarm leave --force`\n');
+}
+
+describe('the default stack on the swarm target, applied to a real single-node Swarm', () => {
+  const out = mkdtempSync(join(tmpdir(), 'wq-e2e-swarm-'));
+  chmodSync(out, 0o777);
+  let driver: PlanDriver;
+  let joinedSwarm = false;
+
+  beforeAll(() => {
+    const stackDir = synthDefaultStack({ WQ_TARGET: 'swarm', WQ_INSTANCES: '3' });
+    if (docker(['info', '-f', '{{.Swarm.LocalNodeState}}']) !== 'active') {
+      // Loopback only: the swarm's own traffic never leaves this machine.
+      docker(['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', '127.0.0.1:2377']);
+      joinedSwarm = true;
+    }
+    for (const args of [['service', 'rm', 'broker', 'worker'], ['network', 'rm', 'broker-net'], ['volume', 'rm', '-f', 'broker-data']]) {
+      try {
+        docker(args);
+      } catch {
+        // nothing left over from an interrupted run
+      }
+    }
+    driver = new PlanDriver(
+      stackDir,
+      {
+        mounts: [{ name: /^worker$/, source: out, target: '/tmp' }],
+        ports: [{ name: /^broker$/, internal: 5672, external: BROKER_PORT }],
+      },
+      (line) => process.stderr.write(`plan: ${line}\n`),
+    );
+  });
+  afterAll(() => {
+    driver?.destroy();
+    try {
+      docker(['rmi', 'workqueue-worker:v2']);
+    } catch {
+      // the update step did not get that far
+    }
+    if (joinedSwarm) leaveSwarm();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it('runs 3 replicas, scales to 5 and rolls the worker image while messages flow, losing nothing', async () => {
+    const started = Date.now();
+    // GIVEN the broker service, healthy, with 2,000 messages
+    driver.apply((type, block) => !(type === 'docker_service' && block.name === 'worker'));
+    await waitFor('the broker service to be healthy', () => serviceHealth('broker') === 'healthy', 240_000, 1000);
+    const password = driver.attribute(`random_password.${Object.keys(driver.blocks('random_password'))[0]}.result`);
+    const url = `amqp://workqueue:${password}@127.0.0.1:${BROKER_PORT}`;
+    await waitFor('the broker port', async () => queueDepth(url, 'queue').then(() => true, () => false), 60_000, 1000);
+    await publishWithAmqpTools(url, 'queue', MESSAGES);
+
+    // WHEN the worker service starts with 3 replicas
+    driver.apply();
+    await waitFor('3 running worker tasks', () => runningTasks('worker').length === 3, 120_000, 1000);
+    await waitFor('400 messages processed', () => filesWritten(out) >= 400, 300_000, 1000);
+    // ... is scaled to 5 while messages flow
+    docker(['service', 'scale', '-d', 'worker=5']);
+    await waitFor('5 running worker tasks', () => runningTasks('worker').length === 5, 120_000, 1000);
+    await waitFor('900 messages processed', () => filesWritten(out) >= 900, 300_000, 1000);
+    // ... and gets a new image by a rolling update (the plan's update policy: one at a time, start-first)
+    docker(['tag', 'workqueue-worker:latest', 'workqueue-worker:v2']);
+    docker(['service', 'update', '-d', '--no-resolve-image', '--image', 'workqueue-worker:v2', 'worker']);
+    await waitFor(
+      'the rolling update to complete',
+      () => docker(['service', 'inspect', '-f', '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}', 'worker']) === 'completed',
+      600_000,
+      2000,
+    );
+    expect(runningTasks('worker')).toHaveLength(5);
+    expect(runningTasks('worker').every((t) => t.endsWith('workqueue-worker:v2'))).toBe(true);
+
+    // THEN all 2,000 were processed and none is left or dead-lettered
+    await waitFor(`${MESSAGES} distinct bodies`, () => filesWritten(out) >= MESSAGES && processed(out).distinct >= MESSAGES, 600_000, 2000);
+    await waitFor('the queue to be empty', async () => (await queueDepth(url, 'queue')) === 0, 60_000, 1000);
+    expect(await queueDepth(url, 'queue.dlq')).toBe(0);
+    const { files, distinct } = processed(out);
+    expect(distinct).toBe(MESSAGES);
+    process.stderr.write(`e2e swarm: ${MESSAGES} messages, ${files - distinct} duplicate(s), wall time ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  });
+});
