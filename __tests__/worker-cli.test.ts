@@ -41,7 +41,7 @@ describe('workqueue-worker command line', () => {
     [['-q', 'x'.repeat(256), 'cat'], /--queue is 256 bytes long; RabbitMQ allows at most 255/],
     [['-q', 'jobs', '-u', 'http://broker', 'cat'], /--url must start with amqp:\/\/ or amqps:\/\//],
     [['-q', 'jobs', '-u', 'not a url', 'cat'], /--url is not a valid URL/],
-    [['-q', 'jobs', '-b', 'bad host!', 'cat'], /--broker must be a host name, optionally NAME:PORT, not 'bad host!'/],
+    [['-q', 'jobs', '-b', 'bad host!', 'cat'], /--broker must be a name \(a Marathon app id or host name\), optionally NAME:PORT, not 'bad host!'/],
     [['-q', 'jobs', '--timeout'], /--timeout needs a value/],
   ])('rejects %j with one line and exit status 2', async (args, message) => {
     expectOneLineError(await runWorker(args), 2, message);

@@ -18,8 +18,11 @@ Options:
       --shutdown-grace SEC   on SIGTERM/SIGINT, time running programs get to finish (default: ${DEFAULT_SHUTDOWN_GRACE_SECONDS})
       --health-port PORT     serve GET /healthz and GET /metrics on this port
       --connect-timeout SEC  give up if the broker cannot be reached for this long (default: ${DEFAULT_CONNECT_TIMEOUT_SECONDS})
-  -b, --broker NAME[:PORT]   connect to this broker host (port 5672 unless given); user,
-                             password and vhost still come from --url or $AMQP_URL
+  -b, --broker NAME          find the broker, again on every reconnect: with $MARATHON_URL
+                             a healthy task of Marathon app NAME, else the Mesos-DNS SRV
+                             record _NAME._tcp.marathon.mesos, else host NAME port 5672
+                             (NAME:PORT skips discovery); user, password and vhost still
+                             come from --url or $AMQP_URL
   -h, --help                 show this help
       --version              show the version
 
@@ -35,8 +38,9 @@ Examples:
   # Two programs at once, 10 minutes each at most, health checks on port 8080
   AMQP_URL=amqp://broker workqueue-worker -q jobs --concurrency 2 --timeout 600 --health-port 8080 -- ./handle.sh
 
-  # Find the broker by its service name (Docker network, Swarm, Kubernetes), password from the environment
-  AMQP_URL=amqp://worker:PASSWORD@unused workqueue-worker -b broker -q jobs -- process-message /tmp
+  # On Marathon: discover the broker app's host and port, password from the environment
+  MARATHON_URL=http://marathon.mesos:8080 AMQP_URL=amqp://worker:PASSWORD@unused \
+    workqueue-worker -b broker -q jobs -- process-message /tmp
 
   # Take 100 messages, print them, exit
   workqueue-worker -q jobs -c 100 -- cat

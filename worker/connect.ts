@@ -5,7 +5,10 @@ import { errorText, type Logger } from './logger';
 import { redactUrl } from './redact';
 
 export interface ConnectOptions {
-  readonly url: string;
+  /** The broker URL for the next attempt (discovery may move it between attempts). */
+  readonly url: () => Promise<string>;
+  /** The configured URL, for messages. */
+  readonly displayUrl: string;
   /** Give up with a FatalError after this long; undefined keeps trying until `signal` aborts. */
   readonly timeoutMs?: number;
   readonly log: Logger;
@@ -20,17 +23,17 @@ export interface ConnectOptions {
 export async function connectWithRetry(opts: ConnectOptions): Promise<amqp.ChannelModel | undefined> {
   const deadline = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
   const backoff = new Backoff();
-  const where = redactUrl(opts.url);
+  const where = redactUrl(opts.displayUrl);
   while (!opts.signal.aborted) {
     const remaining = deadline - Date.now();
     try {
-      return await amqp.connect(opts.url, { timeout: Math.max(1, Math.min(remaining, 10_000)) });
+      return await amqp.connect(await opts.url(), { timeout: Math.max(1, Math.min(remaining, 10_000)) });
     } catch (err) {
       const text = errorText(err);
-      if (/ACCESS[-_]REFUSED|403/.test(text)) {
+      if (/ACCESS[-_]REFUSED/.test(text)) {
         throw new FatalError(`broker at ${where} refused the credentials: check the user and password in --url or $AMQP_URL`);
       }
-      if (/NOT[-_]ALLOWED|530/.test(text)) {
+      if (/NOT[-_]ALLOWED/.test(text)) {
         throw new FatalError(`broker at ${where} refused access to the vhost: check the vhost in --url and the user's permissions`);
       }
       const wait = Math.min(backoff.next(), deadline - Date.now());

@@ -6,8 +6,9 @@ export interface WorkerOptions {
   /** amqp:// or amqps:// URL of the broker. @default $AMQP_URL, else amqp://localhost:5672 */
   readonly url?: string;
   /**
-   * Broker host name, optionally NAME:PORT, that replaces the host of `url` (credentials and
-   * vhost still come from `url`): how a worker finds a broker by its service name.
+   * Name of the broker to discover (Marathon app, Mesos-DNS SRV record, or host name; NAME:PORT
+   * skips discovery); its host and port replace those of `url`, whose credentials and vhost are
+   * kept. Discovered again on every reconnect.
    * @default - the host in `url`
    */
   readonly broker?: string;
@@ -39,7 +40,7 @@ export interface WorkerOptions {
 
 /** WorkerOptions with every default filled in. */
 export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, 'count' | 'timeoutSeconds' | 'healthPort' | 'broker'>> &
-  Pick<WorkerOptions, 'count' | 'timeoutSeconds' | 'healthPort'>;
+  Pick<WorkerOptions, 'count' | 'timeoutSeconds' | 'healthPort' | 'broker'>;
 
 export const DEFAULT_URL = 'amqp://localhost:5672';
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -52,7 +53,8 @@ export const MAX_QUEUE_NAME_BYTES = 255;
 export function resolveOptions(options: WorkerOptions, env: NodeJS.ProcessEnv = process.env): ResolvedWorkerOptions {
   const concurrency = options.concurrency ?? availableParallelism();
   const resolved: ResolvedWorkerOptions = {
-    url: withBroker(options.url ?? env.AMQP_URL ?? DEFAULT_URL, options.broker),
+    url: options.url ?? env.AMQP_URL ?? DEFAULT_URL,
+    broker: options.broker,
     queue: options.queue,
     program: options.program,
     args: options.args ?? [],
@@ -78,6 +80,9 @@ function validate(o: ResolvedWorkerOptions): void {
   }
   if (!o.program) throw new UsageError('missing PROGRAM: give the program to run after the options, e.g. -- cat');
   checkUrl(o.url);
+  if (o.broker !== undefined && !/^[A-Za-z0-9._/-]+(:\d{1,5})?$/.test(o.broker)) {
+    throw new UsageError(`--broker must be a name (a Marathon app id or host name), optionally NAME:PORT, not '${o.broker}'`);
+  }
   checkInteger('--concurrency', o.concurrency, 1, 10_000);
   checkInteger('--prefetch-count', o.prefetchCount, 1, 65_535);
   if (o.count !== undefined) checkInteger('--count', o.count, 1, Number.MAX_SAFE_INTEGER);
@@ -86,22 +91,6 @@ function validate(o: ResolvedWorkerOptions): void {
   checkNumber('--shutdown-grace', o.shutdownGraceSeconds, 0);
   checkNumber('--connect-timeout', o.connectTimeoutSeconds, 0.001);
   if (o.healthPort !== undefined) checkInteger('--health-port', o.healthPort, 0, 65_535);
-}
-
-/** The URL with its host (and port, default 5672) replaced by `broker`. */
-function withBroker(url: string, broker: string | undefined): string {
-  if (broker === undefined) return url;
-  const match = /^([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(broker);
-  if (!match) throw new UsageError(`--broker must be a host name, optionally NAME:PORT, not '${broker}'`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError('--url is not a valid URL: give amqp://[user:password@]host[:port][/vhost]');
-  }
-  parsed.hostname = match[1];
-  parsed.port = match[2] ?? '5672';
-  return parsed.toString();
 }
 
 function checkQueueName(flag: string, name: string | undefined): void {

@@ -1,5 +1,6 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { Backoff, sleep } from './backoff';
+import { brokerUrlSource } from './broker-url';
 import { connectWithRetry } from './connect';
 import { ensureQueue } from './ensure-queue';
 import { FatalError } from './errors';
@@ -43,6 +44,8 @@ export class Worker {
   readonly metrics: WorkerMetrics;
   private readonly handler: MessageHandler;
   private readonly log: Logger;
+  /** Where to connect next: the URL, or where --broker was discovered this time. */
+  private readonly url: () => Promise<string>;
   private link?: Link;
   private readonly waiting: Delivery[] = [];
   private running = 0;
@@ -64,6 +67,7 @@ export class Worker {
     this.handler = deps.handler;
     this.log = deps.log;
     this.metrics = deps.metrics ?? new WorkerMetrics(options.queue);
+    this.url = brokerUrlSource(options.url, options.broker, this.log);
   }
 
   /** Connects (retrying up to the connect timeout), declares missing queues and starts consuming. */
@@ -137,7 +141,7 @@ export class Worker {
   /** Opens a link; resolves false when stopped before it was up. */
   private async open(timeoutMs?: number): Promise<boolean> {
     const { url, queue, deadLetterQueue, prefetchCount } = this.options;
-    const connection = await connectWithRetry({ url, timeoutMs, log: this.log, signal: this.stopSignal.signal });
+    const connection = await connectWithRetry({ url: this.url, displayUrl: url, timeoutMs, log: this.log, signal: this.stopSignal.signal });
     if (!connection) return false;
     connection.on('error', (err: Error) => this.log.error(`connection error: ${err.message}`));
     try {

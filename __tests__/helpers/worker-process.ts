@@ -27,10 +27,10 @@ export class WorkerProcess {
     );
   }
 
-  /** Resolves once the worker printed a line matching `pattern` on stderr. */
-  async waitForLog(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+  /** Resolves once the worker printed a line matching `pattern` on stderr (or stdout). */
+  async waitForLog(pattern: RegExp, timeoutMs = 30_000, stream: 'stderr' | 'stdout' = 'stderr'): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(this.stderr)) {
+    while (!pattern.test(this[stream])) {
       if (Date.now() > deadline) throw new Error(`worker never logged ${pattern}; stderr:\n${this.stderr}`);
       if (this.child.exitCode !== null) throw new Error(`worker exited (${this.child.exitCode}) before logging ${pattern}; stderr:\n${this.stderr}`);
       await new Promise((r) => setTimeout(r, 50));

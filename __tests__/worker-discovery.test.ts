@@ -1,0 +1,157 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { discoverBroker } from '../worker/broker-discovery';
+import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
+import { SrvDnsServer } from './helpers/dns-server';
+import { TcpProxy } from './helpers/tcp-proxy';
+import { WorkerProcess, runWorker } from './helpers/worker-process';
+
+/** An HTTP server answering GET /v2/apps/{id}/tasks the way Marathon's REST API does. */
+class MarathonStandIn {
+  readonly server: Server;
+  readonly requests: { url: string; headers: IncomingHttpHeaders }[] = [];
+  port = 0;
+  constructor(public tasks: (appId: string) => unknown[] | undefined) {
+    this.server = createServer((req, res) => {
+      this.requests.push({ url: req.url ?? '', headers: req.headers });
+      const match = /^\/v2\/apps\/(.+)\/tasks$/.exec(req.url ?? '');
+      const tasks = match ? this.tasks(`/${match[1]}`) : undefined;
+      if (!tasks) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `App '/${match?.[1]}' does not exist` }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ tasks }));
+    });
+  }
+  async listen(): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+  close(): Promise<void> {
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+const task = (host: string, port: number, extra: Record<string, unknown> = {}) => ({
+  appId: '/broker',
+  host,
+  id: `broker.instance-${port}`,
+  ports: [port, port + 1],
+  state: 'TASK_RUNNING',
+  healthCheckResults: [{ alive: true }],
+  ...extra,
+});
+
+describe('workqueue-worker -b NAME: broker discovery', () => {
+  let broker: TestBroker;
+  let queue: string;
+  const real = new URL(brokerUrl());
+  const realPort = Number(real.port || 5672);
+  /** Credentials and vhost from AMQP_URL, host deliberately wrong: only discovery can find the broker. */
+  const amqpUrl = (() => {
+    const u = new URL(brokerUrl());
+    u.hostname = 'no-such-host.invalid';
+    u.port = '1';
+    return u.toString();
+  })();
+  beforeEach(async () => {
+    broker = await TestBroker.open();
+    queue = uniqueQueue('discovery');
+    await broker.declare(queue);
+  });
+  afterEach(() => broker.close());
+
+  it("uses a running, healthy task of the Marathon app, with Marathon's basic auth", async () => {
+    // GIVEN Marathon lists an unhealthy task, a staging one, and a healthy one on the real broker
+    const marathon = new MarathonStandIn((id) =>
+      id === '/broker'
+        ? [task('127.0.0.1', 9, { healthCheckResults: [{ alive: false }] }), task('127.0.0.1', 11, { state: 'TASK_STAGING' }), task(real.hostname, realPort)]
+        : undefined,
+    );
+    await marathon.listen();
+    try {
+      await broker.publish(queue, ['via marathon']);
+      const exit = await runWorker(['-b', 'broker', '-q', queue, '-c', '1', '--', 'cat'], {
+        AMQP_URL: amqpUrl,
+        MARATHON_URL: `http://ops:S3cret-marathon@127.0.0.1:${marathon.port}`,
+      });
+      expect(exit.code).toBe(0);
+      expect(exit.stdout).toContain('via marathon');
+      expect(exit.stderr).toContain(`broker 'broker' found via marathon at ${real.hostname}:${realPort}`);
+      expect(marathon.requests[0]).toMatchObject({ url: '/v2/apps/broker/tasks', headers: { authorization: `Basic ${Buffer.from('ops:S3cret-marathon').toString('base64')}` } });
+      expect(exit.stderr).not.toContain('S3cret');
+    } finally {
+      await marathon.close();
+    }
+  });
+
+  it('discovers again on reconnect, following the broker to its new place', async () => {
+    // GIVEN the broker app's task is first reached through one proxy, later through another
+    const first = new TcpProxy(real.hostname, realPort);
+    const second = new TcpProxy(real.hostname, realPort);
+    await first.listen();
+    await second.listen();
+    let current = first;
+    const marathon = new MarathonStandIn(() => [task('127.0.0.1', current.port)]);
+    await marathon.listen();
+    const worker = new WorkerProcess(['-b', 'broker', '-q', queue, '--', 'cat'], { AMQP_URL: amqpUrl, MARATHON_URL: `http://127.0.0.1:${marathon.port}` });
+    try {
+      await worker.waitForLog(/consuming/);
+      expect(worker.stderr).toContain(`found via marathon at 127.0.0.1:${first.port}`);
+      // WHEN the old place goes away and Marathon reports the new one
+      current = second;
+      first.refuse(true);
+      first.cut();
+      // THEN the worker reconnects there and works
+      await worker.waitForLog(new RegExp(`found via marathon at 127\\.0\\.0\\.1:${second.port}`));
+      await worker.waitForLog(/reconnected/);
+      await broker.publish(queue, ['after the move']);
+      await worker.waitForLog(/after the move/, 30_000, 'stdout');
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.finish();
+      await marathon.close();
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('uses the Mesos-DNS SRV record _NAME._tcp.marathon.mesos without Marathon', async () => {
+    const dns = new SrvDnsServer({ '_broker._tcp.marathon.mesos': [{ priority: 10, weight: 1, port: realPort, target: real.hostname === 'localhost' ? 'localhost' : real.hostname }] });
+    await dns.listen();
+    try {
+      await broker.publish(queue, ['via srv']);
+      const exit = await runWorker(['-b', 'broker', '-q', queue, '-c', '1', '--', 'cat'], { AMQP_URL: amqpUrl, WQ_DNS_SERVERS: `127.0.0.1:${dns.port}` });
+      expect(exit.code).toBe(0);
+      expect(exit.stdout).toContain('via srv');
+      expect(exit.stderr).toContain(`broker 'broker' found via srv at ${real.hostname}:${realPort}`);
+      expect(dns.queries).toContain('_broker._tcp.marathon.mesos');
+    } finally {
+      await dns.close();
+    }
+  });
+
+  it('falls back to the plain host name on port 5672 when neither Marathon nor an SRV record knows it', async () => {
+    const dns = new SrvDnsServer({});
+    await dns.listen();
+    try {
+      await expect(discoverBroker('broker', { WQ_DNS_SERVERS: `127.0.0.1:${dns.port}` })).resolves.toEqual({ host: 'broker', port: 5672, via: 'hostname' });
+      expect(dns.queries).toEqual(['_broker._tcp.marathon.mesos']);
+      await expect(discoverBroker('broker:5999', {})).resolves.toEqual({ host: 'broker', port: 5999, via: 'hostname' });
+    } finally {
+      await dns.close();
+    }
+  });
+
+  it("reports Marathon's answer when the app has no usable task, and gives up after --connect-timeout", async () => {
+    const marathon = new MarathonStandIn((id) => (id === '/broker' ? [task('127.0.0.1', 9, { state: 'TASK_STAGING' })] : undefined));
+    await marathon.listen();
+    try {
+      const exit = await runWorker(['-b', 'broker', '-q', queue, '--connect-timeout', '2', '--', 'cat'], { AMQP_URL: amqpUrl, MARATHON_URL: `http://127.0.0.1:${marathon.port}` });
+      expect(exit.code).toBe(1);
+      expect(exit.stderr).toMatch(/has no running, healthy task yet/);
+      expect(exit.stderr).toMatch(/error: cannot reach the broker .* within the connect timeout/);
+    } finally {
+      await marathon.close();
+    }
+  });
+});

@@ -1,0 +1,78 @@
+import { Resolver } from 'node:dns/promises';
+
+/** Where a broker was found, and how. */
+export interface BrokerAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly via: 'marathon' | 'srv' | 'hostname';
+}
+
+export interface DiscoveryEnv {
+  /** Marathon's base URL (may carry user:password@ for basic auth). */
+  readonly MARATHON_URL?: string;
+  /** DC/OS-style token, sent as `Authorization: token=...`. */
+  readonly MARATHON_TOKEN?: string;
+  /** Comma-separated DNS servers (host[:port]) for the SRV lookup instead of the system's. */
+  readonly WQ_DNS_SERVERS?: string;
+}
+
+const AMQP_PORT = 5672;
+
+interface MarathonTask {
+  host?: string;
+  ports?: number[];
+  state?: string;
+  healthCheckResults?: { alive?: boolean }[];
+}
+
+/**
+ * Finds the broker called `name` (optionally NAME:PORT, which skips discovery). Order:
+ * 1. with $MARATHON_URL: a running, healthy task of app NAME (GET /v2/apps/NAME/tasks), its host
+ *    and first port (the broker app maps AMQP first);
+ * 2. the Mesos-DNS SRV record _NAME._tcp.marathon.mesos;
+ * 3. the plain host name NAME on port 5672 (Docker networks, Swarm, Kubernetes services).
+ * Called again on every reconnect, since the broker may have moved.
+ */
+export async function discoverBroker(name: string, env: DiscoveryEnv = process.env): Promise<BrokerAddress> {
+  const explicit = /^(.+):(\d{1,5})$/.exec(name);
+  if (explicit) return { host: explicit[1], port: Number(explicit[2]), via: 'hostname' };
+  if (env.MARATHON_URL) return fromMarathon(name, env.MARATHON_URL, env.MARATHON_TOKEN);
+  const srv = await fromSrv(name, env.WQ_DNS_SERVERS);
+  return srv ?? { host: name, port: AMQP_PORT, via: 'hostname' };
+}
+
+async function fromMarathon(name: string, marathonUrl: string, token: string | undefined): Promise<BrokerAddress> {
+  const base = new URL(marathonUrl);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (base.username) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+  if (token) headers.authorization = `token=${token}`;
+  base.username = '';
+  base.password = '';
+  const appId = name.replace(/^\/+/, '');
+  const url = new URL(`${base.pathname.replace(/\/+$/, '')}/v2/apps/${appId}/tasks`, base);
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`Marathon answered ${response.status} for app '/${appId}' at ${url.origin}`);
+  const { tasks = [] } = (await response.json()) as { tasks?: MarathonTask[] };
+  const usable = tasks.filter(
+    (t) => t.host && t.ports && t.ports.length > 0 && (t.state === undefined || t.state === 'TASK_RUNNING') && (t.healthCheckResults ?? []).every((h) => h.alive === true),
+  );
+  if (usable.length === 0) throw new Error(`Marathon app '/${appId}' has no running, healthy task yet (${tasks.length} task(s))`);
+  const task = usable[Math.floor(Math.random() * usable.length)];
+  return { host: task.host!, port: task.ports![0], via: 'marathon' };
+}
+
+async function fromSrv(name: string, servers: string | undefined): Promise<BrokerAddress | undefined> {
+  const resolver = new Resolver({ timeout: 2_000, tries: 2 });
+  if (servers) resolver.setServers(servers.split(',').map((s) => s.trim()).filter(Boolean));
+  try {
+    const records = await resolver.resolveSrv(`_${name}._tcp.marathon.mesos`);
+    if (records.length === 0) return undefined;
+    const best = Math.min(...records.map((r) => r.priority));
+    const candidates = records.filter((r) => r.priority === best);
+    const pick = candidates[Math.floor(Math.random() * candidates.length)];
+    return { host: pick.name, port: pick.port, via: 'srv' };
+  } catch {
+    // No such record, or no DNS answering: the next way of finding the broker applies.
+    return undefined;
+  }
+}
