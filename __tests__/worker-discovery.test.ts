@@ -1,35 +1,9 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { discoverBroker } from '../worker/broker-discovery';
 import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
 import { SrvDnsServer } from './helpers/dns-server';
+import { MarathonStandIn } from './helpers/marathon-stand-in';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { WorkerProcess, runWorker } from './helpers/worker-process';
-
-/** An HTTP server answering GET /v2/apps/{id}/tasks the way Marathon's REST API does. */
-class MarathonStandIn {
-  readonly server: Server;
-  readonly requests: { url: string; headers: IncomingHttpHeaders }[] = [];
-  port = 0;
-  constructor(public tasks: (appId: string) => unknown[] | undefined) {
-    this.server = createServer((req, res) => {
-      this.requests.push({ url: req.url ?? '', headers: req.headers });
-      const match = /^\/v2\/apps\/(.+)\/tasks$/.exec(req.url ?? '');
-      const tasks = match ? this.tasks(`/${match[1]}`) : undefined;
-      if (!tasks) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `App '/${match?.[1]}' does not exist` }));
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ tasks }));
-    });
-  }
-  async listen(): Promise<void> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-  close(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
 
 const task = (host: string, port: number, extra: Record<string, unknown> = {}) => ({
   appId: '/broker',
@@ -62,11 +36,11 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
 
   it("uses a running, healthy task of the Marathon app, with Marathon's basic auth", async () => {
     // GIVEN Marathon lists an unhealthy task, a staging one, and a healthy one on the real broker
-    const marathon = new MarathonStandIn((id) =>
+    const marathon = new MarathonStandIn();
+    marathon.tasks = (id) =>
       id === '/broker'
         ? [task('127.0.0.1', 9, { healthCheckResults: [{ alive: false }] }), task('127.0.0.1', 11, { state: 'TASK_STAGING' }), task(real.hostname, realPort)]
-        : undefined,
-    );
+        : undefined;
     await marathon.listen();
     try {
       await broker.publish(queue, ['via marathon']);
@@ -91,7 +65,8 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
     await first.listen();
     await second.listen();
     let current = first;
-    const marathon = new MarathonStandIn(() => [task('127.0.0.1', current.port)]);
+    const marathon = new MarathonStandIn();
+    marathon.tasks = () => [task('127.0.0.1', current.port)];
     await marathon.listen();
     const worker = new WorkerProcess(['-b', 'broker', '-q', queue, '--', 'cat'], { AMQP_URL: amqpUrl, MARATHON_URL: `http://127.0.0.1:${marathon.port}` });
     try {
@@ -143,7 +118,8 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
   });
 
   it("reports Marathon's answer when the app has no usable task, and gives up after --connect-timeout", async () => {
-    const marathon = new MarathonStandIn((id) => (id === '/broker' ? [task('127.0.0.1', 9, { state: 'TASK_STAGING' })] : undefined));
+    const marathon = new MarathonStandIn();
+    marathon.tasks = (id) => (id === '/broker' ? [task('127.0.0.1', 9, { state: 'TASK_STAGING' })] : undefined);
     await marathon.listen();
     try {
       const exit = await runWorker(['-b', 'broker', '-q', queue, '--connect-timeout', '2', '--', 'cat'], { AMQP_URL: amqpUrl, MARATHON_URL: `http://127.0.0.1:${marathon.port}` });

@@ -1,0 +1,92 @@
+import { UsageError } from '../../worker/errors';
+import { parseFlags, text, type FlagSpec } from '../flags';
+import { MarathonClient } from '../marathon-client';
+import { fillPlaceholders } from '../placeholders';
+import { progress } from '../progress';
+import { marathonApps, stackDir } from '../synth-output';
+import { waitForDeployments } from '../wait-deployments';
+
+export const DEPLOY_HELP = `Usage: workqueue deploy [APP...] [-t TAG] [-b BROKER] [-q QUEUE] [--marathon URL] [--force] [--wait]
+
+Creates or replaces the synthesized Marathon apps (cdktf.out/stacks/<stack>/marathon/*.json) with
+PUT /v2/apps/{id}?partialUpdate=false, each app after the apps it depends on (the broker before
+the workers). {{PLACEHOLDERS}} are filled from the flags (-t fills {{TAG}}) and the environment
+({{BROKER_PASSWORD}} from $BROKER_PASSWORD). -b and -q also set the workers' -b and -q arguments.
+Marathon: --marathon or $MARATHON_URL (user:password@ for basic auth), or $MARATHON_TOKEN.
+
+Options:
+  -t, --tag TAG          image tag for {{TAG}}
+  -b, --broker NAME      broker app the workers use (sets their -b and dependency)
+  -q, --queue NAME       queue the workers consume (sets their -q)
+      --marathon URL     Marathon's URL (default: $MARATHON_URL)
+      --force            override a deployment that locks an app (Marathon's ?force=true)
+      --wait             follow /v2/deployments until they are done
+      --timeout SECONDS  how long --wait waits (default 600)
+      --stack NAME       which synthesized stack (default: the only one)
+      --synth            synthesize first, even when cdktf.out exists
+  -h, --help             show this help
+
+Examples:
+  BROKER_PASSWORD=... workqueue deploy -t v1.2 --marathon http://marathon.mesos:8080 --wait
+  workqueue deploy worker -t v1.3 -q images --force
+`;
+
+const SPECS: FlagSpec[] = [
+  { names: ['-t', '--tag'], key: 'tag', value: true },
+  { names: ['-b', '--broker'], key: 'broker', value: true },
+  { names: ['-q', '--queue'], key: 'queue', value: true },
+  { names: ['--marathon'], key: 'marathon', value: true },
+  { names: ['--force'], key: 'force', value: false },
+  { names: ['--wait'], key: 'wait', value: false },
+  { names: ['--timeout'], key: 'timeout', value: true },
+  { names: ['--stack'], key: 'stack', value: true },
+  { names: ['--synth'], key: 'synth', value: false },
+];
+
+export async function deploy(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { flags, positional, help } = parseFlags('deploy', argv, SPECS);
+  if (help) {
+    process.stdout.write(DEPLOY_HELP);
+    return 0;
+  }
+  const client = new MarathonClient(text(flags, 'marathon') ?? env.MARATHON_URL, env.MARATHON_TOKEN);
+  const timeout = Number(text(flags, 'timeout') ?? 600);
+  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError('deploy: --timeout needs a number of seconds');
+  const dir = stackDir({ project: process.cwd(), stack: text(flags, 'stack'), synth: flags.synth === true, progress });
+  let apps = marathonApps(dir);
+  if (positional.length > 0) {
+    const wanted = positional.map((a) => `/${a.replace(/^\/+/, '')}`);
+    const unknown = wanted.filter((w) => !apps.some((a) => a.id === w));
+    if (unknown.length) throw new UsageError(`deploy: no synthesized app ${unknown.join(', ')} (have: ${apps.map((a) => a.id).join(', ')})`);
+    apps = apps.filter((a) => wanted.includes(a.id));
+  }
+  const given = { TAG: text(flags, 'tag'), BROKER: text(flags, 'broker'), QUEUE: text(flags, 'queue') };
+  const bodies = apps.map((app) => fillPlaceholders(withWorkerArgs(app.definition, given.BROKER, given.QUEUE), given, env, `app ${app.id}`));
+  const deployments: string[] = [];
+  for (const body of bodies) {
+    const { status, deploymentId } = await client.putApp(body, flags.force === true);
+    progress(`PUT ${body.id} → ${status === 201 ? 'created' : 'updated'} (deployment ${deploymentId})`);
+    if (deploymentId) deployments.push(deploymentId);
+  }
+  if (flags.wait === true) await waitForDeployments(client, deployments, timeout);
+  return 0;
+}
+
+/** The worker apps' -b/-q arguments (and broker dependency) set from the flags. */
+function withWorkerArgs(app: Record<string, unknown>, broker: string | undefined, queue: string | undefined): Record<string, unknown> {
+  const labels = (app.labels ?? {}) as Record<string, string>;
+  if (labels['workqueue.component'] !== 'worker' || !Array.isArray(app.args)) return app;
+  const args = [...(app.args as string[])];
+  const end = args.indexOf('--') === -1 ? args.length : args.indexOf('--');
+  const set = (flag: string, value: string | undefined) => {
+    if (value === undefined) return;
+    const at = args.indexOf(flag);
+    if (at !== -1 && at < end) args[at + 1] = value;
+  };
+  set('-b', broker);
+  set('-q', queue);
+  const out: Record<string, unknown> = { ...app, args };
+  if (broker !== undefined) out.dependencies = [`/${broker.replace(/^\/+/, '')}`];
+  if (queue !== undefined) out.labels = { ...labels, 'workqueue.queue': queue };
+  return out;
+}

@@ -1,0 +1,121 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as amqp from 'amqplib';
+import { UsageError } from '../../worker/errors';
+import { DEFAULT_URL } from '../../worker/options';
+import { parseFlags, text, type FlagSpec } from '../flags';
+import { MarathonClient } from '../marathon-client';
+import { marathonApps } from '../synth-output';
+
+export const STATUS_HELP = `Usage: workqueue status [-q QUEUE]... [-u URL] [--management URL] [--marathon URL]
+
+Shows how far behind the workers are: for each queue its ready, unacked and dead-lettered
+(QUEUE.dlq) message counts and its consumers; with Marathon configured, the running and healthy
+tasks of each synthesized app. Without -q, the queues of the synthesized worker apps.
+Unacked counts come from RabbitMQ's management API (default: http://<broker host>:15672 with the
+URL's credentials); "-" when it cannot be reached.
+
+Options:
+  -q, --queue NAME       a queue to show (repeatable through several -q)
+  -u, --url URL          broker URL (default: $AMQP_URL, else ${DEFAULT_URL})
+      --management URL   RabbitMQ management API base URL
+      --marathon URL     Marathon's URL (default: $MARATHON_URL)
+  -h, --help             show this help
+
+Examples:
+  workqueue status -q jobs
+  MARATHON_URL=http://marathon.mesos:8080 workqueue status
+`;
+
+const SPECS: FlagSpec[] = [
+  { names: ['-q', '--queue'], key: 'queue', value: true },
+  { names: ['-u', '--url'], key: 'url', value: true },
+  { names: ['--management'], key: 'management', value: true },
+  { names: ['--marathon'], key: 'marathon', value: true },
+];
+
+export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const queuesGiven = argv.flatMap((w, i) => ((w === '-q' || w === '--queue') && argv[i + 1] ? [argv[i + 1]] : w.startsWith('--queue=') ? [w.slice(8)] : []));
+  const { flags, help } = parseFlags('status', argv, SPECS);
+  if (help) {
+    process.stdout.write(STATUS_HELP);
+    return 0;
+  }
+  const stacks = join(process.cwd(), 'cdktf.out', 'stacks');
+  const apps = existsSync(stacks) ? safeApps(stacks) : [];
+  const queues = queuesGiven.length ? queuesGiven : apps.map((a) => (a.definition.labels as Record<string, string> | undefined)?.['workqueue.queue']).filter((q): q is string => !!q);
+  if (queues.length === 0) throw new UsageError('status: name a queue with -q (no synthesized worker apps to take them from)');
+  const url = text(flags, 'url') ?? env.AMQP_URL ?? DEFAULT_URL;
+  const rows: string[][] = [['QUEUE', 'READY', 'UNACKED', 'DEAD-LETTERED', 'CONSUMERS']];
+  const connection = await amqp.connect(url);
+  connection.on('error', () => undefined); // a failed check below reports it
+  try {
+    for (const queue of queues) {
+      const main = await check(connection, queue);
+      const dead = await check(connection, `${queue}.dlq`);
+      const unacked = await unackedCount(text(flags, 'management'), url, queue);
+      rows.push([queue, main ? String(main.messageCount) : 'missing', unacked, dead ? String(dead.messageCount) : 'missing', main ? String(main.consumerCount) : '-']);
+    }
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+  process.stdout.write(table(rows));
+  const marathonUrl = text(flags, 'marathon') ?? env.MARATHON_URL;
+  if (marathonUrl && apps.length) {
+    const client = new MarathonClient(marathonUrl, env.MARATHON_TOKEN);
+    const appRows = [['APP', 'TASKS', 'RUNNING', 'HEALTHY']];
+    for (const app of apps) {
+      const tasks = await client.tasks(app.id).catch(() => undefined);
+      const running = tasks?.filter((t) => t.state === undefined || t.state === 'TASK_RUNNING') ?? [];
+      const healthy = running.filter((t) => (t.healthCheckResults ?? []).length > 0 && t.healthCheckResults!.every((h) => h.alive));
+      appRows.push([app.id, tasks ? String(tasks.length) : 'unknown', String(running.length), String(healthy.length)]);
+    }
+    process.stdout.write(`\n${table(appRows)}`);
+  }
+  return 0;
+}
+
+function safeApps(stacks: string) {
+  try {
+    const [stack] = readdirSync(stacks);
+    return stack ? marathonApps(join(stacks, stack)) : [];
+  } catch {
+    return []; // no synthesized apps: status still shows the queues named with -q
+  }
+}
+
+async function check(connection: amqp.ChannelModel, queue: string): Promise<amqp.Replies.AssertQueue | undefined> {
+  const channel = await connection.createChannel();
+  channel.on('error', () => undefined); // a missing queue closes the channel; shown as "missing"
+  try {
+    return await channel.checkQueue(queue);
+  } catch {
+    return undefined;
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
+}
+
+async function unackedCount(management: string | undefined, amqpUrl: string, queue: string): Promise<string> {
+  const broker = new URL(amqpUrl);
+  const base = new URL(management ?? `http://${broker.hostname}:15672`);
+  const user = decodeURIComponent(base.username || broker.username || 'guest');
+  const password = decodeURIComponent(base.password || broker.password || 'guest');
+  const vhost = encodeURIComponent(decodeURIComponent(broker.pathname.slice(1)) || '/');
+  try {
+    const response = await fetch(`${base.origin}/api/queues/${vhost}/${encodeURIComponent(queue)}`, {
+      headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+      signal: AbortSignal.timeout(3_000),
+    });
+    if (!response.ok) return '-';
+    const body = (await response.json()) as { messages_unacknowledged?: number };
+    return body.messages_unacknowledged === undefined ? '-' : String(body.messages_unacknowledged);
+  } catch {
+    return '-'; // management API not enabled or not reachable: the other counts still stand
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n') + '\n';
+}

@@ -1,0 +1,93 @@
+import { FatalError, UsageError } from '../worker/errors';
+
+/** A Marathon error answer, with Marathon's own message. */
+export class MarathonError extends FatalError {}
+
+interface Deployment {
+  readonly id: string;
+  readonly affectedApps?: readonly string[];
+  readonly currentStep?: number;
+  readonly totalSteps?: number;
+}
+
+/** Marathon's REST API, the few calls workqueue needs. Auth: user:password@ in the URL, or $MARATHON_TOKEN. */
+export class MarathonClient {
+  private readonly base: URL;
+  private readonly headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
+
+  constructor(url: string | undefined, token: string | undefined) {
+    if (!url) throw new UsageError('no Marathon: pass --marathon URL or set $MARATHON_URL');
+    try {
+      this.base = new URL(url);
+    } catch {
+      throw new UsageError('--marathon is not a URL: give http(s)://host:port');
+    }
+    if (this.base.username) {
+      this.headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(this.base.username)}:${decodeURIComponent(this.base.password)}`).toString('base64')}`;
+    }
+    if (token) this.headers.authorization = `token=${token}`;
+    this.base.username = '';
+    this.base.password = '';
+  }
+
+  /** Where Marathon is, without credentials. */
+  get origin(): string {
+    return this.base.origin;
+  }
+
+  /** PUT /v2/apps/{id}?partialUpdate=false: creates (201) or replaces (200) the app; resolves the deployment id. */
+  async putApp(app: Record<string, unknown>, force: boolean): Promise<{ status: number; deploymentId: string }> {
+    const id = String(app.id).replace(/^\/+/, '');
+    const query = `partialUpdate=false${force ? '&force=true' : ''}`;
+    const { status, body } = await this.call('PUT', `/v2/apps/${id}?${query}`, app, `deploying /${id}`);
+    return { status, deploymentId: String((body as { deploymentId?: string }).deploymentId ?? '') };
+  }
+
+  /** PUT /v2/apps/{id} with {instances}: Marathon's scale (a partial update). */
+  async scale(appId: string, instances: number, force: boolean): Promise<string> {
+    const id = appId.replace(/^\/+/, '');
+    const { body } = await this.call('PUT', `/v2/apps/${id}${force ? '?force=true' : ''}`, { instances }, `scaling /${id}`);
+    return String((body as { deploymentId?: string }).deploymentId ?? '');
+  }
+
+  async deployments(): Promise<Deployment[]> {
+    return (await this.call('GET', '/v2/deployments', undefined, 'listing deployments')).body as Deployment[];
+  }
+
+  async tasks(appId: string): Promise<{ host?: string; state?: string; healthCheckResults?: { alive?: boolean }[] }[]> {
+    const id = appId.replace(/^\/+/, '');
+    const { body } = await this.call('GET', `/v2/apps/${id}/tasks`, undefined, `listing tasks of /${id}`);
+    return (body as { tasks?: [] }).tasks ?? [];
+  }
+
+  private async call(method: string, path: string, payload: unknown, doing: string): Promise<{ status: number; body: unknown }> {
+    const url = new URL(`${this.base.pathname.replace(/\/+$/, '')}${path}`, this.base);
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers: this.headers, body: payload === undefined ? undefined : JSON.stringify(payload), signal: AbortSignal.timeout(30_000) });
+    } catch (err) {
+      throw new MarathonError(`${doing}: cannot reach Marathon at ${this.base.origin} (${(err as Error).message})`);
+    }
+    const textBody = await response.text();
+    let body: unknown = undefined;
+    try {
+      body = textBody ? JSON.parse(textBody) : undefined;
+    } catch {
+      body = textBody;
+    }
+    if (response.ok) return { status: response.status, body };
+    throw new MarathonError(`${doing}: ${describeError(response.status, body)}`);
+  }
+}
+
+/** Marathon's own words for a failed call, with what to do about the common ones. */
+function describeError(status: number, body: unknown): string {
+  const b = (body ?? {}) as { message?: string; details?: { path?: string; errors?: string[] }[] };
+  const message = b.message ?? (typeof body === 'string' && body ? body.slice(0, 300) : 'no message');
+  if (status === 422 && b.details?.length) {
+    return `Marathon rejected the app (422 ${message}): ${b.details.map((d) => `${d.path ?? '/'}: ${(d.errors ?? []).join('; ')}`).join(' | ')}`;
+  }
+  if (status === 409) return `Marathon answered 409 (${message}): the app is locked by a running deployment; wait for it, or pass --force to override it`;
+  if (status === 401 || status === 403) return `Marathon answered ${status} (${message}): check the user:password in the Marathon URL or $MARATHON_TOKEN`;
+  return `Marathon answered ${status} (${message})`;
+}
