@@ -1,13 +1,17 @@
 import { version } from '../package.json';
 import { UsageError } from '../worker/errors';
+import { BUILD_HELP, build } from './commands/build';
 import { DEPLOY_HELP, deploy } from './commands/deploy';
 import { PUBLISH_HELP, publish } from './commands/publish';
+import { RUN_LOCAL_HELP, runLocal } from './commands/run-local';
 import { SCALE_HELP, scale } from './commands/scale';
 import { STATUS_HELP, status } from './commands/status';
 
 type Command = { run: (argv: readonly string[], env: NodeJS.ProcessEnv) => Promise<number>; help: string };
 
 const COMMANDS: Record<string, Command> = {
+  build: { run: build, help: BUILD_HELP },
+  'run-local': { run: runLocal, help: RUN_LOCAL_HELP },
   deploy: { run: deploy, help: DEPLOY_HELP },
   scale: { run: scale, help: SCALE_HELP },
   publish: { run: publish, help: PUBLISH_HELP },
@@ -20,10 +24,12 @@ Builds, runs, deploys and watches the work queue system that the cdktf stack in 
 describes (cdktf.out is synthesized when missing).
 
 Commands:
-  deploy [APP...]   create or replace the Marathon apps (broker first), fill {{PLACEHOLDERS}}, --wait
-  scale APP N       set a Marathon app's instances
-  publish -q QUEUE  put messages on a queue (lines of stdin, or one per FILE), confirmed
-  status [-q QUEUE] ready, unacked and dead-lettered counts, consumers, Marathon tasks
+  build [broker|worker] -t TAG      build the images from the synthesized contexts (Docker)
+  run-local [broker|worker] -t TAG  run one component on this host (Docker)
+  deploy [APP...]                   create or replace the Marathon apps (broker first), --wait
+  scale APP N                       set a Marathon app's instances
+  publish -q QUEUE [FILE...]        put messages on a queue (stdin lines or files), confirmed
+  status [-q QUEUE]                 ready, unacked, dead-lettered, consumers, Marathon tasks
 
 Run 'workqueue COMMAND --help' for a command's options and examples.
 

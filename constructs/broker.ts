@@ -117,17 +117,21 @@ export class Broker extends Construct {
 
     const config = { queues: this.queues, queueType: this.queueType, consumerTimeoutSeconds: this.consumerTimeoutSeconds };
     const env = { WQ_BROKER_USER: this.user, WQ_BROKER_PASSWORD: this.password };
+    const build = new DockerImageBuild(this, 'image', {
+      name: this.imageName,
+      tag: this.imageTag ?? 'latest',
+      component: 'broker',
+      terraform: this.target !== 'marathon',
+      buildArgs: { BASE_IMAGE: this.baseImage },
+      context: [
+        { path: 'Dockerfile', source: imageFile('broker', 'Dockerfile') },
+        { path: 'workqueue-broker-entrypoint', source: imageFile('broker', 'workqueue-broker-entrypoint'), executable: true },
+        { path: 'rabbitmq.conf', content: rabbitmqConf(config) },
+        { path: 'definitions.json', content: `${JSON.stringify(definitions(config), null, 2)}\n` },
+      ],
+    });
     if (this.target !== 'marathon') {
-      const build = new DockerImageBuild(this, 'image', {
-        name: `${this.imageName}:${this.imageTag ?? 'latest'}`,
-        buildArgs: { BASE_IMAGE: this.baseImage },
-        context: [
-          { path: 'Dockerfile', source: imageFile('broker', 'Dockerfile') },
-          { path: 'workqueue-broker-entrypoint', source: imageFile('broker', 'workqueue-broker-entrypoint'), executable: true },
-          { path: 'rabbitmq.conf', content: rabbitmqConf(config) },
-          { path: 'definitions.json', content: `${JSON.stringify(definitions(config), null, 2)}\n` },
-        ],
-      });
+      const image = build.image!;
       const swarm = this.target === 'swarm';
       this.network = new Network(this, 'network', { name: `${this.name}-net`, ...(swarm ? { driver: 'overlay', attachable: true } : {}) });
       const volume = new Volume(this, 'data', { name: this.dataVolume });
@@ -141,7 +145,7 @@ export class Broker extends Construct {
         new Service(this, 'service', {
           name: this.name,
           taskSpec: {
-            containerSpec: { image: build.image.name, hostname: this.host, env, healthcheck: health, stopGracePeriod: '60s', mounts: [{ target: DATA_DIR, source: volume.name, type: 'volume' }] },
+            containerSpec: { image: image.name, hostname: this.host, env, healthcheck: health, stopGracePeriod: '60s', mounts: [{ target: DATA_DIR, source: volume.name, type: 'volume' }] },
             networksAdvanced: [{ name: this.network.id, aliases: [this.host] }],
             resources: { limits: { nanoCpus: Math.round(this.cpus * 1e9), memoryBytes: this.memoryMb * 1024 * 1024 } },
             restartPolicy: { condition: 'any', delay: '5s' },
@@ -154,7 +158,7 @@ export class Broker extends Construct {
       } else {
         new Container(this, 'container', {
           name: this.name,
-          image: build.image.imageId,
+          image: image.imageId,
           hostname: this.host,
           env: envList,
           healthcheck: health,

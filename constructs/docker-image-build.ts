@@ -3,32 +3,47 @@ import { Construct } from 'constructs';
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { writeBuildContext, type ContextEntry } from './build-context';
 import { ensureDockerProvider } from './providers';
+import { writeOnSynth } from './stack-file';
 
 export interface DockerImageBuildProps {
-  /** Image name with tag, e.g. workqueue-broker:latest. */
+  /** Image name, without tag. */
   readonly name: string;
+  /** Tag of the docker_image resource. */
+  readonly tag: string;
+  /** What the image is for: the `workqueue build` and `run-local` commands select by it. */
+  readonly component: 'broker' | 'worker';
   readonly context: readonly ContextEntry[];
   readonly buildArgs: Readonly<Record<string, string>>;
+  /** Also make the docker_image resource (Docker and Swarm targets). */
+  readonly terraform: boolean;
 }
 
 /**
- * A docker_image built from a context shipped with the plan (TerraformAsset): paths resolve
- * inside cdktf.out, and a changed context gets a new asset path, so the image is rebuilt.
+ * An image's build context, shipped with the plan (TerraformAsset): paths resolve inside
+ * cdktf.out, and a changed context gets a new asset path. For every target it also writes
+ * images/<name>.json (context, build args) for `workqueue build`; for Docker and Swarm it makes
+ * the docker_image built from that context.
  */
 export class DockerImageBuild extends Construct {
-  readonly image: Image;
+  readonly image?: Image;
   readonly asset: TerraformAsset;
 
   constructor(scope: Construct, id: string, props: DockerImageBuildProps) {
     super(scope, id);
-    ensureDockerProvider(this);
     const dir = writeBuildContext(this.node.path, props.context);
     this.asset = new TerraformAsset(this, 'context', { path: dir, type: AssetType.DIRECTORY });
-    this.image = new Image(this, 'image', {
-      name: props.name,
-      keepLocally: true,
-      buildAttribute: { context: this.asset.path, buildArgs: { ...props.buildArgs } },
-      triggers: { context: this.asset.assetHash },
-    });
+    const manifest = new Construct(this, 'manifest');
+    writeOnSynth(manifest, `images/${props.name}.json`, () =>
+      `${JSON.stringify({ component: props.component, image: props.name, context: this.asset.path, buildArgs: props.buildArgs }, null, 2)}\n`,
+    );
+    if (props.terraform) {
+      ensureDockerProvider(this);
+      this.image = new Image(this, 'image', {
+        name: `${props.name}:${props.tag}`,
+        keepLocally: true,
+        buildAttribute: { context: this.asset.path, buildArgs: { ...props.buildArgs } },
+        triggers: { context: this.asset.assetHash },
+      });
+    }
   }
 }

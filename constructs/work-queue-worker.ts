@@ -134,18 +134,22 @@ export class WorkQueueWorker extends Construct {
       startPeriod: '30s',
     };
 
+    const build = new DockerImageBuild(this, 'image', {
+      name: this.imageName,
+      tag: this.imageTag ?? 'latest',
+      component: 'worker',
+      terraform: this.target !== 'marathon',
+      buildArgs: { BASE_IMAGE: this.baseImage, EXTRA_PACKAGES: this.packages.join(' ') },
+      context: this.contextEntries(props.handlerPath),
+    });
     if (this.target !== 'marathon') {
-      const build = new DockerImageBuild(this, 'image', {
-        name: `${this.imageName}:${this.imageTag ?? 'latest'}`,
-        buildArgs: { BASE_IMAGE: this.baseImage, EXTRA_PACKAGES: this.packages.join(' ') },
-        context: this.contextEntries(props.handlerPath),
-      });
+      const image = build.image!;
       const network = this.broker?.network;
       if (this.target === 'swarm') {
         new Service(this, 'service', {
           name: this.name,
           taskSpec: {
-            containerSpec: { image: build.image.name, args, env, healthcheck: health, stopSignal: 'SIGTERM', stopGracePeriod: `${this.stopGraceSeconds}s` },
+            containerSpec: { image: image.name, args, env, healthcheck: health, stopSignal: 'SIGTERM', stopGracePeriod: `${this.stopGraceSeconds}s` },
             networksAdvanced: network ? [{ name: network.id }] : undefined,
             resources: { limits: { nanoCpus: Math.round(this.cpus * 1e9), memoryBytes: this.memoryMb * 1024 * 1024 } },
             restartPolicy: { condition: 'any', delay: '5s', window: '60s' },
@@ -160,7 +164,7 @@ export class WorkQueueWorker extends Construct {
         new Container(this, 'container', {
           count,
           name: `${this.name}-${Token.asString(count.index)}`,
-          image: build.image.imageId,
+          image: image.imageId,
           command: args,
           env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
           healthcheck: health,
