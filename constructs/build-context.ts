@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -12,15 +11,20 @@ export interface ContextEntry {
   readonly executable?: boolean;
 }
 
+/** Context directories of this process, removed when it exits. */
+const written = new Set<string>();
+
 /**
- * Writes a Docker build context into a directory of its own under the system temp directory,
- * keyed by `key` (the construct path), and returns it. cdktf's TerraformAsset then copies it into
- * cdktf.out, so the Terraform plan refers to a context that travels with it.
+ * Writes a Docker build context into a new directory of its own under the system temp directory
+ * and returns it. cdktf's TerraformAsset copies it into cdktf.out at synth (its path there
+ * follows the content), so the Terraform plan refers to a context that travels with it. A
+ * directory per construct, never shared: stacks synthesized side by side cannot overwrite each
+ * other's context; it is removed when the process exits.
  */
-export function writeBuildContext(key: string, entries: readonly ContextEntry[]): string {
-  const dir = join(tmpdir(), 'workqueue-contexts', createHash('sha256').update(`${process.cwd()}\0${key}`).digest('hex').slice(0, 16));
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+export function writeBuildContext(entries: readonly ContextEntry[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'workqueue-context-'));
+  if (written.size === 0) process.once('exit', () => written.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  written.add(dir);
   for (const entry of entries) {
     const target = join(dir, entry.path);
     mkdirSync(dirname(target), { recursive: true });

@@ -30,7 +30,7 @@ export class DockerImageBuild extends Construct {
 
   constructor(scope: Construct, id: string, props: DockerImageBuildProps) {
     super(scope, id);
-    const dir = writeBuildContext(this.node.path, props.context);
+    const dir = writeBuildContext(props.context);
     this.asset = new TerraformAsset(this, 'context', { path: dir, type: AssetType.DIRECTORY });
     const manifest = new Construct(this, 'manifest');
     writeOnSynth(manifest, `images/${props.name}.json`, () =>
