@@ -120,11 +120,13 @@ export class Worker {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
     clearTimeout(this.graceTimer);
-    if (link?.open) {
-      link.open = false;
+    // The current link: a connection attempt under way when the stop began may have opened a new one.
+    const last = this.link;
+    if (last?.open) {
+      last.open = false;
       // Channel first: its close handshake flushes pending acks, which a bare connection close can overtake.
-      await link.channel.close().catch(() => undefined); // already closing: nothing left to flush
-      await link.connection.close().catch(() => undefined);
+      await last.channel.close().catch(() => undefined); // already closing: nothing left to flush
+      await last.connection.close().catch(() => undefined);
     }
     this.log.info(`stopped after ${this.started} message(s)`);
     this.resolveDone();
