@@ -1,4 +1,5 @@
 import { FatalError, UsageError } from '../worker/errors';
+import { marathonEndpoint, type MarathonEndpoint } from '../worker/marathon-endpoint';
 
 /** A Marathon error answer, with Marathon's own message. */
 export class MarathonError extends FatalError {}
@@ -12,27 +13,15 @@ interface Deployment {
 
 /** Marathon's REST API, the few calls workqueue needs. Auth: user:password@ in the URL, or $MARATHON_TOKEN. */
 export class MarathonClient {
-  private readonly base: URL;
-  private readonly headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
+  private readonly marathon: MarathonEndpoint;
 
   constructor(url: string | undefined, token: string | undefined) {
     if (!url) throw new UsageError('no Marathon: pass --marathon URL or set $MARATHON_URL');
     try {
-      this.base = new URL(url);
+      this.marathon = marathonEndpoint(url, token);
     } catch {
       throw new UsageError('--marathon is not a URL: give http(s)://host:port');
     }
-    if (this.base.username) {
-      this.headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(this.base.username)}:${decodeURIComponent(this.base.password)}`).toString('base64')}`;
-    }
-    if (token) this.headers.authorization = `token=${token}`;
-    this.base.username = '';
-    this.base.password = '';
-  }
-
-  /** Where Marathon is, without credentials. */
-  get origin(): string {
-    return this.base.origin;
   }
 
   /** PUT /v2/apps/{id}?partialUpdate=false: creates (201) or replaces (200) the app; resolves the deployment id. */
@@ -61,12 +50,12 @@ export class MarathonClient {
   }
 
   private async call(method: string, path: string, payload: unknown, doing: string): Promise<{ status: number; body: unknown }> {
-    const url = new URL(`${this.base.pathname.replace(/\/+$/, '')}${path}`, this.base);
     let response: Response;
     try {
-      response = await fetch(url, { method, headers: this.headers, body: payload === undefined ? undefined : JSON.stringify(payload), signal: AbortSignal.timeout(30_000) });
+      const headers = { ...this.marathon.headers, 'content-type': 'application/json' };
+      response = await fetch(this.marathon.url(path), { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload), signal: AbortSignal.timeout(30_000) });
     } catch (err) {
-      throw new MarathonError(`${doing}: cannot reach Marathon at ${this.base.origin} (${(err as Error).message})`);
+      throw new MarathonError(`${doing}: cannot reach Marathon at ${this.marathon.origin} (${(err as Error).message})`);
     }
     const textBody = await response.text();
     let body: unknown = undefined;

@@ -1,4 +1,5 @@
 import { Resolver } from 'node:dns/promises';
+import { marathonEndpoint } from './marathon-endpoint';
 
 /** Where a broker was found, and how. */
 export interface BrokerAddress {
@@ -42,16 +43,10 @@ export async function discoverBroker(name: string, env: DiscoveryEnv = process.e
 }
 
 async function fromMarathon(name: string, marathonUrl: string, token: string | undefined): Promise<BrokerAddress> {
-  const base = new URL(marathonUrl);
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (base.username) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
-  if (token) headers.authorization = `token=${token}`;
-  base.username = '';
-  base.password = '';
+  const marathon = marathonEndpoint(marathonUrl, token);
   const appId = name.replace(/^\/+/, '');
-  const url = new URL(`${base.pathname.replace(/\/+$/, '')}/v2/apps/${appId}/tasks`, base);
-  const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
-  if (!response.ok) throw new Error(`Marathon answered ${response.status} for app '/${appId}' at ${url.origin}`);
+  const response = await fetch(marathon.url(`/v2/apps/${appId}/tasks`), { headers: marathon.headers, signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`Marathon answered ${response.status} for app '/${appId}' at ${marathon.origin}`);
   const { tasks = [] } = (await response.json()) as { tasks?: MarathonTask[] };
   const usable = tasks.filter(
     (t) => t.host && t.ports && t.ports.length > 0 && (t.state === undefined || t.state === 'TASK_RUNNING') && (t.healthCheckResults ?? []).every((h) => h.alive === true),
