@@ -3,15 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
 import { TcpProxy, viaProxy } from './helpers/tcp-proxy';
+import { waitFor } from './helpers/wait-for';
 import { WorkerProcess } from './helpers/worker-process';
-
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const status = (port: number) => fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status);
 
@@ -45,19 +38,19 @@ describe('workqueue-worker when the broker link breaks', () => {
 
     // WHEN the link is cut three times mid-run, once while the broker looks down for 2 s
     for (let cut = 0; cut < 3; cut++) {
-      await waitFor(async () => readdirSync(dir).length >= (cut + 1) * 60, `progress before cut ${cut + 1}`);
+      await waitFor(`progress before cut ${cut + 1}`, async () => readdirSync(dir).length >= (cut + 1) * 60, 30_000, 100);
       if (cut === 1) proxy.refuse(true);
       proxy.cut();
       if (cut === 1) {
-        await waitFor(async () => (await status(port)) === 503, 'healthz to report 503');
+        await waitFor('healthz to report 503', async () => (await status(port)) === 503, 30_000, 100);
         await new Promise((r) => setTimeout(r, 2_000));
         proxy.refuse(false);
       }
-      await waitFor(async () => (await status(port)) === 200, 'healthz to report 200 again');
+      await waitFor('healthz to report 200 again', async () => (await status(port)) === 200, 30_000, 100);
     }
 
     // THEN every message was processed at least once, and none is left or dead-lettered
-    await waitFor(async () => readdirSync(dir).length === 300 && (await broker.count(queue)) === 0, 'all 300 messages');
+    await waitFor('all 300 messages', async () => readdirSync(dir).length === 300 && (await broker.count(queue)) === 0, 30_000, 100);
     expect(await broker.count(`${queue}.dlq`)).toBe(0);
     const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
     expect(Number(/^workqueue_reconnects_total\{[^}]*\} (\d+)/m.exec(metrics)![1])).toBeGreaterThanOrEqual(3);

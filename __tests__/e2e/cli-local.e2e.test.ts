@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runCli } from '../helpers/cli-process';
 import { docker } from './helpers/plan-driver';
-import { queueDepth, synthDefaultStack, waitFor } from './helpers/system';
+import { queueDepth, synthDefaultStack } from './helpers/system';
+import { waitFor } from '../helpers/wait-for';
 
 /** Loopback port of the broker that `workqueue run-local broker` starts. */
 const PORT = 5684;

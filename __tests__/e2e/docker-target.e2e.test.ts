@@ -2,7 +2,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlanDriver, docker } from './helpers/plan-driver';
-import { filesWritten, health, imageSize, processed, publishWithAmqpTools, queueDepth, synthDefaultStack, waitFor } from './helpers/system';
+import { filesWritten, health, imageSize, processed, publishWithAmqpTools, queueDepth, synthDefaultStack } from './helpers/system';
+import { waitFor } from '../helpers/wait-for';
 
 const MESSAGES = 2000;
 /** Loopback port for the test's own publisher; the broker's own 5672 stays inside the Docker network. */

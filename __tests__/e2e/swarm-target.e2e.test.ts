@@ -2,7 +2,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlanDriver, docker } from './helpers/plan-driver';
-import { filesWritten, health, processed, publishWithAmqpTools, queueDepth, synthDefaultStack, waitFor } from './helpers/system';
+import { filesWritten, health, processed, publishWithAmqpTools, queueDepth, synthDefaultStack } from './helpers/system';
+import { waitFor } from '../helpers/wait-for';
 
 const MESSAGES = 2000;
 /** Loopback port for the test's own publisher (published in host mode on this single node). */

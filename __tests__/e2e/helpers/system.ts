@@ -16,15 +16,6 @@ export function synthDefaultStack(settings: Record<string, string>): string {
   return join(out, 'stacks', 'workqueue');
 }
 
-/** Polls `check` until it returns true. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 120_000, everyMs = 250): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /** Health of a container per Docker ('healthy', 'starting', 'unhealthy'), '' when it has none. */
 export function health(container: string): string {
   return docker(['inspect', '-f', '{{if .State.Health}}{{.State.Health.Status}}{{end}}', container]);
