@@ -8,14 +8,20 @@ export interface FlagSpec {
 }
 
 export interface Parsed {
+  /** Each flag's value (the last one, when given more than once); true for a switch. */
   readonly flags: Readonly<Record<string, string | true>>;
+  /** Every value of each value flag, in order, for flags that may be repeated (status -q A -q B). */
+  readonly values: Readonly<Record<string, readonly string[]>>;
   readonly positional: readonly string[];
-  readonly help: boolean;
 }
+
+/** Thrown when -h/--help stands among the flags: `main` prints that command's help. */
+export class HelpRequested extends Error {}
 
 /** Parses `argv` against `specs`; flags and positional words may mix; `--` ends the flags. */
 export function parseFlags(command: string, argv: readonly string[], specs: readonly FlagSpec[]): Parsed {
   const flags: Record<string, string | true> = {};
+  const values: Record<string, string[]> = {};
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i];
@@ -23,7 +29,7 @@ export function parseFlags(command: string, argv: readonly string[], specs: read
       positional.push(...argv.slice(i + 1));
       break;
     }
-    if (word === '-h' || word === '--help') return { flags, positional, help: true };
+    if (word === '-h' || word === '--help') throw new HelpRequested(command);
     if (!word.startsWith('-') || word === '-') {
       positional.push(word);
       continue;
@@ -39,8 +45,9 @@ export function parseFlags(command: string, argv: readonly string[], specs: read
     const value = eq === -1 ? argv[++i] : word.slice(eq + 1);
     if (value === undefined) throw new UsageError(`${command}: ${name} needs a value (see workqueue ${command} --help)`);
     flags[spec.key] = value;
+    (values[spec.key] ??= []).push(value);
   }
-  return { flags, positional, help: false };
+  return { flags, values, positional };
 }
 
 export function text(flags: Parsed['flags'], key: string): string | undefined {

@@ -1,5 +1,6 @@
 import { version } from '../package.json';
 import { UsageError } from '../worker/errors';
+import { HelpRequested } from './flags';
 import { BUILD_HELP, build } from './commands/build';
 import { DEPLOY_HELP, deploy } from './commands/deploy';
 import { PUBLISH_HELP, publish } from './commands/publish';
@@ -52,5 +53,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   const command = COMMANDS[name];
   if (!command) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')}; see workqueue --help)`);
-  return command.run(rest, env);
+  try {
+    return await command.run(rest, env);
+  } catch (err) {
+    if (!(err instanceof HelpRequested)) throw err;
+    process.stdout.write(command.help);
+    return 0;
+  }
 }

@@ -30,11 +30,7 @@ const SPECS: FlagSpec[] = [
 ];
 
 export async function build(argv: readonly string[]): Promise<number> {
-  const { flags, positional, help } = parseFlags('build', argv, SPECS);
-  if (help) {
-    process.stdout.write(BUILD_HELP);
-    return 0;
-  }
+  const { flags, positional } = parseFlags('build', argv, SPECS);
   const tag = text(flags, 'tag');
   if (!tag) throw new UsageError('build: missing -t TAG');
   if (positional.length > 1) throw new UsageError('build: name at most one component: broker or worker');

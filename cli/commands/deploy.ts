@@ -1,6 +1,6 @@
 import { UsageError } from '../../worker/errors';
 import { parseFlags, text, type FlagSpec } from '../flags';
-import { MarathonClient } from '../marathon-client';
+import { MARATHON_FLAGS, marathonOptions } from '../marathon-flags';
 import { fillPlaceholders } from '../placeholders';
 import { progress } from '../progress';
 import { marathonApps, stackDir } from '../synth-output';
@@ -35,23 +35,14 @@ const SPECS: FlagSpec[] = [
   { names: ['-t', '--tag'], key: 'tag', value: true },
   { names: ['-b', '--broker'], key: 'broker', value: true },
   { names: ['-q', '--queue'], key: 'queue', value: true },
-  { names: ['--marathon'], key: 'marathon', value: true },
-  { names: ['--force'], key: 'force', value: false },
-  { names: ['--wait'], key: 'wait', value: false },
-  { names: ['--timeout'], key: 'timeout', value: true },
+  ...MARATHON_FLAGS,
   { names: ['--stack'], key: 'stack', value: true },
   { names: ['--synth'], key: 'synth', value: false },
 ];
 
 export async function deploy(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { flags, positional, help } = parseFlags('deploy', argv, SPECS);
-  if (help) {
-    process.stdout.write(DEPLOY_HELP);
-    return 0;
-  }
-  const client = new MarathonClient(text(flags, 'marathon') ?? env.MARATHON_URL, env.MARATHON_TOKEN);
-  const timeout = Number(text(flags, 'timeout') ?? 600);
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError('deploy: --timeout needs a number of seconds');
+  const { flags, positional } = parseFlags('deploy', argv, SPECS);
+  const { client, force, wait, timeoutSeconds } = marathonOptions('deploy', flags, env);
   const dir = stackDir({ project: process.cwd(), stack: text(flags, 'stack'), synth: flags.synth === true, progress });
   let apps = marathonApps(dir);
   if (positional.length > 0) {
@@ -64,11 +55,11 @@ export async function deploy(argv: readonly string[], env: NodeJS.ProcessEnv): P
   const bodies = apps.map((app) => fillPlaceholders(withWorkerArgs(app.definition, given.BROKER, given.QUEUE), given, env, `app ${app.id}`));
   const deployments: string[] = [];
   for (const body of bodies) {
-    const { status, deploymentId } = await client.putApp(body, flags.force === true);
+    const { status, deploymentId } = await client.putApp(body, force);
     progress(`PUT ${body.id} → ${status === 201 ? 'created' : 'updated'} (deployment ${deploymentId})`);
     if (deploymentId) deployments.push(deploymentId);
   }
-  if (flags.wait === true) await waitForDeployments(client, deployments, timeout);
+  if (wait) await waitForDeployments(client, deployments, timeoutSeconds);
   return 0;
 }
 

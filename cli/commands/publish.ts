@@ -31,11 +31,7 @@ const SPECS: FlagSpec[] = [
 const BATCH = 500;
 
 export async function publish(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { flags, positional, help } = parseFlags('publish', argv, SPECS);
-  if (help) {
-    process.stdout.write(PUBLISH_HELP);
-    return 0;
-  }
+  const { flags, positional } = parseFlags('publish', argv, SPECS);
   const queue = text(flags, 'queue');
   if (!queue) throw new UsageError('publish: missing -q QUEUE');
   const connection = await amqp.connect(text(flags, 'url') ?? env.AMQP_URL ?? DEFAULT_URL);

@@ -39,11 +39,7 @@ const SPECS: FlagSpec[] = [
 ];
 
 export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { flags, positional, help } = parseFlags('run-local', argv, SPECS);
-  if (help) {
-    process.stdout.write(RUN_LOCAL_HELP);
-    return 0;
-  }
+  const { flags, positional } = parseFlags('run-local', argv, SPECS);
   const component = positional[0];
   if (component !== 'broker' && component !== 'worker') throw new UsageError('run-local: name the component: broker or worker');
   const tag = text(flags, 'tag');

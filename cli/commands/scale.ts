@@ -1,6 +1,6 @@
 import { UsageError } from '../../worker/errors';
-import { parseFlags, text, type FlagSpec } from '../flags';
-import { MarathonClient } from '../marathon-client';
+import { parseFlags } from '../flags';
+import { MARATHON_FLAGS, marathonOptions } from '../marathon-flags';
 import { progress } from '../progress';
 import { waitForDeployments } from '../wait-deployments';
 
@@ -20,27 +20,16 @@ Examples:
   MARATHON_URL=http://marathon.mesos:8080 workqueue scale /worker 0
 `;
 
-const SPECS: FlagSpec[] = [
-  { names: ['--marathon'], key: 'marathon', value: true },
-  { names: ['--force'], key: 'force', value: false },
-  { names: ['--wait'], key: 'wait', value: false },
-  { names: ['--timeout'], key: 'timeout', value: true },
-];
-
 export async function scale(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { flags, positional, help } = parseFlags('scale', argv, SPECS);
-  if (help) {
-    process.stdout.write(SCALE_HELP);
-    return 0;
-  }
+  const { flags, positional } = parseFlags('scale', argv, MARATHON_FLAGS);
   const [app, count, ...extra] = positional;
   const instances = Number(count);
   if (!app || count === undefined || extra.length || !Number.isInteger(instances) || instances < 0) {
     throw new UsageError('scale: give APP and a whole number N >= 0, e.g. workqueue scale worker 5');
   }
-  const client = new MarathonClient(text(flags, 'marathon') ?? env.MARATHON_URL, env.MARATHON_TOKEN);
-  const deployment = await client.scale(app, instances, flags.force === true);
+  const { client, force, wait, timeoutSeconds } = marathonOptions('scale', flags, env);
+  const deployment = await client.scale(app, instances, force);
   progress(`scaling /${app.replace(/^\/+/, '')} to ${instances} (deployment ${deployment})`);
-  if (flags.wait === true && deployment) await waitForDeployments(client, [deployment], Number(text(flags, 'timeout') ?? 600));
+  if (wait && deployment) await waitForDeployments(client, [deployment], timeoutSeconds);
   return 0;
 }

@@ -35,12 +35,8 @@ const SPECS: FlagSpec[] = [
 ];
 
 export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const queuesGiven = argv.flatMap((w, i) => ((w === '-q' || w === '--queue') && argv[i + 1] ? [argv[i + 1]] : w.startsWith('--queue=') ? [w.slice(8)] : []));
-  const { flags, help } = parseFlags('status', argv, SPECS);
-  if (help) {
-    process.stdout.write(STATUS_HELP);
-    return 0;
-  }
+  const { flags, values } = parseFlags('status', argv, SPECS);
+  const queuesGiven = values.queue ?? [];
   const stacks = join(process.cwd(), 'cdktf.out', 'stacks');
   const apps = existsSync(stacks) ? safeApps(stacks) : [];
   const queues = queuesGiven.length ? queuesGiven : apps.map((a) => (a.definition.labels as Record<string, string> | undefined)?.['workqueue.queue']).filter((q): q is string => !!q);
