@@ -30,6 +30,10 @@ const VALUE_FLAGS: Record<string, Setter> = {
   '--shutdown-grace': number('shutdownGraceSeconds'),
   '--health-port': number('healthPort'),
   '--connect-timeout': number('connectTimeoutSeconds'),
+  '--module': text('module'),
+  '--ca': text('caFile'),
+  '--cert': text('certFile'),
+  '--key': text('keyFile'),
   '-b': text('broker'),
   '--broker': text('broker'),
 };
@@ -64,5 +68,5 @@ export function parseArgs(argv: readonly string[]): CliRequest {
     setter(options, value, flag);
   }
   const [program, ...args] = argv.slice(i);
-  return { kind: 'run', options: { ...options, program: program ?? '', args } as unknown as WorkerOptions };
+  return { kind: 'run', options: { ...options, program, args } as unknown as WorkerOptions };
 }

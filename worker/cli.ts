@@ -5,8 +5,8 @@ import { FatalError } from './errors';
 import { HealthServer } from './health-server';
 import { createLogger } from './logger';
 import { resolveOptions } from './options';
-import { programHandler } from './program-handler';
 import { Redactor } from './redact';
+import { selectHandler } from './select-handler';
 import { Worker } from './worker';
 
 /** Runs the workqueue-worker command line; resolves the exit status. */
@@ -22,7 +22,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const options = resolveOptions(request.options);
   const log = createLogger(new Redactor(options.url));
-  const worker = new Worker(options, { handler: programHandler(options), log });
+  const worker = new Worker(options, { handler: selectHandler(options), log });
 
   const health = options.healthPort === undefined ? undefined : new HealthServer({ healthy: () => worker.healthy(), registry: worker.metrics.registry });
   if (health) {

@@ -3,6 +3,7 @@ import { Backoff, sleep } from './backoff';
 import { FatalError } from './errors';
 import { errorText, type Logger } from './logger';
 import { redactUrl } from './redact';
+import { tlsFailure, type TlsSocketOptions } from './tls-files';
 
 export interface ConnectOptions {
   /** The broker URL for the next attempt (discovery may move it between attempts). */
@@ -11,6 +12,8 @@ export interface ConnectOptions {
   readonly displayUrl: string;
   /** Give up with a FatalError after this long; undefined keeps trying until `signal` aborts. */
   readonly timeoutMs?: number;
+  /** CA, client certificate and key for amqps:// (empty for the system CAs and no client certificate). */
+  readonly tls?: TlsSocketOptions;
   readonly log: Logger;
   readonly signal: AbortSignal;
 }
@@ -27,9 +30,11 @@ export async function connectWithRetry(opts: ConnectOptions): Promise<amqp.Chann
   while (!opts.signal.aborted) {
     const remaining = deadline - Date.now();
     try {
-      return await amqp.connect(await opts.url(), { timeout: Math.max(1, Math.min(remaining, 10_000)) });
+      return await amqp.connect(await opts.url(), { ...opts.tls, timeout: Math.max(1, Math.min(remaining, 10_000)) });
     } catch (err) {
       const text = errorText(err);
+      const tls = tlsFailure(err);
+      if (tls) throw new FatalError(`cannot connect to ${where}: ${tls}`);
       if (/ACCESS[-_]REFUSED/.test(text)) {
         throw new FatalError(`broker at ${where} refused the credentials: check the user and password in --url or $AMQP_URL`);
       }

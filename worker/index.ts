@@ -2,6 +2,8 @@ export { Worker, type WorkerDependencies } from './worker';
 export { resolveOptions, type WorkerOptions, type ResolvedWorkerOptions } from './options';
 export { programHandler, type ProgramHandlerOptions } from './program-handler';
 export type { MessageHandler } from './message-handler';
+export { createWorker, type CreateWorkerOptions } from './create-worker';
+export { functionHandler, loadHandlerModule, type HandlerFunction } from './module-handler';
 export type { MessageMeta } from './message-meta';
 export type { Outcome } from './outcome';
 export { WorkerMetrics } from './metrics';

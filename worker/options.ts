@@ -14,10 +14,15 @@ export interface WorkerOptions {
   readonly broker?: string;
   /** Queue to consume. Required. */
   readonly queue: string;
-  /** Program to run for each message (an argv, never a shell line). Required. */
-  readonly program: string;
+  /** Program to run for each message (an argv, never a shell line). Required unless `module` is given. */
+  readonly program?: string;
   /** Arguments passed to the program. @default [] */
   readonly args?: readonly string[];
+  /**
+   * In-process mode: a JavaScript module whose default export handles each message, instead of
+   * a program. @default - spawn mode, PROGRAM runs once per message
+   */
+  readonly module?: string;
   /** Programs running at once. @default the number of CPUs */
   readonly concurrency?: number;
   /** Unacked messages the broker may send ahead. @default concurrency */
@@ -36,11 +41,17 @@ export interface WorkerOptions {
   readonly healthPort?: number;
   /** Seconds to keep trying the first connection before giving up. @default 60 */
   readonly connectTimeoutSeconds?: number;
+  /** PEM file of the CA that signed the broker's certificate (amqps://). @default - the system's CAs */
+  readonly caFile?: string;
+  /** PEM client certificate for amqps:// brokers that require one. @default - no client certificate */
+  readonly certFile?: string;
+  /** PEM private key of `certFile`. @default - no client certificate */
+  readonly keyFile?: string;
 }
 
 /** WorkerOptions with every default filled in. */
-export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, 'count' | 'timeoutSeconds' | 'healthPort' | 'broker'>> &
-  Pick<WorkerOptions, 'count' | 'timeoutSeconds' | 'healthPort' | 'broker'>;
+type OptionalAfterDefaults = 'count' | 'timeoutSeconds' | 'healthPort' | 'broker' | 'module' | 'caFile' | 'certFile' | 'keyFile';
+export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, OptionalAfterDefaults>> & Pick<WorkerOptions, OptionalAfterDefaults>;
 
 export const DEFAULT_URL = 'amqp://localhost:5672';
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -56,8 +67,9 @@ export function resolveOptions(options: WorkerOptions, env: NodeJS.ProcessEnv = 
     url: options.url ?? env.AMQP_URL ?? DEFAULT_URL,
     broker: options.broker,
     queue: options.queue,
-    program: options.program,
+    program: options.program ?? '',
     args: options.args ?? [],
+    module: options.module,
     concurrency,
     prefetchCount: options.prefetchCount ?? concurrency,
     count: options.count,
@@ -67,6 +79,9 @@ export function resolveOptions(options: WorkerOptions, env: NodeJS.ProcessEnv = 
     shutdownGraceSeconds: options.shutdownGraceSeconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS,
     healthPort: options.healthPort,
     connectTimeoutSeconds: options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    caFile: options.caFile,
+    certFile: options.certFile,
+    keyFile: options.keyFile,
   };
   validate(resolved);
   return resolved;
@@ -78,8 +93,15 @@ function validate(o: ResolvedWorkerOptions): void {
   if (o.deadLetterQueue === o.queue) {
     throw new UsageError(`--dead-letter-queue must differ from --queue (both are '${o.queue}')`);
   }
-  if (!o.program) throw new UsageError('missing PROGRAM: give the program to run after the options, e.g. -- cat');
+  if (o.module !== undefined && o.program) {
+    throw new UsageError(`give either --module or a PROGRAM, not both (got --module ${o.module} and PROGRAM ${o.program})`);
+  }
+  if (o.module === undefined && !o.program) {
+    throw new UsageError('missing PROGRAM: give the program to run after the options, e.g. -- cat (or --module FILE)');
+  }
+  if (o.module === '') throw new UsageError('--module needs a file, e.g. --module ./handler.js');
   checkUrl(o.url);
+  checkTls(o);
   if (o.broker !== undefined && !/^[A-Za-z0-9._/-]+(:\d{1,5})?$/.test(o.broker)) {
     throw new UsageError(`--broker must be a name (a Marathon app id or host name), optionally NAME:PORT, not '${o.broker}'`);
   }
@@ -112,6 +134,16 @@ function checkUrl(url: string): void {
     throw new UsageError(`--url must start with amqp:// or amqps://, not ${parsed.protocol}//`);
   }
   if (!parsed.hostname) throw new UsageError('--url has no host: give amqp://host[:port]');
+}
+
+function checkTls(o: ResolvedWorkerOptions): void {
+  const given = (['caFile', 'certFile', 'keyFile'] as const).filter((k) => o[k] !== undefined);
+  if (given.length > 0 && new URL(o.url).protocol !== 'amqps:') {
+    throw new UsageError(`--ca, --cert and --key need an amqps:// URL; --url is ${new URL(o.url).protocol}//...`);
+  }
+  if ((o.certFile === undefined) !== (o.keyFile === undefined)) {
+    throw new UsageError(`--cert and --key go together: give both (got only ${o.certFile !== undefined ? '--cert' : '--key'})`);
+  }
 }
 
 function checkInteger(flag: string, value: number, min: number, max: number): void {

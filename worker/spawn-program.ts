@@ -29,10 +29,13 @@ export function spawnProgram(req: SpawnRequest): Promise<Outcome> {
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     let drainTimer: NodeJS.Timeout | undefined;
+    let stopped = false;
     const finish = (outcome: Outcome) => {
       if (settled) return;
       settled = true;
-      clearTimeout(killTimer);
+      // After a stop, the KILL still has to reach children that ignore TERM and outlive the program.
+      if (stopped) killTimer?.unref();
+      else clearTimeout(killTimer);
       clearTimeout(drainTimer);
       req.signal.removeEventListener('abort', stop);
       resolve(outcome);
@@ -49,6 +52,7 @@ export function spawnProgram(req: SpawnRequest): Promise<Outcome> {
       }
     };
     function stop() {
+      stopped = true;
       killGroup('SIGTERM');
       killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_AFTER_MS);
     }
@@ -59,6 +63,8 @@ export function spawnProgram(req: SpawnRequest): Promise<Outcome> {
     let exit: Outcome | undefined;
     child.on('exit', (code, signal) => {
       exit = describeExit(code, signal);
+      // The message's work ends with its program: background children left behind are stopped too.
+      killGroup('SIGTERM');
       // Normally 'close' follows at once; a background child holding the pipes must not stall us.
       drainTimer = setTimeout(() => finish(exit!), OUTPUT_DRAIN_MS);
     });

@@ -11,6 +11,7 @@ import { WorkerMetrics } from './metrics';
 import type { ResolvedWorkerOptions } from './options';
 import type { Outcome } from './outcome';
 import { failureProperties, publishConfirmed } from './retry-publish';
+import { loadTlsFiles, type TlsSocketOptions } from './tls-files';
 
 /** One connection with its consuming channel; `open` turns false for good when either closes. */
 interface Link {
@@ -46,6 +47,7 @@ export class Worker {
   private readonly log: Logger;
   /** Where to connect next: the URL, or where --broker was discovered this time. */
   private readonly url: () => Promise<string>;
+  private readonly tls: TlsSocketOptions;
   private link?: Link;
   private readonly waiting: Delivery[] = [];
   private running = 0;
@@ -68,6 +70,7 @@ export class Worker {
     this.log = deps.log;
     this.metrics = deps.metrics ?? new WorkerMetrics(options.queue);
     this.url = brokerUrlSource(options.url, options.broker, this.log);
+    this.tls = loadTlsFiles(options);
   }
 
   /** Connects (retrying up to the connect timeout), declares missing queues and starts consuming. */
@@ -143,7 +146,7 @@ export class Worker {
   /** Opens a link; resolves false when stopped before it was up. */
   private async open(timeoutMs?: number): Promise<boolean> {
     const { url, queue, deadLetterQueue, prefetchCount } = this.options;
-    const connection = await connectWithRetry({ url: this.url, displayUrl: url, timeoutMs, log: this.log, signal: this.stopSignal.signal });
+    const connection = await connectWithRetry({ url: this.url, displayUrl: url, timeoutMs, tls: this.tls, log: this.log, signal: this.stopSignal.signal });
     if (!connection) return false;
     connection.on('error', (err: Error) => this.log.error(`connection error: ${err.message}`));
     try {
