@@ -4,8 +4,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],
-  // The Docker end-to-end suite runs separately: npm run test:e2e.
-  testPathIgnorePatterns: ['/node_modules/', '/__tests__/e2e/'],
+  // The Docker end-to-end suite and the fault suite run separately: npm run test:e2e, test:faults.
+  testPathIgnorePatterns: ['/node_modules/', '/__tests__/e2e/', '/__tests__/faults/'],
   globalSetup: '<rootDir>/__tests__/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/__tests__/helpers/global-teardown.ts',
   testTimeout: 120000,

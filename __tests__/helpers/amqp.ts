@@ -52,6 +52,16 @@ export class TestBroker {
     await this.channel.waitForConfirms();
   }
 
+  /** Publishes one persistent message per id (as its message id), confirmed in batches of 1000. */
+  async publishIds(queue: string, ids: readonly string[], body: (id: string) => Buffer | string = (id) => id): Promise<void> {
+    for (let i = 0; i < ids.length; i++) {
+      const b = body(ids[i]);
+      this.channel.sendToQueue(queue, Buffer.isBuffer(b) ? b : Buffer.from(b), { persistent: true, messageId: ids[i] });
+      if (i % 1000 === 999) await this.channel.waitForConfirms();
+    }
+    await this.channel.waitForConfirms();
+  }
+
   /** Ready messages in `queue` (0 when it does not exist). */
   async count(queue: string): Promise<number> {
     const probe = await this.connection.createChannel();
