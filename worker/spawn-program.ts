@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
 import { createLineTagger } from './line-tagger';
+import { groupRunning, signalGroup } from './process-group';
 import type { Outcome } from './outcome';
 
 /** Seconds between SIGTERM and SIGKILL when a program has to be stopped. */
 export const KILL_AFTER_MS = 5_000;
 /** How long to wait for output pipes after the program exited (a background child may hold them). */
 const OUTPUT_DRAIN_MS = 500;
+/** How often a stopped program's process group is checked for members still running. */
+const GROUP_POLL_MS = 50;
 
 export interface SpawnRequest {
   readonly program: string;
@@ -33,24 +36,25 @@ export function spawnProgram(req: SpawnRequest): Promise<Outcome> {
     const finish = (outcome: Outcome) => {
       if (settled) return;
       settled = true;
-      // After a stop, the KILL still has to reach children that ignore TERM and outlive the program.
-      if (stopped) killTimer?.unref();
-      else clearTimeout(killTimer);
       clearTimeout(drainTimer);
       req.signal.removeEventListener('abort', stop);
-      resolve(outcome);
+      if (!stopped) {
+        clearTimeout(killTimer);
+        resolve(outcome);
+        return;
+      }
+      // A stopped attempt ends when its whole group is gone: children that ignore TERM get the KILL.
+      const poll = setInterval(() => {
+        if (groupRunning(child.pid)) return;
+        clearInterval(poll);
+        clearTimeout(killTimer);
+        resolve(outcome);
+      }, GROUP_POLL_MS);
     };
 
     // detached: the program leads its own process group, so stopping it also stops its children.
     const child = spawn(req.program, [...req.args], { env: req.env, stdio: 'pipe', detached: true });
-    const killGroup = (sig: NodeJS.Signals) => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, sig);
-      } catch {
-        // ESRCH: the group is already gone, which is what we wanted.
-      }
-    };
+    const killGroup = (sig: NodeJS.Signals) => signalGroup(child.pid, sig);
     function stop() {
       stopped = true;
       killGroup('SIGTERM');
