@@ -55,8 +55,8 @@ export class Worker {
   private stopping?: Promise<void>;
   /** Aborted when stopping: ends connection retries. */
   private readonly stopSignal = new AbortController();
-  /** Aborted when the shutdown grace is over: stops running programs. */
-  private readonly killSignal = new AbortController();
+  /** The attempts running now, aborted as 'shutdown' when the grace is over (one list, not a listener each). */
+  private readonly attempts = new Set<AbortController>();
   private graceTimer?: NodeJS.Timeout;
   private idleWaiters: (() => void)[] = [];
   private resolveDone!: () => void;
@@ -139,7 +139,7 @@ export class Worker {
     if (this.graceTimer || !Number.isFinite(graceMs)) return;
     this.graceTimer = setTimeout(() => {
       if (this.running > 0) this.log.info(`shutdown grace over: stopping ${this.running} program(s); their messages go back to the queue`);
-      this.killSignal.abort();
+      for (const attempt of this.attempts) attempt.abort('shutdown' satisfies AbortReason);
     }, graceMs);
   }
 
@@ -234,8 +234,7 @@ export class Worker {
   private async process({ link, message }: Delivery): Promise<void> {
     const meta = messageMeta(this.options.queue, message);
     const attempt = new AbortController();
-    const onKill = () => attempt.abort('shutdown' satisfies AbortReason);
-    this.killSignal.signal.addEventListener('abort', onKill, { once: true });
+    this.attempts.add(attempt);
     const timeout = this.options.timeoutSeconds;
     const timer = timeout === undefined ? undefined : setTimeout(() => attempt.abort('timeout' satisfies AbortReason), timeout * 1000);
     this.metrics.inFlight.inc();
@@ -247,7 +246,7 @@ export class Worker {
       outcome = { ok: false, reason: `handler failed: ${errorText(err)}` };
     } finally {
       clearTimeout(timer);
-      this.killSignal.signal.removeEventListener('abort', onKill);
+      this.attempts.delete(attempt);
       this.metrics.inFlight.dec();
       endTimer();
     }

@@ -19,7 +19,8 @@ export class WorkerProcess {
   readonly exited: Promise<Exit>;
 
   constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [WORKER_BIN, ...args], { env: { ...process.env, AMQP_URL: undefined, ...env } });
+    // Through its #! line, as users run it: that line carries the runtime's Node.js flags.
+    this.child = spawn(WORKER_BIN, [...args], { env: { ...process.env, AMQP_URL: undefined, ...env } });
     this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((resolve) =>
