@@ -34,7 +34,7 @@ describe('Broker and WorkQueueWorker on the docker target', () => {
     const worker = Object.values(resources(json, 'docker_image')).find((i) => i.name === 'workqueue-jobs-worker:latest')!;
     const context = join(dir, (worker.build as { context: string }).context);
     const bundle = readFileSync(join(context, 'workqueue-worker.js'), 'utf8');
-    expect(bundle).toMatch(/^#!\/usr\/bin\/env node/);
+    expect(bundle).toMatch(/^#!\/usr\/bin\/env -S node --max-semi-space-size=4\n/);
     expect(bundle).not.toMatch(/require\("(cdktf|constructs|@cdktf\/[^"]+|amqplib|prom-client)"\)/);
     expect(existsSync(join(context, 'node_modules'))).toBe(false);
     expect(existsSync(join(context, 'process-message'))).toBe(true);

@@ -1,6 +1,7 @@
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SHUTDOWN_GRACE_SECONDS, DEFAULT_URL } from './options';
 
 export const HELP = `Usage: workqueue-worker [options] [--] PROGRAM [ARGS...]
+       workqueue-worker [options] --module FILE
 
 Consumes a RabbitMQ queue and runs PROGRAM once per message, with the message body on its
 standard input. Exit status 0 acks the message; anything else is a failed attempt: the
@@ -23,6 +24,11 @@ Options:
                              record _NAME._tcp.marathon.mesos, else host NAME port 5672
                              (NAME:PORT skips discovery); user, password and vhost still
                              come from --url or $AMQP_URL
+      --module FILE          in-process mode: no PROGRAM; FILE's default export
+                             async (body, meta) => {...} handles each message (a throw fails it)
+      --ca FILE              PEM CA that signed the broker's certificate (amqps://)
+      --cert FILE, --key FILE
+                             PEM client certificate and key, for brokers that require one
   -h, --help                 show this help
       --version              show the version
 
@@ -41,6 +47,12 @@ Examples:
   # On Marathon: discover the broker app's host and port, password from the environment
   MARATHON_URL=http://marathon.mesos:8080 AMQP_URL=amqp://worker:PASSWORD@unused \
     workqueue-worker -b broker -q jobs -- process-message /tmp
+
+  # TLS with a private CA and a client certificate
+  workqueue-worker -u amqps://worker:PASSWORD@broker:5671 --ca ca.pem --cert worker.pem --key worker.key -q jobs -- ./handle.sh
+
+  # In-process handler: no process per message
+  workqueue-worker -q jobs --concurrency 32 --module ./handler.js
 
   # Take 100 messages, print them, exit
   workqueue-worker -q jobs -c 100 -- cat

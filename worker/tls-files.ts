@@ -54,8 +54,10 @@ export function tlsFailure(err: unknown): string | undefined {
   if (code && UNVERIFIED.has(code)) {
     return `the broker's TLS certificate does not verify (${message}); give the CA that signed it with --ca FILE, and connect by a name the certificate holds`;
   }
-  if (/alert (certificate required|bad certificate|unknown ca|certificate unknown)/i.test(message)) {
-    return `the broker refused this client's TLS certificate (${message}); give a certificate it trusts with --cert FILE --key FILE`;
+  // OpenSSL's text is several fields and a newline; the alert's name is what says something.
+  const alert = /alert (certificate required|bad certificate|unknown ca|certificate unknown)/i.exec(message);
+  if (alert) {
+    return `the broker refused this client's TLS certificate (TLS alert: ${alert[1]}); give a certificate it trusts with --cert FILE --key FILE`;
   }
   return undefined;
 }
