@@ -18,19 +18,26 @@ export interface ConnectOptions {
   readonly signal: AbortSignal;
 }
 
+/** An open connection and the URL it went to (discovery may have chosen it). */
+export interface Connected {
+  readonly connection: amqp.ChannelModel;
+  readonly url: string;
+}
+
 /**
  * Opens a connection, retrying with capped exponential backoff while the broker is unreachable.
  * Refused credentials end the attempt at once: retrying would not make them right.
  * Resolves undefined when `signal` aborted first.
  */
-export async function connectWithRetry(opts: ConnectOptions): Promise<amqp.ChannelModel | undefined> {
+export async function connectWithRetry(opts: ConnectOptions): Promise<Connected | undefined> {
   const deadline = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
   const backoff = new Backoff();
   const where = redactUrl(opts.displayUrl);
   while (!opts.signal.aborted) {
     const remaining = deadline - Date.now();
     try {
-      return await amqp.connect(await opts.url(), { ...opts.tls, timeout: Math.max(1, Math.min(remaining, 10_000)) });
+      const url = await opts.url();
+      return { connection: await amqp.connect(url, { ...opts.tls, timeout: Math.max(1, Math.min(remaining, 10_000)) }), url };
     } catch (err) {
       const text = errorText(err);
       const tls = tlsFailure(err);

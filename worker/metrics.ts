@@ -9,6 +9,7 @@ export class WorkerMetrics {
   readonly inFlight: Gauge;
   readonly processingSeconds: Histogram;
   readonly reconnects: Counter;
+  private readonly broker: Gauge;
 
   constructor(queue: string) {
     this.registry.setDefaultLabels({ queue });
@@ -44,6 +45,18 @@ export class WorkerMetrics {
       help: 'Connections re-established after the broker link was lost.',
       registers,
     });
+    this.broker = new Gauge({
+      name: 'workqueue_broker_connected',
+      help: '1 for the broker the worker consumes from now (URL with its password hidden); no series while disconnected.',
+      labelNames: ['url'],
+      registers,
+    });
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Records where the worker is connected; `url` must already be redacted. undefined: not connected. */
+  connectedTo(url: string | undefined): void {
+    this.broker.reset();
+    if (url !== undefined) this.broker.set({ url }, 1);
   }
 }

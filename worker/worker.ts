@@ -10,6 +10,7 @@ import { messageMeta, type MessageMeta } from './message-meta';
 import { WorkerMetrics } from './metrics';
 import type { ResolvedWorkerOptions } from './options';
 import type { Outcome } from './outcome';
+import { redactUrl } from './redact';
 import { failureProperties, publishConfirmed } from './retry-publish';
 import { loadTlsFiles, type TlsSocketOptions } from './tls-files';
 
@@ -146,8 +147,9 @@ export class Worker {
   /** Opens a link; resolves false when stopped before it was up. */
   private async open(timeoutMs?: number): Promise<boolean> {
     const { url, queue, deadLetterQueue, prefetchCount } = this.options;
-    const connection = await connectWithRetry({ url: this.url, displayUrl: url, timeoutMs, tls: this.tls, log: this.log, signal: this.stopSignal.signal });
-    if (!connection) return false;
+    const connected = await connectWithRetry({ url: this.url, displayUrl: url, timeoutMs, tls: this.tls, log: this.log, signal: this.stopSignal.signal });
+    if (!connected) return false;
+    const { connection } = connected;
     connection.on('error', (err: Error) => this.log.error(`connection error: ${err.message}`));
     try {
       for (const name of [queue, deadLetterQueue]) {
@@ -165,6 +167,7 @@ export class Worker {
         else this.lost(link, `the broker cancelled the consumer (queue '${queue}' deleted?)`);
       });
       link.consumerTag = consumerTag;
+      this.metrics.connectedTo(redactUrl(connected.url));
       // A stop that began while consume was in flight could not cancel it; do it now.
       if (this.stopping && link.open) await channel.cancel(consumerTag).catch(() => undefined);
       return true;
@@ -179,6 +182,7 @@ export class Worker {
     if (!link.open) return;
     link.open = false;
     if (this.link === link) this.link = undefined;
+    this.metrics.connectedTo(undefined);
     link.connection.close().catch(() => undefined); // a channel-only failure leaves the connection up
     if (this.stopping) return;
     this.log.error(`lost the broker link (${why}); reconnecting`);
