@@ -23,6 +23,10 @@ describe('workqueue publish and status against a real broker', () => {
     const messages = await broker.drain(queue);
     expect(messages.map((m) => m.body.toString())).toEqual(['alpha', 'beta', 'gamma']);
     expect(messages.every((m) => m.properties.deliveryMode === 2)).toBe(true);
+    // each with an id of its own, for idempotent programs
+    const ids = messages.map((m) => m.properties.messageId);
+    expect(ids.every((id) => /^[0-9a-f-]{36}$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(3);
   });
 
   it('publishes each FILE as one message, byte for byte', async () => {

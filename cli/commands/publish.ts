@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import * as amqp from 'amqplib';
@@ -9,8 +10,9 @@ import { progress } from '../progress';
 export const PUBLISH_HELP = `Usage: workqueue publish -q QUEUE [-u URL] [FILE...]
 
 Puts work on a queue: each FILE is one message; with no FILE, each line of standard input is one
-message. Messages are persistent and confirmed by the broker (publisher confirms) before the
-command exits 0; the rate is shown as it goes.
+message. Messages are persistent, carry a new random message id each (the worker's
+WQ_MESSAGE_ID), and are confirmed by the broker (publisher confirms) before the command exits 0;
+the rate is shown as it goes.
 
 Options:
   -q, --queue NAME   queue to publish to (through the default exchange)
@@ -46,7 +48,8 @@ export async function publish(argv: readonly string[], env: NodeJS.ProcessEnv): 
     let returned = 0;
     channel.on('return', () => (returned += 1));
     const send = async (body: Buffer) => {
-      if (!channel.sendToQueue(queue, body, { persistent: true, mandatory: true })) await new Promise((r) => channel.once('drain', r));
+      // A message id of its own, so that programs can tell a redelivery from new work (WQ_MESSAGE_ID).
+      if (!channel.sendToQueue(queue, body, { persistent: true, mandatory: true, messageId: randomUUID() })) await new Promise((r) => channel.once('drain', r));
       sent += 1;
       if (sent % BATCH === 0) await channel.waitForConfirms();
       if (Date.now() - lastReport >= 1000) {
