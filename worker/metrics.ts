@@ -47,7 +47,7 @@ export class WorkerMetrics {
     });
     this.broker = new Gauge({
       name: 'workqueue_broker_connected',
-      help: '1 for the broker the worker consumes from now (URL with its password hidden); no series while disconnected.',
+      help: 'Set to 1 for the broker URL consumed from now, secrets shown as ***; no series while disconnected.',
       labelNames: ['url'],
       registers,
     });

@@ -1,33 +1,25 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestBroker, brokerUrl, uniqueQueue } from '../helpers/amqp';
+import { brokerUrl, uniqueQueue } from '../helpers/amqp';
 import { runWorker } from '../helpers/worker-process';
-import { Ledger, ids } from './helpers/ledger';
+import { useFaultFixture } from './helpers/fault-fixture';
+import { ids } from './helpers/ledger';
 import { report } from './helpers/report';
 
 const TOTAL = 100_000;
 const EARLY = 10_000;
 
 describe('fault: a long run through one worker', () => {
-  let broker: TestBroker;
-  let ledger: Ledger;
-  beforeEach(async () => {
-    broker = await TestBroker.open();
-    ledger = new Ledger();
-  });
-  afterEach(async () => {
-    await broker.close();
-    ledger.remove();
-  });
+  const f = useFaultFixture();
 
   it('keeps resident memory after 100,000 messages within 10% of what it was after 10,000', async () => {
     // GIVEN 100,000 messages and an in-process handler that notes the worker's memory at
     // messages 10,000 and 100,000 (after a full GC, so only what is kept counts)
     const queue = uniqueQueue('memory');
-    await broker.declare(queue);
-    await broker.publishIds(queue, ids('m', TOTAL), () => 'x'.repeat(100));
-    const out = join(ledger.dir, 'rss.json');
-    const handler = join(ledger.dir, 'handler.js');
+    await f.broker.declare(queue);
+    await f.broker.publishIds(queue, ids('m', TOTAL), () => 'x'.repeat(100));
+    const out = join(f.ledger.dir, 'rss.json');
+    const handler = join(f.ledger.dir, 'handler.js');
     writeFileSync(
       handler,
       `let n = 0; const rss = {};
@@ -42,7 +34,7 @@ describe('fault: a long run through one worker', () => {
     // THEN it processed them all, and its memory did not grow with the message count
     expect(exit.code).toBe(0);
     expect(exit.stderr).not.toMatch(/Warning/); // e.g. one abort listener per attempt past 10
-    expect(await broker.count(queue)).toBe(0);
+    expect(await f.broker.count(queue)).toBe(0);
     const rss = JSON.parse(readFileSync(out, 'utf8')) as Record<string, number>;
     const growth = rss[TOTAL] / rss[EARLY];
     report('100,000 messages, one worker', {
