@@ -1,5 +1,5 @@
 import 'cdktf/lib/testing/adapters/jest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import { Container } from '@cdktf/provider-docker/lib/container';
@@ -38,6 +38,8 @@ describe('Broker and WorkQueueWorker on the docker target', () => {
     expect(bundle).not.toMatch(/require\("(cdktf|constructs|@cdktf\/[^"]+|amqplib|prom-client)"\)/);
     expect(existsSync(join(context, 'node_modules'))).toBe(false);
     expect(existsSync(join(context, 'process-message'))).toBe(true);
+    // the native spawn helper, executable, next to the runtime
+    expect(statSync(join(context, 'wq-spawn')).mode & 0o111).toBeTruthy();
   });
 
   it('puts the broker on a network that workers join, reachable by its name', () => {

@@ -76,6 +76,26 @@ describe('workqueue-worker delivers each message to its program', () => {
     expect(exit.stderr).toContain('[job-7] oops\n[job-7] no newline\n');
   });
 
+  it.each([
+    ['the wq-spawn helper', {}],
+    ["Node's own spawn (no helper)", { WQ_SPAWN_HELPER: '' }],
+  ])('delivers bodies, metadata and tagged output the same way through %s', async (_how, env) => {
+    // GIVEN two messages, one whose program fails
+    const queue = uniqueQueue('launcher');
+    await broker.declare(queue);
+    await broker.publishIds(queue, ['good', 'bad'], (id) => `body of ${id}\n`);
+    // WHEN the worker runs a program that prints its body and id, and fails for 'bad'
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '3', '--max-attempts', '2', '--concurrency', '1', '--', 'sh', '-c', 'cat; echo "id=$WQ_MESSAGE_ID attempt=$WQ_ATTEMPT" >&2; [ "$WQ_MESSAGE_ID" = good ]'], env);
+    // THEN output is tagged, the failure retried then dead-lettered, the good one acked
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toContain('[good] body of good\n');
+    expect(exit.stderr).toContain('[good] id=good attempt=1\n');
+    expect(exit.stderr).toContain('[bad] id=bad attempt=2\n');
+    expect(exit.stderr).toMatch(/message bad failed: exit code 1 \(attempt 2 of 2\); moving it to/);
+    expect((await broker.drain(`${queue}.dlq`)).map((m) => m.body.toString())).toEqual(['body of bad\n']);
+    expect(await broker.count(queue)).toBe(0);
+  });
+
   it('acks a program that exits 0 without reading a large body', async () => {
     const queue = uniqueQueue('noread');
     await broker.declare(queue);

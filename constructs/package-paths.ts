@@ -25,3 +25,12 @@ export function workerBundle(): string {
   if (!existsSync(bundle)) throw new Error(`the worker runtime bundle ${bundle} is missing: run 'npm run build' first`);
   return bundle;
 }
+
+/**
+ * The native spawn helper next to the bundle (built by `npm run build` where a C compiler is);
+ * undefined without one: the worker then starts programs with Node's own spawn.
+ */
+export function spawnHelperBinary(): string | undefined {
+  const helper = join(packageRoot(), 'dist', 'wq-spawn');
+  return existsSync(helper) ? helper : undefined;
+}

@@ -10,7 +10,7 @@ import { Broker } from './broker';
 import type { ContextEntry } from './build-context';
 import { DockerImageBuild } from './docker-image-build';
 import { MarathonApp } from './marathon-app';
-import { imageFile, workerBundle } from './package-paths';
+import { imageFile, workerBundle, spawnHelperBinary } from './package-paths';
 import { checkCount, checkMarathonName, checkPositive, checkQueueName, propError } from './prop-error';
 import { checkTarget, type Target } from './target';
 import { workerArgs } from './worker-args';
@@ -217,6 +217,7 @@ export class WorkQueueWorker extends Construct {
       { path: 'workqueue-worker', source: imageFile('worker', 'workqueue-worker'), executable: true },
       { path: 'process-message', source: imageFile('worker', 'process-message'), executable: true },
       { path: 'workqueue-worker.js', source: workerBundle() },
+      ...(spawnHelperBinary() === undefined ? [] : [{ path: 'wq-spawn', source: spawnHelperBinary()!, executable: true }]),
       handlerPath === undefined
         ? { path: 'app/.keep', content: '' }
         : statSync(handlerPath).isDirectory()

@@ -1,5 +1,7 @@
 import type { MessageHandler } from './message-handler';
 import { metaEnv } from './message-meta';
+import { findSpawnHelper, helperLauncher } from './helper-launcher';
+import { nodeLauncher } from './node-launcher';
 import { spawnProgram } from './spawn-program';
 
 export interface ProgramHandlerOptions {
@@ -7,19 +9,31 @@ export interface ProgramHandlerOptions {
   readonly args: readonly string[];
   readonly stdout?: NodeJS.WritableStream;
   readonly stderr?: NodeJS.WritableStream;
+  /**
+   * The wq-spawn helper that starts programs; '' for Node's own spawn.
+   * @default findSpawnHelper(), when stdout and stderr are this process's own
+   */
+  readonly spawnHelper?: string;
 }
 
-/** Spawn mode: one process per message, metadata in WQ_* variables, output tagged with the message id. */
+/**
+ * Spawn mode: one process per message, metadata in WQ_* variables, output tagged with the message
+ * id. Programs are started by the wq-spawn helper when there is one (see helper-launcher.ts).
+ */
 export function programHandler(options: ProgramHandlerOptions): MessageHandler {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   let unnamed = 0;
+  // The helper copies output to this process's own stdout and stderr, so other streams need Node's spawn.
+  const ownStreams = stdout === process.stdout && stderr === process.stderr;
+  const helper = !ownStreams ? undefined : options.spawnHelper === undefined ? findSpawnHelper() : options.spawnHelper || undefined;
+  const launch = helper ? helperLauncher(helper, options.program, options.args) : nodeLauncher;
   return (body, meta, signal) =>
-    spawnProgram({
+    spawnProgram(launch, {
       program: options.program,
       args: options.args,
       body,
-      env: { ...process.env, ...metaEnv(meta) },
+      env: metaEnv(meta),
       tag: meta.messageId || `no-id-${++unnamed}`,
       stdout,
       stderr,

@@ -92,6 +92,6 @@ describe('the default stack on the docker target, applied to a real Docker engin
 
   it('ships only the bundled runtime in the worker image: no node_modules, no cdktf', () => {
     const found = docker(['run', '--rm', '--entrypoint', 'sh', 'workqueue-worker:latest', '-c', "find / -xdev \\( -name node_modules -o -name '*cdktf*' \\) -print 2>/dev/null; ls /usr/local/lib/workqueue"]);
-    expect(found.split('\n')).toEqual(['workqueue-worker.js']);
+    expect(found.split('\n')).toEqual(['workqueue-worker.js', 'wq-spawn']);
   });
 });

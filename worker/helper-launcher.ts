@@ -1,0 +1,163 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { constants as osConstants, endianness } from 'node:os';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { describeExit, type LaunchEvents, type LaunchRequest, type Launched, type Launcher } from './program-launcher';
+import { nodeLauncher } from './node-launcher';
+
+/** File name of the native spawn helper (worker/native/wq-spawn.c), shipped next to the runtime. */
+export const HELPER_NAME = 'wq-spawn';
+
+/**
+ * The spawn helper to use: $WQ_SPAWN_HELPER, else wq-spawn next to the bundled runtime (or two
+ * levels up, next to the bundle, for the library build in dist/lib/worker). Undefined when there
+ * is none or WQ_SPAWN_HELPER is empty: programs are then started by Node itself.
+ */
+export function findSpawnHelper(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const candidates = env.WQ_SPAWN_HELPER !== undefined ? [env.WQ_SPAWN_HELPER] : [join(__dirname, HELPER_NAME), join(__dirname, '..', '..', HELPER_NAME)];
+  return candidates.find((file) => {
+    if (!file) return false;
+    try {
+      accessSync(file, fsConstants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+const HELPER_MISSING = 'cannot start the spawn helper';
+
+type HelperProcess = ChildProcessByStdio<Writable, null, null>;
+
+const readU32 = endianness() === 'LE' ? (b: Buffer, at: number) => b.readUInt32LE(at) : (b: Buffer, at: number) => b.readUInt32BE(at);
+const writeU32 = endianness() === 'LE' ? (b: Buffer, v: number, at: number) => b.writeUInt32LE(v, at) : (b: Buffer, v: number, at: number) => b.writeUInt32BE(v, at);
+const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+
+/** One helper process: one program at a time, its frames parsed as they come. */
+class Helper implements Launched {
+  private readonly child: HelperProcess;
+  private readonly frames: Readable;
+  private pending: Buffer = Buffer.alloc(0);
+  private events?: LaunchEvents;
+  private program = '';
+  dead = false;
+
+  constructor(path: string, program: string, args: readonly string[], onDead: (h: Helper) => void) {
+    // The helper writes the programs' tagged output straight to our stdout and stderr; frames come on fd 3.
+    this.child = spawn(path, [program, ...args], { stdio: ['pipe', 'inherit', 'inherit', 'pipe'] }) as unknown as HelperProcess;
+    this.frames = this.child.stdio[3] as Readable;
+    // Idle helpers must not keep a finished worker alive (a helper exits when its stdin closes);
+    // a busy one holds the event loop through its stdout until its program has ended.
+    this.child.unref();
+    this.hold(false);
+    (this.child.stdin as Writable & { unref?: () => void }).unref?.();
+    this.child.stdin.on('error', () => undefined); // the 'exit' handler below reports a dead helper
+    this.frames.on('data', (chunk: Buffer) => this.receive(chunk));
+    this.child.on('error', () => this.lost(HELPER_MISSING, onDead));
+    this.child.on('exit', (code, signal) => this.lost(`the spawn helper ended (${signal ?? `exit code ${code}`})`, onDead));
+  }
+
+  private hold(busy: boolean): void {
+    const frames = this.frames as Readable & { ref?: () => void; unref?: () => void };
+    if (busy) frames.ref?.();
+    else frames.unref?.();
+  }
+
+  run(req: LaunchRequest, events: LaunchEvents): void {
+    this.events = events;
+    this.hold(true);
+    this.program = req.program;
+    const tag = Buffer.from(req.tag);
+    const env = Buffer.from(Object.entries(req.env).map(([k, v]) => `${k}=${v}\0`).join(''));
+    const head = Buffer.alloc(13);
+    head.write('R', 0);
+    writeU32(head, tag.length, 1);
+    writeU32(head, env.length, 5);
+    writeU32(head, req.body.length, 9);
+    this.child.stdin.write(Buffer.concat([head, tag, env, req.body]));
+  }
+
+  /** Asks the helper to signal the running program's group (ignored once it has ended). */
+  kill(signal: NodeJS.Signals): void {
+    if (this.dead) return;
+    const frame = Buffer.alloc(5);
+    frame.write('K', 0);
+    writeU32(frame, osConstants.signals[signal], 1);
+    this.child.stdin.write(frame);
+  }
+
+  private receive(chunk: Buffer): void {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    while (this.pending.length >= 5) {
+      const len = readU32(this.pending, 1);
+      if (this.pending.length < 5 + len) return;
+      const type = String.fromCharCode(this.pending[0]);
+      const data = this.pending.subarray(5, 5 + len);
+      this.pending = this.pending.subarray(5 + len);
+      this.frame(type, data);
+    }
+  }
+
+  private frame(type: string, data: Buffer): void {
+    const events = this.events;
+    if (!events) return;
+    if (type === 'F' || type === 'X') {
+      this.events = undefined;
+      this.hold(false);
+      if (type === 'F') {
+        const errno = readU32(data, 0);
+        events.ended({ ok: false, reason: `cannot start ${this.program}: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}` });
+      } else {
+        const [how, value, pgid] = [readU32(data, 0), readU32(data, 4), readU32(data, 8)];
+        const outcome = how === 1 ? describeExit(null, SIGNAL_NAMES.get(value) ?? (`signal ${value}` as NodeJS.Signals)) : describeExit(value, null);
+        events.ended(outcome, pgid);
+      }
+    }
+  }
+
+  private lost(why: string, onDead: (h: Helper) => void): void {
+    if (this.dead) return;
+    this.dead = true;
+    onDead(this);
+    const events = this.events;
+    this.events = undefined;
+    events?.ended({ ok: false, reason: why });
+  }
+}
+
+/**
+ * Starts programs through wq-spawn helpers, one helper per program running at once (created as
+ * needed, then reused). If a helper cannot be started at all, Node's own spawn takes over.
+ */
+export function helperLauncher(path: string, program: string, args: readonly string[]): Launcher {
+  const idle: Helper[] = [];
+  let fallback = false;
+  return (req, events) => {
+    if (fallback) return nodeLauncher(req, events);
+    let helper = idle.pop();
+    while (helper?.dead) helper = idle.pop();
+    const h =
+      helper ??
+      new Helper(path, program, args, (dead) => {
+        const at = idle.indexOf(dead);
+        if (at !== -1) idle.splice(at, 1);
+      });
+    let current: Launched = h;
+    h.run(req, {
+      output: events.output,
+      ended: (outcome, pgid) => {
+        if (!outcome.ok && outcome.reason === HELPER_MISSING) {
+          fallback = true; // no helper on this machine after all: Node's spawn, from now on
+          current = nodeLauncher(req, events);
+          return;
+        }
+        if (!h.dead) idle.push(h);
+        events.ended(outcome, pgid);
+      },
+    });
+    return { kill: (signal) => current.kill(signal) };
+  };
+}
