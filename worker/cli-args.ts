@@ -53,6 +53,10 @@ export function parseArgs(argv: readonly string[]): CliRequest {
     }
     if (word === '-h' || word === '--help') return { kind: 'help' };
     if (word === '--version') return { kind: 'version' };
+    if (word === '--persistent') {
+      options.persistent = true;
+      continue;
+    }
     if (!word.startsWith('-') || word === '-') break;
     const eq = word.startsWith('--') ? word.indexOf('=') : -1;
     const flag = eq === -1 ? word : word.slice(0, eq);

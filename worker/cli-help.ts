@@ -10,7 +10,8 @@ message goes back to the queue, and after --max-attempts failures to the dead-le
 Options:
   -u, --url URL              amqp:// or amqps:// broker URL (default: $AMQP_URL, else ${DEFAULT_URL})
   -q, --queue NAME           queue to consume (required; declared durable if missing)
-  -p, --prefetch-count N     messages the broker may send ahead (default: --concurrency)
+  -p, --prefetch-count N     messages the broker may send ahead (default: --concurrency;
+                             32 x --concurrency with --persistent or --module)
   -c, --count N              handle N messages, then exit 0
       --concurrency N        programs running at once (default: number of CPUs)
       --timeout SECONDS      stop a program (TERM, then KILL) after this long; counts as failed
@@ -24,6 +25,9 @@ Options:
                              record _NAME._tcp.marathon.mesos, else host NAME port 5672
                              (NAME:PORT skips discovery); user, password and vhost still
                              come from --url or $AMQP_URL
+      --persistent           PROGRAM starts once per --concurrency slot and stays up: one JSON
+                             line per message on its stdin, {"id","body" (base64),"meta"}; it
+                             answers {"id","ok":true} or {"id","ok":false,"error":"..."} per line
       --module FILE          in-process mode: no PROGRAM; FILE's default export
                              async (body, meta) => {...} handles each message (a throw fails it)
       --ca FILE              PEM CA that signed the broker's certificate (amqps://)
@@ -50,6 +54,9 @@ Examples:
 
   # TLS with a private CA and a client certificate
   workqueue-worker -u amqps://worker:PASSWORD@broker:5671 --ca ca.pem --cert worker.pem --key worker.key -q jobs -- ./handle.sh
+
+  # Persistent mode: four Python programs, each with up to 32 messages in flight
+  workqueue-worker -q jobs --persistent --concurrency 4 -p 128 -- python3 handler.py
 
   # In-process handler: no process per message
   workqueue-worker -q jobs --concurrency 32 --module ./handler.js

@@ -22,7 +22,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const options = resolveOptions(request.options);
   const log = createLogger(new Redactor(options.url));
-  const worker = new Worker(options, { handler: selectHandler(options), log });
+  const { handler, close } = selectHandler(options, log);
+  const worker = new Worker(options, { handler, log });
 
   const health = options.healthPort === undefined ? undefined : new HealthServer({ healthy: () => worker.healthy(), registry: worker.metrics.registry });
   if (health) {
@@ -41,6 +42,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await worker.start();
     await worker.done();
   } finally {
+    await close();
     await health?.close();
   }
   return 0;

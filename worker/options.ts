@@ -23,9 +23,18 @@ export interface WorkerOptions {
    * a program. @default - spawn mode, PROGRAM runs once per message
    */
   readonly module?: string;
+  /**
+   * Persistent mode: PROGRAM starts once per concurrency slot and stays up, taking messages as
+   * JSON lines on stdin and answering on stdout (see README). @default false
+   */
+  readonly persistent?: boolean;
   /** Programs running at once. @default the number of CPUs */
   readonly concurrency?: number;
-  /** Unacked messages the broker may send ahead. @default concurrency */
+  /**
+   * Unacked messages the broker may send ahead. In persistent mode they are also the messages in
+   * flight, shared among the programs.
+   * @default concurrency in spawn mode; 32 × concurrency in persistent and in-process modes
+   */
   readonly prefetchCount?: number;
   /** Handle this many messages, then stop. @default - no limit */
   readonly count?: number;
@@ -57,6 +66,11 @@ export const DEFAULT_URL = 'amqp://localhost:5672';
 export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
 export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 60;
+/**
+ * Messages per concurrency slot the broker may send ahead in persistent and in-process modes:
+ * cheap handlers would otherwise wait a broker round trip for each message.
+ */
+export const PIPELINE_DEPTH = 32;
 /** RabbitMQ's limit on queue names, in bytes. */
 export const MAX_QUEUE_NAME_BYTES = 255;
 
@@ -71,7 +85,8 @@ export function resolveOptions(options: WorkerOptions, env: NodeJS.ProcessEnv = 
     args: options.args ?? [],
     module: options.module,
     concurrency,
-    prefetchCount: options.prefetchCount ?? concurrency,
+    prefetchCount: options.prefetchCount ?? (options.persistent || options.module !== undefined ? PIPELINE_DEPTH * concurrency : concurrency),
+    persistent: options.persistent ?? false,
     count: options.count,
     timeoutSeconds: options.timeoutSeconds,
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
@@ -99,6 +114,7 @@ function validate(o: ResolvedWorkerOptions): void {
   if (o.module === undefined && !o.program) {
     throw new UsageError('missing PROGRAM: give the program to run after the options, e.g. -- cat (or --module FILE)');
   }
+  if (o.persistent && o.module !== undefined) throw new UsageError('--persistent runs a PROGRAM; it does not go with --module');
   if (o.module === '') throw new UsageError('--module needs a file, e.g. --module ./handler.js');
   checkUrl(o.url);
   checkTls(o);

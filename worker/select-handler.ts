@@ -1,10 +1,14 @@
-import type { MessageHandler } from './message-handler';
+import type { Logger } from './logger';
 import { functionHandler, loadHandlerModule } from './module-handler';
 import type { ResolvedWorkerOptions } from './options';
+import { persistentHandler, type ClosableHandler } from './persistent-handler';
 import { programHandler } from './program-handler';
 
-/** The handler the options ask for: an in-process module, or a program spawned per message. */
-export function selectHandler(options: ResolvedWorkerOptions): MessageHandler {
-  if (options.module !== undefined) return functionHandler(loadHandlerModule(options.module));
-  return programHandler(options);
+/** The handler the options ask for: an in-process module, a persistent program, or a program per message. */
+export function selectHandler(options: ResolvedWorkerOptions, log: Logger): ClosableHandler {
+  if (options.module !== undefined) return { handler: functionHandler(loadHandlerModule(options.module)), close: async () => undefined };
+  if (options.persistent) {
+    return persistentHandler({ program: options.program, args: options.args, programs: options.concurrency, queue: options.queue, log });
+  }
+  return { handler: programHandler(options), close: async () => undefined };
 }

@@ -49,6 +49,8 @@ export class Worker {
   /** Where to connect next: the URL, or where --broker was discovered this time. */
   private readonly url: () => Promise<string>;
   private readonly tls: TlsSocketOptions;
+  /** Messages handled at once: the programs (or handler calls), or in persistent mode every prefetched message. */
+  private readonly limit: number;
   private link?: Link;
   private readonly waiting: Delivery[] = [];
   private running = 0;
@@ -72,6 +74,7 @@ export class Worker {
     this.metrics = deps.metrics ?? new WorkerMetrics(options.queue);
     this.url = brokerUrlSource(options.url, options.broker, this.log);
     this.tls = loadTlsFiles(options);
+    this.limit = options.persistent ? options.prefetchCount : options.concurrency;
   }
 
   /** Connects (retrying up to the connect timeout), declares missing queues and starts consuming. */
@@ -220,7 +223,7 @@ export class Worker {
   }
 
   private pump(): void {
-    while (this.running < this.options.concurrency && this.waiting.length > 0 && !this.stopping && !this.countReached()) {
+    while (this.running < this.limit && this.waiting.length > 0 && !this.stopping && !this.countReached()) {
       const delivery = this.waiting.shift()!;
       if (!delivery.link.open) continue; // the broker already took it back
       this.started += 1;

@@ -1,0 +1,163 @@
+/**
+ * npm run bench [-- --messages N --fast-messages N --size BYTES]
+ *
+ * One run against one broker: for each contender, fills a fresh queue with the same messages
+ * (persistent, confirmed), starts the consumer, and times it from the moment it takes its first
+ * message until it has handled them all and exited (start-up and connection set-up are left out
+ * for every contender alike). Peak RSS is the largest sum of resident memory over the consumer
+ * and the processes it keeps running (persistent programs, spawn helpers), sampled every 20 ms.
+ * Prints a table; asserts nothing.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as amqp from 'amqplib';
+
+interface Contender {
+  readonly name: string;
+  /** argv; QUEUE and COUNT are replaced. */
+  readonly argv: readonly string[];
+  readonly fast: boolean;
+}
+
+interface Result {
+  readonly name: string;
+  readonly messages: number;
+  readonly perSecond: number;
+  readonly peakRssMiB: number;
+}
+
+const HELP = `Usage: npm run bench -- [--messages N] [--fast-messages N] [--size BYTES]
+
+Measures, against the broker at $AMQP_URL (default amqp://guest:guest@127.0.0.1:5672), the
+messages/s of amqp-consume (when installed), workqueue-worker in spawn mode (concurrency 1 and
+default), persistent mode, in-process mode, and a bare amqplib consumer that only acks.
+
+  --messages N       messages for the process-per-message contenders (default 2000)
+  --fast-messages N  messages for persistent, in-process and bare (default 20000)
+  --size BYTES       body size (default 16)
+
+Example: npm run bench -- --messages 5000 --size 1024
+`;
+
+const root = join(__dirname, '..');
+const worker = join(root, 'dist', 'workqueue-worker.js');
+
+function parse(argv: readonly string[]): { messages: number; fastMessages: number; size: number } {
+  const out = { messages: 2000, fastMessages: 20000, size: 16 };
+  const keys: Record<string, keyof typeof out> = { '--messages': 'messages', '--fast-messages': 'fastMessages', '--size': 'size' };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '-h' || argv[i] === '--help') {
+      process.stdout.write(HELP);
+      process.exit(0);
+    }
+    const key = keys[argv[i]];
+    const value = Number(argv[i + 1]);
+    if (!key || !Number.isInteger(value) || value < (key === 'size' ? 0 : 1)) {
+      process.stderr.write(`bench: bad option '${argv[i]} ${argv[i + 1] ?? ''}' (see --help)\n`);
+      process.exit(2);
+    }
+    out[key] = value;
+    i++;
+  }
+  return out;
+}
+
+function contenders(url: string): Contender[] {
+  const list: Contender[] = [];
+  const amqpConsume = ['/usr/bin/amqp-consume', '/usr/local/bin/amqp-consume'].find(existsSync);
+  if (amqpConsume) list.push({ name: 'amqp-consume -- cat', argv: [amqpConsume, '--url', url, '-q', 'QUEUE', '-c', 'COUNT', '--', 'cat'], fast: false });
+  const w = [worker, '-u', url, '-q', 'QUEUE', '-c', 'COUNT'];
+  list.push({ name: 'workqueue-worker --concurrency 1 -- cat', argv: [...w, '--concurrency', '1', '--', 'cat'], fast: false });
+  list.push({ name: 'workqueue-worker -- cat (defaults)', argv: [...w, '--', 'cat'], fast: false });
+  list.push({ name: 'workqueue-worker --persistent -- python3', argv: [...w, '--persistent', '--', 'python3', join(__dirname, 'persistent-ok.py')], fast: true });
+  list.push({ name: 'workqueue-worker --module (in-process)', argv: [...w, '--module', join(__dirname, 'noop-handler.js')], fast: true });
+  list.push({ name: 'bare amqplib consumer, ack only', argv: [process.execPath, join(__dirname, 'bare-consumer.js'), url, 'QUEUE', 'COUNT'], fast: true });
+  return list;
+}
+
+async function fill(channel: amqp.ConfirmChannel, queue: string, count: number, size: number): Promise<void> {
+  await channel.assertQueue(queue, { durable: true });
+  const body = Buffer.alloc(size, 'x');
+  for (let i = 0; i < count; i++) {
+    channel.sendToQueue(queue, body, { persistent: true, messageId: `bench-${i}` });
+    if (i % 1000 === 999) await channel.waitForConfirms();
+  }
+  await channel.waitForConfirms();
+}
+
+/** Resident memory of `pid` and all its descendants, in bytes. */
+function treeRss(pid: number): number {
+  let total = 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    total += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) total += treeRss(Number(child));
+    }
+  } catch {
+    // the process ended between two reads
+  }
+  return total;
+}
+
+async function measure(c: Contender, connection: amqp.ChannelModel, count: number, size: number): Promise<Result> {
+  const queue = `wq-bench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const channel = await connection.createConfirmChannel();
+  await fill(channel, queue, count, size);
+  const argv = c.argv.map((a) => (a === 'QUEUE' ? queue : a === 'COUNT' ? String(count) : a));
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  let peak = 0;
+  let firstTaken: number | undefined;
+  let done = false;
+  void exited.then(() => (done = true));
+  // Until the first message is taken, poll the queue; afterwards, only memory.
+  while (!done) {
+    if (firstTaken === undefined) {
+      const { messageCount } = await channel.checkQueue(queue);
+      if (messageCount < count) firstTaken = Date.now();
+    }
+    if (child.pid !== undefined) peak = Math.max(peak, treeRss(child.pid));
+    await new Promise((r) => setTimeout(r, firstTaken === undefined ? 2 : 20));
+  }
+  const code = await exited;
+  const end = Date.now();
+  const left = (await channel.checkQueue(queue)).messageCount;
+  await channel.deleteQueue(queue);
+  await channel.deleteQueue(`${queue}.dlq`).catch(() => undefined);
+  await channel.close();
+  if (code !== 0 || left !== 0) throw new Error(`${c.name} exited ${code} with ${left} message(s) left: ${stderr.trim().split('\n').pop()}`);
+  return { name: c.name, messages: count, perSecond: count / ((end - (firstTaken ?? end)) / 1000), peakRssMiB: peak / 2 ** 20 };
+}
+
+async function main(): Promise<void> {
+  const { messages, fastMessages, size } = parse(process.argv.slice(2));
+  if (!existsSync(worker)) throw new Error(`${worker} is missing: run npm run build`);
+  const url = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+  const connection = await amqp.connect(url);
+  const results: Result[] = [];
+  for (const c of contenders(url)) {
+    const count = c.fast ? fastMessages : messages;
+    process.stderr.write(`bench: ${c.name}: ${count} messages of ${size} bytes...\n`);
+    results.push(await measure(c, connection, count, size));
+  }
+  await connection.close();
+  const base = results.find((r) => r.name.startsWith('amqp-consume'));
+  const bare = results.find((r) => r.name.startsWith('bare'));
+  const ratio = (r: Result, to: Result | undefined) => (to ? `${(r.perSecond / to.perSecond).toFixed(2)}x` : '-');
+  const rows = [
+    ['consumer', 'messages', 'msg/s', 'vs amqp-consume', 'vs bare amqplib', 'peak RSS MiB'],
+    ...results.map((r) => [r.name, String(r.messages), r.perSecond.toFixed(0), ratio(r, base), ratio(r, bare), r.peakRssMiB.toFixed(1)]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  for (const row of rows) process.stdout.write(`| ${row.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |\n`);
+  process.stdout.write(`\n${size}-byte bodies; rates from the first message taken to exit; same broker, same run.\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
