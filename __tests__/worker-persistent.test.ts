@@ -1,0 +1,123 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
+import { runWorker } from './helpers/worker-process';
+
+/** A persistent program in one line of Node.js: `body` runs per message with m (the request) and say (answer). */
+const program = (body: string): string[] => [
+  process.execPath,
+  '-e',
+  `const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n'); require('readline').createInterface({ input: process.stdin }).on('line', (l) => { const m = JSON.parse(l); ${body} });`,
+];
+
+describe('workqueue-worker --persistent', () => {
+  let broker: TestBroker;
+  let dir: string;
+  let queue: string;
+  beforeEach(async () => {
+    broker = await TestBroker.open();
+    dir = mkdtempSync(join(tmpdir(), 'wq-persistent-'));
+    queue = uniqueQueue('persistent');
+    await broker.declare(queue);
+  });
+  afterEach(async () => {
+    await broker.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends each message as a JSON line with its body and meta, and acks what the program answers ok', async () => {
+    // GIVEN binary and text bodies with ids and headers
+    const bodies: Record<string, Buffer> = { a: Buffer.from([0, 255, 10]), b: Buffer.from('two') };
+    for (const [id, body] of Object.entries(bodies)) await broker.publish(queue, [body], { messageId: id, headers: { tenant: 'acme' } });
+
+    // WHEN one program saves each request and answers ok
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '2', '--persistent', '--concurrency', '1', '--', ...program(`require('fs').writeFileSync(${JSON.stringify(dir)} + '/' + m.meta.messageId, l); say({ id: m.id, ok: true });`)]);
+
+    // THEN both were acked and the program saw body (base64) and meta as in spawn mode
+    expect(exit.code).toBe(0);
+    expect(await broker.count(queue)).toBe(0);
+    for (const [id, body] of Object.entries(bodies)) {
+      const request = JSON.parse(readFileSync(join(dir, id), 'utf8'));
+      expect(Buffer.from(request.body, 'base64').equals(body)).toBe(true);
+      expect(request.meta).toMatchObject({ queue, messageId: id, attempt: 1, redelivered: false, headers: { tenant: 'acme' } });
+      expect(typeof request.id).toBe('string');
+    }
+  });
+
+  it('lets a program hold several messages and answer them in any order', async () => {
+    // GIVEN six messages and a program that answers only once it holds three, newest first
+    await broker.publishIds(queue, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+    const exit = await runWorker(
+      ['-u', brokerUrl(), '-q', queue, '-c', '6', '--persistent', '--concurrency', '1', '-p', '3', '--', ...program(`(global.held ??= []).push(m.id); if (global.held.length === 3) while (global.held.length) say({ id: global.held.pop(), ok: true });`)],
+    );
+    // THEN all six are acked
+    expect(exit.code).toBe(0);
+    expect(await broker.count(queue)).toBe(0);
+    expect(await broker.count(`${queue}.dlq`)).toBe(0);
+  });
+
+  it('counts ok:false as a failed attempt and dead-letters with the error as the reason', async () => {
+    await broker.publishIds(queue, ['bad']);
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '2', '--max-attempts', '2', '--persistent', '--', ...program(`say({ id: m.id, ok: false, error: 'no such customer' });`)]);
+    expect(exit.code).toBe(0);
+    expect(exit.stderr).toMatch(/message bad failed: program answered error: no such customer \(attempt 1 of 2\)/);
+    const [dead] = await broker.drain(`${queue}.dlq`);
+    expect(String(dead.properties.headers?.['x-wq-reason'])).toContain('no such customer');
+  });
+
+  it('logs other stdout lines, tagged with the program', async () => {
+    await broker.publishIds(queue, ['chatty']);
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--persistent', '--concurrency', '1', '--', ...program(`console.log('working on ' + m.meta.messageId); say({ id: m.id, ok: true });`)]);
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toContain('[program-1] working on chatty\n');
+  });
+
+  it('restarts a program that exits, failing only the messages it had not answered', async () => {
+    // GIVEN a program that dies on the first attempt at 'crash' and answers everything else
+    await broker.publishIds(queue, ['crash', 'fine']);
+    const exit = await runWorker(
+      ['-u', brokerUrl(), '-q', queue, '-c', '3', '--persistent', '--concurrency', '1', '-p', '1', '--', ...program(`if (m.meta.messageId === 'crash' && m.meta.attempt === 1) process.exit(3); say({ id: m.id, ok: true });`)],
+    );
+    // THEN it was restarted, and 'crash' succeeded on its second attempt
+    expect(exit.code).toBe(0);
+    expect(exit.stderr).toMatch(/program 1 \(.*\) ended: exit code 3; restarting it in/);
+    expect(exit.stderr).toMatch(/message crash failed: program ended before answering \(exit code 3\) \(attempt 1 of 5\)/);
+    expect(await broker.count(queue)).toBe(0);
+    expect(await broker.count(`${queue}.dlq`)).toBe(0);
+  });
+
+  it('restarts a program that does not answer within --timeout, and goes on with the next messages', async () => {
+    // GIVEN a message the program never answers, then one it does
+    await broker.publishIds(queue, ['hang', 'after']);
+    const exit = await runWorker(
+      ['-u', brokerUrl(), '-q', queue, '-c', '2', '--timeout', '1', '--max-attempts', '1', '--persistent', '--concurrency', '1', '-p', '1', '--', ...program(`if (m.meta.messageId !== 'hang') say({ id: m.id, ok: true });`)],
+    );
+    // THEN 'hang' is dead-lettered as timed out, the program restarted, and 'after' acked
+    expect(exit.code).toBe(0);
+    expect(exit.stderr).toMatch(/program 1: message hang timed out; restarting it/);
+    const [dead] = await broker.drain(`${queue}.dlq`);
+    expect(dead.properties.messageId).toBe('hang');
+    expect(String(dead.properties.headers?.['x-wq-reason'])).toMatch(/timed out after 1 s/);
+    expect(await broker.count(queue)).toBe(0);
+  });
+
+  it.each(['save-body.py', 'save-body.sh'])("runs README's example program %s", async (example) => {
+    // GIVEN three messages, one of them binary
+    const bodies = [Buffer.from('first'), Buffer.from([0, 1, 254, 255]), Buffer.from('third\n')];
+    for (const [i, body] of bodies.entries()) await broker.publish(queue, [body], { messageId: `msg-${i}` });
+    // WHEN the example saves them
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '3', '--persistent', '--concurrency', '1', '--', join(__dirname, '..', 'examples', 'persistent', example), dir]);
+    // THEN every body is in a file of its own, byte for byte
+    expect(exit.code).toBe(0);
+    const saved = readdirSync(dir).map((f) => readFileSync(join(dir, f)));
+    expect(saved.map((b) => b.toString('hex')).sort()).toEqual(bodies.map((b) => b.toString('hex')).sort());
+    expect(await broker.count(queue)).toBe(0);
+  });
+
+  it('refuses --persistent with --module', async () => {
+    const exit = await runWorker(['-q', queue, '--persistent', '--module', 'x.js']);
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toMatch(/--persistent runs a PROGRAM; it does not go with --module/);
+  });
+});
