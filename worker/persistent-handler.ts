@@ -55,12 +55,14 @@ export function persistentHandler(options: PersistentOptions): ClosableHandler {
 
 /** The running slot with the fewest messages in flight; waits while none is up. */
 async function pickSlot(slots: Slot[], signal: AbortSignal): Promise<Slot | undefined> {
+  let aborted: Promise<void> | undefined; // made only when there is something to wait for
   for (;;) {
     let best: Slot | undefined;
     for (const s of slots) if (s.up && (!best || s.load < best.load)) best = s;
     if (best) return best;
     if (signal.aborted) return undefined;
-    await Promise.race([Promise.race(slots.map((s) => s.whenUp())), new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
+    aborted ??= new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await Promise.race([...slots.map((s) => s.whenUp()), aborted]);
   }
 }
 
