@@ -5,6 +5,7 @@ import type { Logger } from './logger';
 import type { MessageHandler } from './message-handler';
 import type { MessageMeta } from './message-meta';
 import type { Outcome } from './outcome';
+import { printable } from './printable';
 import { signalGroup } from './process-group';
 import { KILL_AFTER_MS } from './spawn-program';
 
@@ -98,7 +99,7 @@ class Slot {
         this.inFlight.delete(id);
         if (signal.reason === 'timeout') {
           resolve({ ok: false, reason: `program did not answer; restarting it` });
-          this.restart(`message ${meta.messageId || id} timed out`);
+          this.restart(`message ${meta.messageId ? printable(meta.messageId) : id} timed out`);
         } else {
           resolve({ ok: false, reason: 'stopped by shutdown' });
         }

@@ -1,5 +1,9 @@
 import type { MessageHandler } from './message-handler';
 import { metaEnv } from './message-meta';
+import { printable } from './printable';
+
+/** Longest message id shown in an output line's tag. */
+const TAG_MAX = 64;
 import { findSpawnHelper, helperLauncher } from './helper-launcher';
 import { nodeLauncher } from './node-launcher';
 import { spawnProgram } from './spawn-program';
@@ -34,7 +38,7 @@ export function programHandler(options: ProgramHandlerOptions): MessageHandler {
       args: options.args,
       body,
       env: metaEnv(meta),
-      tag: meta.messageId || `no-id-${++unnamed}`,
+      tag: meta.messageId ? printable(meta.messageId, TAG_MAX) : `no-id-${++unnamed}`,
       stdout,
       stderr,
       signal,

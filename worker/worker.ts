@@ -10,6 +10,7 @@ import { messageMeta, type MessageMeta } from './message-meta';
 import { WorkerMetrics } from './metrics';
 import type { ResolvedWorkerOptions } from './options';
 import type { Outcome } from './outcome';
+import { printable } from './printable';
 import { redactUrl } from './redact';
 import { failureProperties, publishConfirmed } from './retry-publish';
 import { loadTlsFiles, type TlsSocketOptions } from './tls-files';
@@ -270,10 +271,10 @@ export class Worker {
   }
 
   private async settle(link: Link, message: ConsumeMessage, meta: MessageMeta, outcome: Outcome): Promise<void> {
-    const id = meta.messageId || `#${message.fields.deliveryTag}`;
+    const id = meta.messageId ? printable(meta.messageId) : `#${message.fields.deliveryTag}`;
     if (!outcome.ok) this.metrics.failed.inc();
     if (!link.open) {
-      this.log.info(`message ${id} ${outcome.ok ? 'done' : `failed (${outcome.reason})`} while the broker link was down; the broker will deliver it again`);
+      this.log.info(`message ${id} ${outcome.ok ? 'done' : `failed (${printable(outcome.reason)})`} while the broker link was down; the broker will deliver it again`);
       return;
     }
     if (outcome.ok) {
@@ -284,7 +285,7 @@ export class Worker {
     const dead = maxAttempts > 0 && meta.attempt >= maxAttempts;
     const target = dead ? deadLetterQueue : queue;
     const limit = maxAttempts > 0 ? ` of ${maxAttempts}` : '';
-    this.log.info(`message ${id} failed: ${outcome.reason} (attempt ${meta.attempt}${limit}); ${dead ? `moving it to '${target}'` : 'returning it to the queue'}`);
+    this.log.info(`message ${id} failed: ${printable(outcome.reason)} (attempt ${meta.attempt}${limit}); ${dead ? `moving it to '${target}'` : 'returning it to the queue'}`);
     try {
       const properties = failureProperties(message, outcome, meta.attempt, queue, dead);
       await publishConfirmed(link.channel, target, message.content, properties);
