@@ -100,7 +100,9 @@ export function unpublishable(properties: Options.Publish, bodyLength: number, f
       return `headers take more than ${AMQPLIB_TABLE_MAX} bytes`;
     }
     const frame = defs.encodeProperties(defs.BasicProperties, 0, bodyLength, Args.publish('', '', properties));
-    if (frameMax > 0 && frame.length > frameMax) return `properties take ${frame.length} bytes, more than the frame size ${frameMax}`;
+    if (frameMax > 0 && frame.length > frameMax) {
+      return `properties take ${frame.length} bytes, more than the frame size ${frameMax}`;
+    }
     return undefined;
   } catch (err) {
     return `properties cannot be encoded: ${err instanceof Error ? err.message : String(err)}`;

@@ -26,11 +26,15 @@ const REDUCED_HEADERS_BUDGET = 16 * 1024;
 type Failure = Extract<Outcome, { ok: false }>;
 
 /** The properties besides headers a copy carries, as amqplib names them. */
-const COPIED = ['contentType', 'contentEncoding', 'deliveryMode', 'priority', 'correlationId', 'replyTo', 'expiration', 'messageId', 'timestamp', 'type', 'appId'] as const;
+const COPIED = [
+  'contentType', 'contentEncoding', 'deliveryMode', 'priority', 'correlationId', 'replyTo',
+  'expiration', 'messageId', 'timestamp', 'type', 'appId',
+] as const;
 
 /** `text` cut to HEADER_TEXT_MAX characters, saying how much was left out. */
 export function headerText(text: string): string {
-  return text.length > HEADER_TEXT_MAX ? `${text.slice(0, HEADER_TEXT_MAX)}…(${text.length - HEADER_TEXT_MAX} more characters)` : text;
+  if (text.length <= HEADER_TEXT_MAX) return text;
+  return `${text.slice(0, HEADER_TEXT_MAX)}…(${text.length - HEADER_TEXT_MAX} more characters)`;
 }
 
 /** The producer's headers as received: typed from the raw table when captured, else amqplib's decoding. */
@@ -72,7 +76,13 @@ export function failureProperties(
 }
 
 /** The x-wq-* headers of a copy. */
-function workerHeaders(message: ConsumeMessage, failure: Failure, attempts: number, queue: string, deadLettered: boolean): Record<string, unknown> {
+function workerHeaders(
+  message: ConsumeMessage,
+  failure: Failure,
+  attempts: number,
+  queue: string,
+  deadLettered: boolean,
+): Record<string, unknown> {
   const p = message.properties;
   const headers: Record<string, unknown> = {
     [HEADERS.attempts]: attempts,
@@ -132,11 +142,23 @@ export function reducedDeadLetterProperties(
 }
 
 /** The last resort: the body and the worker's own headers, nothing from the producer's properties. */
-export function minimalDeadLetterProperties(message: ConsumeMessage, failure: Failure, attempts: number, queue: string, why: string): Options.Publish {
+export function minimalDeadLetterProperties(
+  message: ConsumeMessage,
+  failure: Failure,
+  attempts: number,
+  queue: string,
+  why: string,
+): Options.Publish {
   return { headers: reducedCopyHeaders(message, failure, attempts, queue, why) };
 }
 
-function reducedCopyHeaders(message: ConsumeMessage, failure: Failure, attempts: number, queue: string, why: string): Record<string, unknown> {
+function reducedCopyHeaders(
+  message: ConsumeMessage,
+  failure: Failure,
+  attempts: number,
+  queue: string,
+  why: string,
+): Record<string, unknown> {
   const reason = headerText(`${failure.reason}; the full copy could not be published (${why}), so this copy is reduced`);
   const headers = workerHeaders(message, { ...failure, reason }, attempts, queue, true);
   // The user id is a property from the message too: it may be what did not encode.

@@ -291,7 +291,8 @@ export class Worker {
     const dead = outcome.retry === false || (maxAttempts > 0 && meta.attempt >= maxAttempts);
     const target = dead ? deadLetterQueue : queue;
     const limit = maxAttempts > 0 ? ` of ${maxAttempts}` : '';
-    const next = dead ? `moving it to '${target}'${outcome.retry === false ? ' (retrying cannot help)' : ''}` : 'returning it to the queue';
+    const hopeless = outcome.retry === false ? ' (retrying cannot help)' : '';
+    const next = dead ? `moving it to '${target}'${hopeless}` : 'returning it to the queue';
     this.log.info(`message ${id} failed: ${printable(outcome.reason)} (attempt ${meta.attempt}${limit}); ${next}`);
     const frameMax = frameMaxOf(link);
     const full = failureProperties(message, outcome, meta.attempt, queue, dead);
@@ -300,7 +301,10 @@ export class Worker {
     // queue at once. So does one the broker refused. Only a copy the broker confirmed lets the original go.
     const copies = [
       () => ({ target, properties: full }),
-      () => ({ target: deadLetterQueue, properties: reducedDeadLetterProperties(message, outcome, meta.attempt, queue, why ?? '', frameMax) }),
+      () => ({
+        target: deadLetterQueue,
+        properties: reducedDeadLetterProperties(message, outcome, meta.attempt, queue, why ?? '', frameMax),
+      }),
       () => ({ target: deadLetterQueue, properties: minimalDeadLetterProperties(message, outcome, meta.attempt, queue, why ?? '') }),
     ];
     for (const make of copies) {
