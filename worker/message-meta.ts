@@ -39,9 +39,19 @@ export function messageMeta(queue: string, message: ConsumeMessage): MessageMeta
   };
 }
 
-/** The WQ_* environment variables of spawn mode. */
-export function metaEnv(meta: MessageMeta): Record<string, string> {
-  return {
+/** The WQ_* variables of a message, or why they cannot be given to a program. */
+export type MetaEnv =
+  | { readonly ok: true; readonly env: Record<string, string> }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * The WQ_* environment variables of spawn mode. Every value comes from the message, and the one
+ * thing a POSIX environment cannot carry is NUL: the helper passes a NUL-separated block, where
+ * a NUL in a value would start a variable of the producer's choosing (NODE_OPTIONS, BASH_ENV...).
+ * Such a message cannot run at all; this is the one check for every variable, added ones too.
+ */
+export function metaEnv(meta: MessageMeta): MetaEnv {
+  const env: Record<string, string> = {
     WQ_QUEUE: meta.queue,
     WQ_MESSAGE_ID: meta.messageId,
     WQ_CORRELATION_ID: meta.correlationId,
@@ -51,6 +61,11 @@ export function metaEnv(meta: MessageMeta): Record<string, string> {
     WQ_ATTEMPT: String(meta.attempt),
     WQ_HEADERS: JSON.stringify(meta.headers, bufferAsText),
   };
+  const bad = Object.keys(env).filter((name) => env[name].includes('\0'));
+  if (bad.length) {
+    return { ok: false, reason: `a NUL byte in the message's ${bad.join(', ')}: an environment variable cannot carry it` };
+  }
+  return { ok: true, env };
 }
 
 function toCount(value: unknown): number {

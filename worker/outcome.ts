@@ -7,6 +7,8 @@ export type Outcome =
       readonly reason: string;
       readonly exitCode?: number;
       readonly signal?: string;
+      /** false: retrying cannot help (the message itself is unusable); it goes to the dead-letter queue at once. */
+      readonly retry?: false;
     };
 
 export const SUCCESS: Outcome = { ok: true };

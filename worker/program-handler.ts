@@ -32,15 +32,19 @@ export function programHandler(options: ProgramHandlerOptions): MessageHandler {
   const ownStreams = stdout === process.stdout && stderr === process.stderr;
   const helper = !ownStreams ? undefined : options.spawnHelper === undefined ? findSpawnHelper() : options.spawnHelper || undefined;
   const launch = helper ? helperLauncher(helper, options.program, options.args) : nodeLauncher;
-  return (body, meta, signal) =>
-    spawnProgram(launch, {
+  return (body, meta, signal) => {
+    const env = metaEnv(meta);
+    // Retrying cannot help: the message itself cannot be given to a program.
+    if (!env.ok) return Promise.resolve({ ok: false, reason: env.reason, retry: false });
+    return spawnProgram(launch, {
       program: options.program,
       args: options.args,
       body,
-      env: metaEnv(meta),
+      env: env.env,
       tag: meta.messageId ? printable(meta.messageId, TAG_MAX) : `no-id-${++unnamed}`,
       stdout,
       stderr,
       signal,
     });
+  };
 }

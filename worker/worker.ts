@@ -12,7 +12,9 @@ import type { ResolvedWorkerOptions } from './options';
 import type { Outcome } from './outcome';
 import { printable } from './printable';
 import { redactUrl } from './redact';
-import { failureProperties, publishConfirmed } from './retry-publish';
+import { unpublishable, captureRawHeaders } from './amqp-codec';
+import { RateLimitedLog } from './rate-limited-log';
+import { failureProperties, minimalDeadLetterProperties, publishConfirmed, reducedDeadLetterProperties } from './retry-publish';
 import { loadTlsFiles, type TlsSocketOptions } from './tls-files';
 
 /** One connection with its consuming channel; `open` turns false for good when either closes. */
@@ -47,6 +49,8 @@ export class Worker {
   readonly metrics: WorkerMetrics;
   private readonly handler: MessageHandler;
   private readonly log: Logger;
+  /** For failures that may repeat once per message, without bound. */
+  private readonly repeats: RateLimitedLog;
   /** Where to connect next: the URL, or where --broker was discovered this time. */
   private readonly url: () => Promise<string>;
   private readonly tls: TlsSocketOptions;
@@ -72,6 +76,8 @@ export class Worker {
   ) {
     this.handler = deps.handler;
     this.log = deps.log;
+    this.repeats = new RateLimitedLog(deps.log);
+    captureRawHeaders(); // copies keep headers exactly as received
     this.metrics = deps.metrics ?? new WorkerMetrics(options.queue);
     this.url = brokerUrlSource(options.url, options.broker, this.log);
     this.tls = loadTlsFiles(options);
@@ -282,21 +288,60 @@ export class Worker {
       return;
     }
     const { maxAttempts, queue, deadLetterQueue } = this.options;
-    const dead = maxAttempts > 0 && meta.attempt >= maxAttempts;
+    const dead = outcome.retry === false || (maxAttempts > 0 && meta.attempt >= maxAttempts);
     const target = dead ? deadLetterQueue : queue;
     const limit = maxAttempts > 0 ? ` of ${maxAttempts}` : '';
-    this.log.info(`message ${id} failed: ${printable(outcome.reason)} (attempt ${meta.attempt}${limit}); ${dead ? `moving it to '${target}'` : 'returning it to the queue'}`);
-    try {
-      const properties = failureProperties(message, outcome, meta.attempt, queue, dead);
-      await publishConfirmed(link.channel, target, message.content, properties);
-    } catch (err) {
-      // Without a confirmed copy the original must stay with the broker: hand it back unchanged.
-      this.log.error(`could not publish message ${id} to '${target}' (${errorText(err)}); it stays in '${queue}'`);
-      requeue(link, message);
+    const hopeless = outcome.retry === false ? ' (retrying cannot help)' : '';
+    const next = dead ? `moving it to '${target}'${hopeless}` : 'returning it to the queue';
+    this.log.info(`message ${id} failed: ${printable(outcome.reason)} (attempt ${meta.attempt}${limit}); ${next}`);
+    const frameMax = frameMaxOf(link);
+    const full = failureProperties(message, outcome, meta.attempt, queue, dead);
+    let why = unpublishable(full, message.content.length, frameMax);
+    // A copy that cannot be encoded fails the same way every time: what can be carried goes to the dead-letter
+    // queue at once. So does one the broker refused. Only a copy the broker confirmed lets the original go.
+    const copies = [
+      () => ({ target, properties: full }),
+      () => ({
+        target: deadLetterQueue,
+        properties: reducedDeadLetterProperties(message, outcome, meta.attempt, queue, why ?? '', frameMax),
+      }),
+      () => ({ target: deadLetterQueue, properties: minimalDeadLetterProperties(message, outcome, meta.attempt, queue, why ?? '') }),
+    ];
+    for (const make of copies) {
+      const copy = make();
+      const unfit = unpublishable(copy.properties, message.content.length, frameMax);
+      if (unfit) {
+        why ??= unfit;
+        this.repeats.error(`unpublishable ${unfit}`, `message ${id}: a copy for '${copy.target}' cannot be published (${printable(unfit)}); trying a reduced copy`);
+        continue;
+      }
+      try {
+        await publishConfirmed(link.channel, copy.target, message.content, copy.properties);
+      } catch (err) {
+        if (!link.open) {
+          this.log.error(`could not publish message ${id} to '${copy.target}' (${errorText(err)}); the broker will deliver it again`);
+          return;
+        }
+        why = `the broker refused it: ${errorText(err)}`;
+        this.repeats.error(`refused ${copy.target}`, `message ${id}: the broker refused its copy for '${copy.target}' (${errorText(err)})`);
+        continue;
+      }
+      if (ack(link, message) && copy.target === deadLetterQueue) this.metrics.deadLettered.inc();
       return;
     }
-    if (ack(link, message) && dead) this.metrics.deadLettered.inc();
+    // No copy at all: the original stays with the broker, after a pause so that it cannot spin.
+    this.repeats.error('no copy', `message ${id}: no copy of it could be published; it stays in '${queue}'`);
+    await sleep(NO_COPY_PAUSE_MS, this.stopSignal.signal);
+    requeue(link, message);
   }
+}
+
+/** Pause before handing back a message of which no copy could be published. */
+const NO_COPY_PAUSE_MS = 5_000;
+
+/** The frame size negotiated on the link (0: no limit). */
+function frameMaxOf(link: Link): number {
+  return (link.connection as unknown as { connection?: { frameMax?: number } }).connection?.frameMax ?? 0;
 }
 
 /** Acks unless the link died meanwhile (then the broker redelivers it). */

@@ -1,0 +1,110 @@
+import type { MessageProperties, Options } from 'amqplib';
+
+/*
+ * What amqplib's public API does not give, in one place: the header table of a delivery as it
+ * came on the wire (amqplib decodes it lossily), and whether a publish's properties can be
+ * encoded at all. Both use amqplib 0.10 internals (lib/connection, lib/frame, lib/defs,
+ * lib/codec); a change there turns raw capture off (copies fall back to the decoded headers).
+ */
+
+interface Frame {
+  readonly type: number;
+  readonly payload: Buffer;
+}
+interface ConnectionInternals {
+  prototype: { recvFrame(this: { rest: Buffer }): unknown };
+}
+const { Connection } = require('amqplib/lib/connection') as { Connection: ConnectionInternals };
+const { parseFrame } = require('amqplib/lib/frame') as { parseFrame(bin: Buffer): Frame | false };
+const defs = require('amqplib/lib/defs') as {
+  encodeProperties(id: number, channel: number, size: number, fields: object): Buffer;
+  BasicProperties: number;
+  constants: { FRAME_HEADER: number };
+};
+const Args = require('amqplib/lib/api_args') as { publish(exchange: string, key: string, options: Options.Publish): object };
+const { encodeTable } = require('amqplib/lib/codec') as { encodeTable(buf: Buffer, table: object, offset: number): number };
+
+/**
+ * amqplib encodes a header table into a 64 KiB scratch buffer (lib/defs.js) and silently cuts
+ * a bigger one, sending a corrupt frame that makes the broker close the connection.
+ */
+const AMQPLIB_TABLE_MAX = 65536;
+/** Content-header payload offset of the property flags: class id, weight, body size. */
+const PROPERTIES_AT = 12;
+const HEADERS_FLAG = 0x2000;
+const RAW_HEADERS = Symbol('wq raw header table');
+
+let installed = false;
+
+/**
+ * Keeps the raw header table of every delivery next to amqplib's decoded properties (read with
+ * rawHeaderTable). Wraps the frame reader: it peeks at the frame amqplib is about to decode.
+ */
+export function captureRawHeaders(): void {
+  if (installed) return;
+  installed = true;
+  const proto = Connection?.prototype;
+  if (typeof proto?.recvFrame !== 'function' || typeof parseFrame !== 'function') return;
+  const original = proto.recvFrame;
+  const FRAME_HEADER = defs.constants.FRAME_HEADER;
+  proto.recvFrame = function (this: { rest: Buffer }) {
+    const frame = this.rest ? parseFrame(this.rest) : false;
+    const decoded = original.call(this) as { fields?: object } | false;
+    if (frame && frame.type === FRAME_HEADER && decoded && decoded.fields) {
+      const table = headerTable(frame.payload.subarray(PROPERTIES_AT));
+      if (table) Object.defineProperty(decoded.fields, RAW_HEADERS, { value: table });
+    }
+    return decoded;
+  };
+}
+
+/** The header table (without its length) as received, when captured. */
+export function rawHeaderTable(properties: MessageProperties): Buffer | undefined {
+  return (properties as unknown as { [RAW_HEADERS]?: Buffer })[RAW_HEADERS];
+}
+
+/** Finds the header table in basic properties: it follows content-type and content-encoding. */
+function headerTable(props: Buffer): Buffer | undefined {
+  if (props.length < 2) return undefined;
+  const flags = props.readUInt16BE(0);
+  if (!(flags & HEADERS_FLAG) || flags & 1) return undefined; // continued flag words: not basic properties
+  let at = 2;
+  for (const flag of [0x8000, 0x4000]) if (flags & flag) at += 1 + props[at];
+  if (at + 4 > props.length) return undefined;
+  const len = props.readUInt32BE(at);
+  return Buffer.from(props.subarray(at + 4, at + 4 + len));
+}
+
+/** Room to measure tables somewhat over amqplib's limit (bigger ones throw a RangeError). */
+const MEASURE = Buffer.alloc(2 * AMQPLIB_TABLE_MAX);
+
+/** Encoded size of a header table as amqplib would write it; throws what amqplib throws. */
+export function encodedTableSize(table: object): number {
+  try {
+    return encodeTable(MEASURE, table, 0);
+  } catch (err) {
+    if (err instanceof RangeError && /"offset"/.test(err.message)) return Infinity; // past MEASURE
+    throw err;
+  }
+}
+
+/**
+ * Why amqplib cannot publish these properties on a connection with `frameMax`, or undefined when
+ * it can. Publishing unencodable properties on a confirm channel is worse than an error: amqplib
+ * throws after queueing the confirm callback (confirms are then matched to the wrong messages),
+ * or sends a frame that makes the broker close the connection.
+ */
+export function unpublishable(properties: Options.Publish, bodyLength: number, frameMax: number): string | undefined {
+  try {
+    if (properties.headers && encodedTableSize(properties.headers) > AMQPLIB_TABLE_MAX) {
+      return `headers take more than ${AMQPLIB_TABLE_MAX} bytes`;
+    }
+    const frame = defs.encodeProperties(defs.BasicProperties, 0, bodyLength, Args.publish('', '', properties));
+    if (frameMax > 0 && frame.length > frameMax) {
+      return `properties take ${frame.length} bytes, more than the frame size ${frameMax}`;
+    }
+    return undefined;
+  } catch (err) {
+    return `properties cannot be encoded: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
