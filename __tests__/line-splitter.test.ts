@@ -3,7 +3,10 @@ import { LineSplitter } from '../worker/line-splitter';
 /** Feeds `chunks` to a splitter with a `max` line length; returns what it reported, decoded. */
 function split(chunks: Buffer[], max?: number): { lines: string[]; tooLong: string[] } {
   const seen = { lines: [] as string[], tooLong: [] as string[] };
-  const splitter = new LineSplitter({ line: (l) => seen.lines.push(l.toString('utf8')), tooLong: (h) => seen.tooLong.push(h.toString('utf8')) }, max);
+  const splitter = new LineSplitter(
+    { line: (l) => seen.lines.push(l.toString('utf8')), tooLong: (h) => seen.tooLong.push(h.toString('utf8')) },
+    max,
+  );
   for (const chunk of chunks) splitter.push(chunk);
   splitter.end();
   return seen;
@@ -34,6 +37,12 @@ describe('LineSplitter', () => {
     // THEN only the whole characters of the first 8 bytes are reported, and the next line is intact
     expect(tooLong).toEqual(['abcdefg']);
     expect(lines).toEqual(['next']);
+  });
+
+  it('reports the first `max` bytes of a too long line that came in several chunks', () => {
+    const { lines, tooLong } = split([Buffer.from('abc'), Buffer.from('def'), Buffer.from('ghijkl\nok')], 8);
+    expect(tooLong).toEqual(['abcdefgh']);
+    expect(lines).toEqual(['ok']);
   });
 
   it('keeps a line of exactly the maximum length whole', () => {

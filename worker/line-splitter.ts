@@ -56,6 +56,7 @@ export class LineSplitter {
   private take(piece: Buffer): void {
     if (this.size + piece.length > this.max) {
       this.pending.push(piece.subarray(0, this.max - this.size));
+      this.size = this.max;
       const head = this.takeAll();
       this.dropping = true;
       this.events.tooLong(head.subarray(0, wholeCharacters(head)));

@@ -147,7 +147,10 @@ class Slot {
         else this.restart(`answer line longer than ${MAX_LINE_BYTES} bytes (the limit)`);
       },
     });
-    const errors = new LineSplitter({ line: (line) => copy(stderr, line), tooLong: (head) => copy(stderr, head, CUT_MARKER) });
+    const errors = new LineSplitter({
+      line: (line) => copy(stderr, line),
+      tooLong: (head) => copy(stderr, head, CUT_MARKER),
+    });
     readLines(child.stdout, answers, stdout);
     readLines(child.stderr, errors, stderr);
     child.stdin.on('error', () => undefined); // a program that died: its exit is reported below
