@@ -1,6 +1,7 @@
 import { main } from './cli';
 import { UsageError } from './errors';
 import { errorText } from './logger';
+import { flushed } from './output-drain';
 import { Redactor } from './redact';
 
 main(process.argv.slice(2)).then(exit, (err: unknown) => exit(report(err)));
@@ -24,6 +25,7 @@ function urlFromArgs(): string | undefined {
 
 function exit(code: number): void {
   process.exitCode = code;
-  // Output gets time to flush, but no stray handle may keep a finished worker alive.
-  setTimeout(() => process.exit(code), 2_000).unref();
+  // Everything written reaches the reader first, however slow it is (process.exit drops what is
+  // still buffered); then no stray handle may keep a finished worker alive.
+  void Promise.all([flushed(process.stdout), flushed(process.stderr)]).then(() => process.exit(code));
 }

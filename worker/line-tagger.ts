@@ -1,16 +1,29 @@
-import { Writable } from 'node:stream';
+import { whenDrained } from './output-drain';
 
 const NEWLINE = 0x0a;
 
+/** Copies one program's output stream to a target, line by line under a tag. */
+export interface LineTagger {
+  /**
+   * Copies `chunk` to the target at once (nothing stays here, so nothing is lost at exit).
+   * Undefined while the target takes more; else a promise to wait for before writing again:
+   * the caller pauses the program's pipe meanwhile, so a slow reader slows the program.
+   */
+  write(chunk: Buffer): Promise<void> | undefined;
+  /** The program's stream ended: ends an unfinished last line. */
+  end(): void;
+}
+
 /**
- * A stream that copies a program's output to `target`, each line prefixed with `tag`, so that
- * output of programs running side by side can be told apart. Bytes pass through unchanged.
+ * Copies a program's output to `target`, each line prefixed with `tag`, so that output of
+ * programs running side by side can be told apart. Bytes pass through unchanged and are not held
+ * back until a line is complete, so a line needs no limit here.
  */
-export function createLineTagger(tag: string, target: NodeJS.WritableStream): Writable {
+export function createLineTagger(tag: string, target: NodeJS.WritableStream): LineTagger {
   const prefix = Buffer.from(`[${tag}] `);
   let atLineStart = true;
-  return new Writable({
-    write(chunk: Buffer, _encoding, done) {
+  return {
+    write(chunk) {
       const parts: Buffer[] = [];
       let start = 0;
       while (start < chunk.length) {
@@ -22,11 +35,11 @@ export function createLineTagger(tag: string, target: NodeJS.WritableStream): Wr
         start = end;
       }
       target.write(Buffer.concat(parts));
-      done();
+      return whenDrained(target);
     },
-    final(done) {
+    end() {
       if (!atLineStart) target.write('\n');
-      done();
+      atLineStart = true;
     },
-  });
+  };
 }

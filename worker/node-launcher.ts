@@ -19,16 +19,36 @@ export const nodeLauncher: Launcher = (req, events) => {
   const child = spawn(req.program, [...req.args], { env: { ...process.env, ...req.env }, stdio: 'pipe', detached: true });
   child.on('error', (err: NodeJS.ErrnoException) => end({ ok: false, reason: `cannot start ${req.program}: ${err.code ?? err.message}` }));
   let exit: ReturnType<typeof describeExit> | undefined;
+  // Pipes paused while the worker's own output is full: their wait is not the program's doing.
+  let paused = 0;
+  const armDrain = () => {
+    clearTimeout(drainTimer);
+    if (exit && paused === 0) drainTimer = setTimeout(() => end(exit!), OUTPUT_DRAIN_MS);
+  };
   child.on('exit', (code, signal) => {
     exit = describeExit(code, signal);
     signalGroup(child.pid, 'SIGTERM'); // background children left behind end with their program
-    drainTimer = setTimeout(() => end(exit!), OUTPUT_DRAIN_MS);
+    armDrain();
   });
   child.on('close', () => {
     if (exit) end(exit);
   });
-  child.stdout.on('data', (chunk: Buffer) => events.output('stdout', chunk));
-  child.stderr.on('data', (chunk: Buffer) => events.output('stderr', chunk));
+  for (const name of ['stdout', 'stderr'] as const) {
+    const from = child[name];
+    from.on('data', (chunk: Buffer) => {
+      const full = events.output(name, chunk);
+      if (!full) return;
+      // Backpressure: a slow reader of the worker's output slows the program, memory stays bounded.
+      from.pause();
+      paused++;
+      armDrain();
+      void full.then(() => {
+        paused--;
+        from.resume();
+        armDrain();
+      });
+    });
+  }
   // A program may exit without reading its input; the broken pipe that follows is normal.
   child.stdin.on('error', () => undefined);
   child.stdin.end(req.body);

@@ -1,10 +1,12 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { Backoff } from './backoff';
-import { lineSplitter } from './line-splitter';
+import { LineSplitter, MAX_LINE_BYTES } from './line-splitter';
 import type { Logger } from './logger';
 import type { MessageHandler } from './message-handler';
 import type { MessageMeta } from './message-meta';
 import type { Outcome } from './outcome';
+import { whenDrained } from './output-drain';
 import { printable } from './printable';
 import { signalGroup } from './process-group';
 import { KILL_AFTER_MS } from './spawn-program';
@@ -31,12 +33,22 @@ interface InFlight {
   readonly settle: (outcome: Outcome) => void;
 }
 
+/** The first byte of an answer line: only such lines are parsed, and only they may not be cut. */
+const ANSWER_START = 0x7b; // '{'
+/** Ends an output line that was cut at MAX_LINE_BYTES. */
+const CUT_MARKER = Buffer.from(` [line cut: longer than ${MAX_LINE_BYTES} bytes]`);
+const NEWLINE = Buffer.from('\n');
+
 /**
  * --persistent: PROGRAM starts once per slot and stays up. Each message is one JSON line on its
  * stdin, {"id","body" (base64),"meta"}; it answers one line per message on stdout,
  * {"id","ok":true} or {"id","ok":false,"error"}, in any order. Other output lines are copied,
- * tagged with the slot. A program that exits fails its unanswered messages and is restarted
- * with backoff; one that lets a message time out is restarted.
+ * tagged with the slot (bytes as the program wrote them: the program's output, its own to escape;
+ * the tag starts every line, so no output can pass for another program's or the worker's own
+ * line). Lines longer than MAX_LINE_BYTES are cut with a marker; an answer that long fails the
+ * program's messages and restarts it. Output is copied with backpressure: while the worker's
+ * stdout or stderr is full, the program's pipe is not read. A program that exits fails its
+ * unanswered messages and is restarted with backoff; one that lets a message time out is restarted.
  */
 export function persistentHandler(options: PersistentOptions): ClosableHandler {
   const slots = Array.from({ length: options.programs }, (_, i) => new Slot(i + 1, options));
@@ -93,7 +105,8 @@ class Slot {
   }
 
   send(id: string, body: Buffer, meta: MessageMeta, signal: AbortSignal): Promise<Outcome> {
-    const child = this.child!;
+    const child = this.child;
+    if (!child || !this.up) return Promise.resolve({ ok: false, reason: 'the program was restarting' });
     return new Promise<Outcome>((resolve) => {
       const onAbort = () => {
         this.inFlight.delete(id);
@@ -120,21 +133,38 @@ class Slot {
     // Its own process group, so that a restart also stops whatever it started.
     const child = spawn(program, [...args], { stdio: 'pipe', detached: true, env: { ...process.env, WQ_QUEUE: queue, WQ_SLOT: String(this.n) } });
     this.child = child;
-    const tag = `program-${this.n}`;
+    const prefix = Buffer.from(`[program-${this.n}] `);
     const stdout = this.options.stdout ?? process.stdout;
     const stderr = this.options.stderr ?? process.stderr;
-    const answers = lineSplitter((line) => {
-      if (!this.answer(line)) stdout.write(`[${tag}] ${line}\n`);
+    const copy = (to: NodeJS.WritableStream, line: Buffer, marker?: Buffer) =>
+      to.write(Buffer.concat(marker ? [prefix, line, marker, NEWLINE] : [prefix, line, NEWLINE]));
+    const answers = new LineSplitter({
+      line: (line) => {
+        if (!this.answer(line)) copy(stdout, line);
+      },
+      tooLong: (head) => {
+        if (head[0] !== ANSWER_START) copy(stdout, head, CUT_MARKER);
+        else this.restart(`answer line longer than ${MAX_LINE_BYTES} bytes (the limit)`);
+      },
     });
-    const errors = lineSplitter((line) => stderr.write(`[${tag}] ${line}\n`));
-    child.stdout.on('data', (chunk: Buffer) => answers.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => errors.push(chunk));
+    const errors = new LineSplitter({
+      line: (line) => copy(stderr, line),
+      tooLong: (head) => copy(stderr, head, CUT_MARKER),
+    });
+    readLines(child.stdout, answers, stdout);
+    readLines(child.stderr, errors, stderr);
     child.stdin.on('error', () => undefined); // a program that died: its exit is reported below
     this.exited = new Promise((resolve) => child.on('close', () => resolve()));
     child.on('error', (err: NodeJS.ErrnoException) => this.ended(child, `cannot start ${program}: ${err.code ?? err.message}`));
-    child.on('exit', (code, sig) => {
-      answers.end();
-      errors.end();
+    let killer: NodeJS.Timeout | undefined;
+    child.on('exit', () => {
+      // Whatever it left behind would hold its pipes open: the group goes with it.
+      signalGroup(child.pid, 'SIGTERM');
+      killer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_AFTER_MS).unref();
+    });
+    // Ended once its output is read to the end: answers it wrote just before exiting still count.
+    child.on('close', (code, sig) => {
+      clearTimeout(killer);
       this.ended(child, sig ? `killed by ${sig}` : `exit code ${code}`);
     });
     this.up = true;
@@ -142,11 +172,11 @@ class Slot {
   }
 
   /** Settles the message a line answers; false when the line is not an answer. */
-  private answer(line: string): boolean {
-    if (!line.startsWith('{')) return false;
+  private answer(line: Buffer): boolean {
+    if (line[0] !== ANSWER_START) return false;
     let parsed: { id?: unknown; ok?: unknown; error?: unknown };
     try {
-      parsed = JSON.parse(line) as typeof parsed;
+      parsed = JSON.parse(line.toString('utf8')) as typeof parsed;
     } catch {
       return false;
     }
@@ -161,20 +191,31 @@ class Slot {
 
   /** The program is gone: fail what it held, and start it again unless closing. */
   private ended(child: ChildProcessWithoutNullStreams, why: string): void {
-    if (this.child !== child || !this.up) return;
+    if (this.child !== child) return;
+    this.child = undefined;
     this.up = false;
-    for (const [, waiting] of this.inFlight) waiting.settle({ ok: false, reason: `program ended before answering (${why})` });
-    this.inFlight.clear();
+    this.failAll(`program ended before answering (${why})`);
     if (this.closed) return;
     const wait = this.backoff.next();
     this.options.log.error(`program ${this.n} (${this.options.program}) ended: ${why}; restarting it in ${(wait / 1000).toFixed(1)} s`);
     this.restartTimer = setTimeout(() => this.start(), wait);
   }
 
-  /** Stops the program (its whole group); its exit handler fails what it held and restarts it. */
+  private failAll(reason: string): void {
+    const held = [...this.inFlight.values()];
+    this.inFlight.clear();
+    for (const waiting of held) waiting.settle({ ok: false, reason });
+  }
+
+  /**
+   * Stops the program (its whole group) and fails what it held; new messages wait for the next
+   * one, which its close handler starts.
+   */
   private restart(why: string): void {
     const child = this.child;
     if (!child || !this.up) return;
+    this.up = false;
+    this.failAll(`program restarted: ${why}`);
     this.options.log.error(`program ${this.n}: ${why}; restarting it`);
     signalGroup(child.pid, 'SIGTERM');
     setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_AFTER_MS).unref();
@@ -185,7 +226,8 @@ class Slot {
     this.closed = true;
     clearTimeout(this.restartTimer);
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child) return;
+    if (child.exitCode !== null || child.signalCode !== null) return this.exited;
     child.stdin.end(); // EOF: a well-behaved program finishes and exits
     const kill = setTimeout(() => signalGroup(child.pid, 'SIGTERM'), KILL_AFTER_MS);
     const kill2 = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 2 * KILL_AFTER_MS);
@@ -193,4 +235,16 @@ class Slot {
     clearTimeout(kill);
     clearTimeout(kill2);
   }
+}
+
+/** Feeds a program's output to `lines`, not reading on while `to` is full (backpressure). */
+function readLines(from: Readable, lines: LineSplitter, to: NodeJS.WritableStream): void {
+  from.on('data', (chunk: Buffer) => {
+    lines.push(chunk);
+    const full = whenDrained(to);
+    if (!full) return;
+    from.pause();
+    void full.then(() => from.resume());
+  });
+  from.on('end', () => lines.end());
 }

@@ -13,8 +13,11 @@ export interface LaunchRequest {
 
 /** What a launcher reports about the program it started. */
 export interface LaunchEvents {
-  /** Output to be tagged and copied (launchers that copy it themselves never call this). */
-  output(stream: 'stdout' | 'stderr', chunk: Buffer): void;
+  /**
+   * Output to be tagged and copied (launchers that copy it themselves never call this). A promise
+   * means the target is full: read no more of that stream until it resolves (backpressure).
+   */
+  output(stream: 'stdout' | 'stderr', chunk: Buffer): Promise<void> | undefined;
   /**
    * The program ended (or never started); called once, after its output. `pgid` is its process
    * group, which may still hold children that ignored a stop.

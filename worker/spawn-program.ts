@@ -1,5 +1,4 @@
-import type { Writable } from 'node:stream';
-import { createLineTagger } from './line-tagger';
+import { createLineTagger, type LineTagger } from './line-tagger';
 import type { Outcome } from './outcome';
 import { groupRunning, signalGroup } from './process-group';
 import type { LaunchRequest, Launcher } from './program-launcher';
@@ -27,7 +26,7 @@ export function spawnProgram(launch: Launcher, req: SpawnRequest): Promise<Outco
     let pgid: number | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     // Taggers are made on first output: most programs print nothing.
-    const taggers: Partial<Record<'stdout' | 'stderr', Writable>> = {};
+    const taggers: Partial<Record<'stdout' | 'stderr', LineTagger>> = {};
     const tagger = (stream: 'stdout' | 'stderr') => (taggers[stream] ??= createLineTagger(req.tag, req[stream]));
 
     const kill = (signal: NodeJS.Signals) => (pgid === undefined ? launched.kill(signal) : signalGroup(pgid, signal));
