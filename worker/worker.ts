@@ -160,7 +160,7 @@ export class Worker {
     const connected = await connectWithRetry({ url: this.url, displayUrl: url, timeoutMs, tls: this.tls, log: this.log, signal: this.stopSignal.signal });
     if (!connected) return false;
     const { connection } = connected;
-    connection.on('error', (err: Error) => this.log.error(`connection error: ${err.message}`));
+    connection.on('error', (err: Error) => this.log.error(`connection error: ${printable(err.message)}`));
     try {
       for (const name of [queue, deadLetterQueue]) {
         if ((await ensureQueue(connection, name)) === 'declared') this.log.info(`declared missing durable queue '${name}'`);
@@ -168,7 +168,7 @@ export class Worker {
       const channel = await connection.createConfirmChannel();
       const link: Link = { connection, channel, open: true };
       connection.on('close', () => this.lost(link, 'connection closed'));
-      channel.on('error', (err: Error) => this.log.error(`channel error: ${err.message}`));
+      channel.on('error', (err: Error) => this.log.error(`channel error: ${printable(err.message)}`));
       channel.on('close', () => this.lost(link, 'channel closed'));
       await channel.prefetch(prefetchCount);
       this.link = link;
@@ -319,11 +319,11 @@ export class Worker {
         await publishConfirmed(link.channel, copy.target, message.content, copy.properties);
       } catch (err) {
         if (!link.open) {
-          this.log.error(`could not publish message ${id} to '${copy.target}' (${errorText(err)}); the broker will deliver it again`);
+          this.log.error(`could not publish message ${id} to '${copy.target}' (${printable(errorText(err))}); the broker will deliver it again`);
           return;
         }
         why = `the broker refused it: ${errorText(err)}`;
-        this.repeats.error(`refused ${copy.target}`, `message ${id}: the broker refused its copy for '${copy.target}' (${errorText(err)})`);
+        this.repeats.error(`refused ${copy.target}`, `message ${id}: the broker refused its copy for '${copy.target}' (${printable(errorText(err))})`);
         continue;
       }
       if (ack(link, message) && copy.target === deadLetterQueue) this.metrics.deadLettered.inc();
