@@ -1,12 +1,12 @@
 import type { MessageHandler } from './message-handler';
 import { metaEnv } from './message-meta';
 import { printable } from './printable';
-
-/** Longest message id shown in an output line's tag. */
-const TAG_MAX = 64;
 import { findSpawnHelper, helperLauncher } from './helper-launcher';
 import { nodeLauncher } from './node-launcher';
 import { spawnProgram } from './spawn-program';
+
+/** Longest message id shown in an output line's tag. */
+const TAG_MAX = 64;
 
 export interface ProgramHandlerOptions {
   readonly program: string;
