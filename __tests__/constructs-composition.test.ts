@@ -37,7 +37,11 @@ describe('a user stack with two worker fleets on two queues sharing one broker',
         expect.objectContaining({ pattern: '^thumbnails$', definition: { 'dead-letter-exchange': '', 'dead-letter-routing-key': 'thumbnails.dlq', 'delivery-limit': 5 } }),
       ]),
     );
-    expect(defs.users).toEqual([]); // filled from the container environment at start
+    // names and hashes are placeholders the entrypoint fills from the container environment at start
+    expect(defs.users).toEqual([
+      { name: '@WQ_BROKER_USER@', password_hash: '@WQ_BROKER_PASSWORD_HASH@', hashing_algorithm: 'rabbit_password_hashing_sha256', tags: ['administrator'] },
+      { name: '@WQ_WORKER_USER@', password_hash: '@WQ_WORKER_PASSWORD_HASH@', hashing_algorithm: 'rabbit_password_hashing_sha256', tags: [] },
+    ]);
   });
 
   it('gives each fleet its own image, containers and attempt limit from the broker policy', () => {
@@ -58,7 +62,7 @@ describe('a user stack with two worker fleets on two queues sharing one broker',
     expect(files.map((f) => f.slice(dir.length + 1)).sort()).toEqual(expect.arrayContaining(['cdk.tf.json', 'marathon/broker.json', expect.stringMatching(/definitions\.json$/), expect.stringMatching(/rabbitmq\.conf$/)]));
     const text = files.map((f) => readFileSync(f, 'utf8')).join('\n');
     expect(text).toContain('${var.broker_password}');
-    expect(text).not.toMatch(/password_hash|"password"|WQ_BROKER_PASSWORD=[^$]/);
+    expect(text).not.toMatch(/"password_hash": "(?!@WQ_)|"password"|WQ_(BROKER|WORKER)_PASSWORD=[^$]/);
     expect(text).not.toMatch(/amqp:\/\/[^:]+:(?!\$\{|\{\{)[^@]+@/);
   });
 });

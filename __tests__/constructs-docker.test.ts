@@ -50,7 +50,8 @@ describe('Broker and WorkQueueWorker on the docker target', () => {
       networks_advanced: [{ name: '${docker_network.broker_network_E6E71913.name}', aliases: ['broker'] }],
       healthcheck: expect.objectContaining({ test: ['CMD', 'rabbitmq-diagnostics', '-q', 'ping'] }),
       volumes: [expect.objectContaining({ container_path: '/var/lib/rabbitmq' })],
-      ports: [{ internal: 5672, external: 5680 }],
+      // published on this host only, unless hostAddress says otherwise
+      ports: [{ internal: 5672, external: 5680, ip: '127.0.0.1' }],
     });
   });
 
@@ -59,7 +60,8 @@ describe('Broker and WorkQueueWorker on the docker target', () => {
       count: 3,
       name: 'jobs-worker-${count.index}',
       command: ['-q', 'jobs', '--concurrency', '2', '--timeout', '60', '--max-attempts', '5', '--shutdown-grace', '30', '--health-port', '8080', '--', '/usr/local/bin/process-message', '/tmp'],
-      env: ['LOG_LEVEL=debug', 'AMQP_URL=amqp://workqueue:${random_password.broker_password_9756D246.result}@broker:5672/'],
+      // the worker user, never the administrator; its password percent-encoded by Terraform
+      env: ['LOG_LEVEL=debug', 'AMQP_URL=amqp://workqueue-worker:${replace(urlencode(random_password.broker_worker-password_4DDA45D4.result), "+", "%20")}@broker:5672/'],
       healthcheck: expect.objectContaining({ test: expect.arrayContaining([expect.stringContaining('/healthz')]) }),
       stop_signal: 'SIGTERM',
       stop_timeout: 40,
@@ -68,9 +70,17 @@ describe('Broker and WorkQueueWorker on the docker target', () => {
     });
   });
 
-  it('generates the broker password (sensitive) and passes it only as a reference', () => {
+  it('generates both broker passwords (sensitive) and passes them only as references', () => {
+    expect(Object.values(resources(json, 'random_password'))).toEqual([expect.objectContaining({ length: 32, special: false }), expect.objectContaining({ length: 32, special: false })]);
     expect(json).toHaveResourceWithProperties(Password, { length: 32, special: false });
-    expect(json).toHaveResourceWithProperties(Container, { env: ['WQ_BROKER_USER=workqueue', 'WQ_BROKER_PASSWORD=${random_password.broker_password_9756D246.result}'] });
+    expect(json).toHaveResourceWithProperties(Container, {
+      env: [
+        'WQ_BROKER_USER=workqueue',
+        'WQ_BROKER_PASSWORD=${random_password.broker_password_9756D246.result}',
+        'WQ_WORKER_USER=workqueue-worker',
+        'WQ_WORKER_PASSWORD=${random_password.broker_worker-password_4DDA45D4.result}',
+      ],
+    });
   });
 
   it('makes no Swarm services on the docker target', () => {

@@ -53,11 +53,11 @@ describe('Marathon app definitions', () => {
       new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker });
     });
     expect(marathon['broker.json']).toMatchObject({
-      env: { WQ_BROKER_USER: 'workqueue', WQ_BROKER_PASSWORD: '{{BROKER_PASSWORD}}' },
+      env: { WQ_BROKER_USER: 'workqueue', WQ_BROKER_PASSWORD: '{{BROKER_PASSWORD}}', WQ_WORKER_USER: 'workqueue-worker', WQ_WORKER_PASSWORD: '{{WORKER_PASSWORD}}' },
       healthChecks: [expect.objectContaining({ protocol: 'COMMAND', command: { value: 'rabbitmq-diagnostics -q ping' } })],
       container: expect.objectContaining({ docker: expect.objectContaining({ image: 'workqueue-broker:{{TAG}}' }) }),
     });
-    expect(marathon['jobs-worker.json']).toMatchObject({ env: { AMQP_URL: 'amqp://workqueue:{{BROKER_PASSWORD}}@broker:5672/' } });
+    expect(marathon['jobs-worker.json']).toMatchObject({ env: { AMQP_URL: 'amqp://workqueue-worker:{{WORKER_PASSWORD}}@broker:5672/' } });
     for (const app of Object.values(marathon)) expect(JSON.stringify(app)).not.toMatch(/\$\{|TOKEN\[/);
   });
 

@@ -13,7 +13,7 @@ export interface BrokerQueue {
 
 export type QueueType = 'quorum' | 'classic';
 
-/** Where the broker image's entrypoint writes the boot definitions (queues + the user). */
+/** Where the broker image's entrypoint writes the boot definitions (queues + the users). */
 export const DEFINITIONS_FILE = '/var/lib/rabbitmq/workqueue-definitions.json';
 
 export interface BrokerConfigInput {
@@ -37,17 +37,53 @@ export function rabbitmqConf(input: BrokerConfigInput): string {
 }
 
 /**
- * RabbitMQ definitions with empty users and permissions, which the image's entrypoint fills in
- * from the container environment at start (so no credential is in the image): each
- * queue and its .dlq, durable, and one policy per queue that dead-letters to the .dlq and,
- * on quorum queues, caps deliveries at maxAttempts.
+ * Stand-ins in definitions.json that the image's entrypoint replaces at start with values from
+ * the container environment (names checked there, passwords only as salted hashes), so no
+ * credential is in the image.
+ */
+export const DEFINITION_PLACEHOLDERS = {
+  adminUser: '@WQ_BROKER_USER@',
+  adminHash: '@WQ_BROKER_PASSWORD_HASH@',
+  workerUser: '@WQ_WORKER_USER@',
+  workerHash: '@WQ_WORKER_PASSWORD_HASH@',
+} as const;
+
+/** configure/write/read regular expressions of one RabbitMQ user on the vhost. */
+export interface BrokerPermissions {
+  readonly configure: string;
+  readonly write: string;
+  readonly read: string;
+}
+
+/**
+ * What workers may do, and nothing more: declare (configure), consume and purge (read) the
+ * declared queues and their .dlq, and publish retry and dead-letter copies through the default
+ * exchange, whose permission RabbitMQ checks as write on 'amq.default' (not on the queue).
+ * RabbitMQ cannot narrow that write to some routing keys, so the default exchange lets the
+ * worker user publish into any queue of the vhost (and none outside it); it cannot read,
+ * declare, delete or purge any queue but its own.
+ */
+export function workerPermissions(queues: readonly Required<BrokerQueue>[]): BrokerPermissions {
+  const own = `^(${queues.flatMap((q) => [q.name, `${q.name}.dlq`]).map(escapeRegExp).join('|')})$`;
+  return { configure: own, write: '^amq\\.default$', read: own };
+}
+
+/**
+ * RabbitMQ definitions: the administrator (for operators) and the worker user, with
+ * placeholders the image's entrypoint fills in; each queue and its .dlq, durable; one policy
+ * per queue that dead-letters to the .dlq and, on quorum queues, caps deliveries at maxAttempts.
  */
 export function definitions(input: BrokerConfigInput): Record<string, unknown> {
   const args = input.queueType === 'quorum' ? { 'x-queue-type': 'quorum' } : {};
   const queue = (name: string) => ({ name, vhost: '/', durable: true, auto_delete: false, arguments: args });
+  const P = DEFINITION_PLACEHOLDERS;
+  const user = (name: string, hash: string, tags: string[]) => ({ name, password_hash: hash, hashing_algorithm: 'rabbit_password_hashing_sha256', tags });
   return {
-    users: [],
-    permissions: [],
+    users: [user(P.adminUser, P.adminHash, ['administrator']), user(P.workerUser, P.workerHash, [])],
+    permissions: [
+      { user: P.adminUser, vhost: '/', configure: '.*', write: '.*', read: '.*' },
+      { user: P.workerUser, vhost: '/', ...workerPermissions(input.queues) },
+    ],
     vhosts: [{ name: '/' }],
     queues: input.queues.flatMap((q) => [queue(q.name), queue(`${q.name}.dlq`)]),
     policies: input.queues.map((q) => ({

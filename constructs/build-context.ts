@@ -1,14 +1,18 @@
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-/** One entry of a Docker build context: copied from `source`, or written from `content`. */
+/** One entry of a Docker build context: a regular file copied from `source` or written from `content`, or a directory. */
 export interface ContextEntry {
   /** Path inside the context. */
   readonly path: string;
+  /** A regular file (never a directory or link: what enters the image is chosen entry by entry). */
   readonly source?: string;
   readonly content?: string;
+  readonly directory?: boolean;
   readonly executable?: boolean;
+  /** Permission bits of the copy. @default those of `source`, or 0644 */
+  readonly mode?: number;
 }
 
 /** Context directories of this process, removed when it exits. */
@@ -27,14 +31,15 @@ export function writeBuildContext(entries: readonly ContextEntry[]): string {
   written.add(dir);
   for (const entry of entries) {
     const target = join(dir, entry.path);
-    mkdirSync(dirname(target), { recursive: true });
-    if (entry.source !== undefined) {
-      if (statSync(entry.source).isDirectory()) cpSync(entry.source, target, { recursive: true });
-      else cpSync(entry.source, target);
-    } else {
-      writeFileSync(target, entry.content ?? '');
+    if (entry.directory) {
+      mkdirSync(target, { recursive: true });
+      continue;
     }
+    mkdirSync(dirname(target), { recursive: true });
+    if (entry.source !== undefined) copyFileSync(entry.source, target);
+    else writeFileSync(target, entry.content ?? '');
     if (entry.executable) chmodSync(target, 0o755);
+    else if (entry.mode !== undefined) chmodSync(target, entry.mode);
   }
   return dir;
 }

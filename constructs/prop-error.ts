@@ -1,4 +1,14 @@
+import { Tokenization } from 'cdktf';
+import type { Construct } from 'constructs';
 import { MAX_QUEUE_NAME_BYTES } from '../worker/options';
+
+/**
+ * Who a construction error is about: the class and where it sits in the tree, e.g.
+ * "WorkQueueWorker (media/thumbnailers)", so a stack with several of them says which one.
+ */
+export function constructLabel(kind: string, construct: Construct): string {
+  return `${kind} (${construct.node.path})`;
+}
 
 /** An error that names the construct and prop, shows the value and says the fix. */
 export function propError(construct: string, prop: string, value: unknown, fix: string): Error {
@@ -34,3 +44,23 @@ export function checkPositive(construct: string, prop: string, value: number | u
     throw propError(construct, prop, value, 'use a number greater than 0');
   }
 }
+
+/** A broker user name: it goes into RabbitMQ definitions, amqp:// URLs and the entrypoint's checks unescaped. */
+export function checkUserName(construct: string, prop: string, name: string): void {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name ?? '')) throw propError(construct, prop, name, "use letters, digits, '_', '.' and '-'");
+}
+
+/**
+ * A secret must be exactly one token (a sensitive variable, a random_password result...): a
+ * literal, or a literal joined to a token ('abc' + token), would put plain text into cdk.tf.json.
+ * The value itself is never shown.
+ */
+export function checkSecretToken(construct: string, prop: string, value: string, fix: string): void {
+  const fragments = Tokenization.reverseString(value ?? '');
+  if (fragments.length !== 1 || fragments.tokens.length !== 1) {
+    throw propError(construct, prop, '***', `a literal, or a literal joined to a token, would be written in plain text into cdk.tf.json: ${fix}`);
+  }
+}
+
+/** Names a POSIX environment can carry and a shell can read: no '=', no newline, no leading digit. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -1,5 +1,3 @@
-import { existsSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
 import { TerraformCount, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { Container } from '@cdktf/provider-docker/lib/container';
@@ -11,13 +9,20 @@ import type { ContextEntry } from './build-context';
 import { DockerImageBuild } from './docker-image-build';
 import { MarathonApp } from './marathon-app';
 import { imageFile, workerBundle, spawnHelperBinary } from './package-paths';
-import { checkCount, checkMarathonName, checkPositive, checkQueueName, propError } from './prop-error';
+import { handlerEntries } from './handler-files';
+import { ENV_NAME, checkCount, checkMarathonName, checkPositive, checkQueueName, checkSecretToken, constructLabel, propError } from './prop-error';
 import { checkTarget, type Target } from './target';
 import { workerArgs } from './worker-args';
 
 /** Port of the runtime's /healthz and /metrics inside the container. */
 export const WORKER_HEALTH_PORT = 8080;
 const PROCESS_MESSAGE = '/usr/local/bin/process-message';
+/** Set by the construct itself: env and secretEnv may not name it. */
+const BROKER_URL_VAR = 'AMQP_URL';
+/** Placeholders `workqueue deploy` fills from its flags before the environment: a secret by these names would get them. */
+const DEPLOY_FLAG_PLACEHOLDERS = ['TAG', 'BROKER', 'QUEUE'];
+/** What `workqueue deploy` fills from the environment: `{{NAME}}`. */
+const PLACEHOLDER_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 export interface WorkQueueWorkerProps {
   /** Queue to consume. */
@@ -49,8 +54,20 @@ export interface WorkQueueWorkerProps {
   readonly maxAttempts?: number;
   /** Seconds running programs get to finish on shutdown. @default 30 */
   readonly shutdownGraceSeconds?: number;
-  /** Extra environment variables for the program. @default {} */
+  /**
+   * Extra environment variables of the worker and its programs, in plain text: names match
+   * [A-Za-z_][A-Za-z0-9_]*, values are literals (put secrets in secretEnv).
+   * @default {}
+   */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * The program's secrets, as environment variables: each value one token of a sensitive value
+   * (e.g. `new TerraformVariable(this, 'api_key', { sensitive: true }).stringValue`), only
+   * referenced in cdk.tf.json; in Marathon apps the value is the placeholder `{{NAME}}`, which
+   * `workqueue deploy` fills from its own environment ($NAME). Names match [A-Z_][A-Z0-9_]*.
+   * @default {}
+   */
+  readonly secretEnv?: Readonly<Record<string, string>>;
   /** CPUs per instance. @default 0.5 */
   readonly cpus?: number;
   /** Memory per instance in MiB. @default 256 */
@@ -94,7 +111,7 @@ export class WorkQueueWorker extends Construct {
   constructor(scope: Construct, id: string, props: WorkQueueWorkerProps) {
     super(scope, id);
     this.queue = props.queue;
-    checkQueueName('WorkQueueWorker', 'queue', this.queue);
+    checkQueueName(constructLabel('WorkQueueWorker', this), 'queue', this.queue);
     this.broker = props.broker instanceof Broker ? props.broker : undefined;
     this.name = props.name ?? `${props.queue}-worker`;
     this.program = props.program ?? PROCESS_MESSAGE;
@@ -103,7 +120,7 @@ export class WorkQueueWorker extends Construct {
     this.maxAttempts = props.maxAttempts ?? this.broker?.queue(this.queue)?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.shutdownGraceSeconds = props.shutdownGraceSeconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS;
     this.stopGraceSeconds = Math.ceil(this.shutdownGraceSeconds + KILL_AFTER_MS / 1000 + 5);
-    this.target = checkTarget('WorkQueueWorker', props.target ?? this.broker?.target ?? 'docker');
+    this.target = checkTarget(constructLabel('WorkQueueWorker', this), props.target ?? this.broker?.target ?? 'docker');
     this.imageName = props.imageName ?? `workqueue-${this.name}`;
     this.imageTag = props.imageTag;
     this.baseImage = props.baseImage ?? 'node:20-bookworm-slim';
@@ -112,6 +129,8 @@ export class WorkQueueWorker extends Construct {
     this.memoryMb = props.memoryMb ?? 256;
     this.marathonAppId = `/${this.name}`;
     this.validate(props);
+    // Checked and listed before any resource exists: a refused link leaves nothing half-built.
+    const handlerContext = this.contextEntries(props.handlerPath);
 
     const url = typeof props.broker === 'string' ? props.broker : props.broker.url;
     const args = workerArgs({
@@ -125,7 +144,8 @@ export class WorkQueueWorker extends Construct {
       program: this.program,
       args: this.args,
     });
-    const env = { ...(props.env ?? {}), AMQP_URL: url };
+    const secretEnv = props.secretEnv ?? {};
+    const env = { ...(props.env ?? {}), ...secretEnv, [BROKER_URL_VAR]: url };
     const health = {
       test: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${WORKER_HEALTH_PORT}/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
       interval: '15s',
@@ -140,7 +160,7 @@ export class WorkQueueWorker extends Construct {
       component: 'worker',
       terraform: this.target !== 'marathon',
       buildArgs: { BASE_IMAGE: this.baseImage, EXTRA_PACKAGES: this.packages.join(' ') },
-      context: this.contextEntries(props.handlerPath),
+      context: handlerContext,
     });
     if (this.target !== 'marathon') {
       const image = build.image!;
@@ -196,7 +216,11 @@ export class WorkQueueWorker extends Construct {
         portMappings: [{ containerPort: WORKER_HEALTH_PORT, hostPort: 0, protocol: 'tcp', name: 'health' }],
       },
       networks: [{ mode: 'container/bridge' }],
-      env: { ...(props.env ?? {}), AMQP_URL: this.marathonUrl(props.broker) },
+      env: {
+        ...(props.env ?? {}),
+        ...Object.fromEntries(Object.keys(secretEnv).map((name) => [name, `{{${name}}}`])),
+        [BROKER_URL_VAR]: this.marathonUrl(props.broker),
+      },
       healthChecks: [{ protocol: 'MESOS_HTTP', path: '/healthz', portIndex: 0, gracePeriodSeconds: 60, intervalSeconds: 15, timeoutSeconds: 5, maxConsecutiveFailures: 3 }],
       ...(brokerApp ? { dependencies: [brokerApp] } : {}),
       upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0.5 },
@@ -207,7 +231,7 @@ export class WorkQueueWorker extends Construct {
 
   /** The broker URL for Marathon: deploy-time values stay placeholders, never secrets. */
   private marathonUrl(broker: Broker | string): string {
-    if (broker instanceof Broker) return `amqp://${broker.user}:{{BROKER_PASSWORD}}@${broker.host}:${broker.port}/`;
+    if (broker instanceof Broker) return `amqp://${broker.workerUser}:{{WORKER_PASSWORD}}@${broker.host}:${broker.port}/`;
     return Token.isUnresolved(broker) ? '{{AMQP_URL}}' : broker;
   }
 
@@ -218,16 +242,12 @@ export class WorkQueueWorker extends Construct {
       { path: 'process-message', source: imageFile('worker', 'process-message'), executable: true },
       { path: 'workqueue-worker.js', source: workerBundle() },
       ...(spawnHelperBinary() === undefined ? [] : [{ path: 'wq-spawn', source: spawnHelperBinary()!, executable: true }]),
-      handlerPath === undefined
-        ? { path: 'app/.keep', content: '' }
-        : statSync(handlerPath).isDirectory()
-          ? { path: 'app', source: handlerPath }
-          : { path: `app/${basename(handlerPath)}`, source: handlerPath, executable: true },
+      ...(handlerPath === undefined ? [{ path: 'app/.keep', content: '' }] : handlerEntries(constructLabel('WorkQueueWorker', this), handlerPath)),
     ];
   }
 
   private validate(props: WorkQueueWorkerProps): void {
-    const C = 'WorkQueueWorker';
+    const C = constructLabel('WorkQueueWorker', this);
     checkMarathonName(C, props.name === undefined ? 'name (derived from queue; set name explicitly)' : 'name', this.name);
     checkCount(C, 'instances', this.instances, 0);
     checkCount(C, 'concurrency', props.concurrency, 1);
@@ -238,7 +258,7 @@ export class WorkQueueWorker extends Construct {
     checkCount(C, 'memoryMb', this.memoryMb, 32);
     if (!Number.isFinite(this.shutdownGraceSeconds) || this.shutdownGraceSeconds < 0) throw propError(C, 'shutdownGraceSeconds', this.shutdownGraceSeconds, 'use 0 or more seconds');
     if (!this.program) throw propError(C, 'program', this.program, 'name the program to run, e.g. /app/handle.sh');
-    if (props.handlerPath !== undefined && !existsSync(props.handlerPath)) throw propError(C, 'handlerPath', props.handlerPath, 'give an existing file or directory to copy into /app');
+    this.validateEnv(C, props);
     for (const pkg of this.packages) {
       if (!/^[a-z0-9][a-z0-9+.-]+$/.test(pkg)) throw propError(C, 'packages', pkg, 'use Debian package names (lowercase letters, digits, + . -)');
     }
@@ -251,7 +271,10 @@ export class WorkQueueWorker extends Construct {
           throw propError(C, 'broker', props.broker, 'give a Broker or an amqp://host[:port][/vhost] URL');
         }
         if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') throw propError(C, 'broker', props.broker, 'the URL must start with amqp:// or amqps://');
-        if (url.password) throw propError(C, 'broker', url.toString().replace(/:[^:@/]*@/, ':***@'), 'a literal password would be written in plain text into cdk.tf.json: pass the URL as a token of a sensitive value');
+        if (url.password) {
+          url.password = '***';
+          throw propError(C, 'broker', url.toString(), 'a literal password would be written in plain text into cdk.tf.json: pass the URL as a token of a sensitive value');
+        }
       }
       return;
     }
@@ -267,5 +290,27 @@ export class WorkQueueWorker extends Construct {
       throw propError(C, 'timeoutSeconds', props.timeoutSeconds, `it must stay below the broker's consumerTimeoutSeconds (${broker.consumerTimeoutSeconds}), or RabbitMQ closes the channel before the program is stopped; raise the Broker's consumerTimeoutSeconds or lower timeoutSeconds`);
     }
     if (this.target !== broker.target) throw propError(C, 'target', this.target, `use the broker's target '${broker.target}' (both run on the same platform)`);
+  }
+
+  private validateEnv(C: string, props: WorkQueueWorkerProps): void {
+    const plain = props.env ?? {};
+    const secret = props.secretEnv ?? {};
+    for (const [name, value] of Object.entries(plain)) {
+      if (!ENV_NAME.test(name)) throw propError(C, 'env', name, 'an environment variable name is letters, digits and _, not starting with a digit (no =, no newline)');
+      if (name === BROKER_URL_VAR) throw propError(C, 'env', name, 'the construct sets AMQP_URL from broker: give the broker there');
+      if (typeof value !== 'string') throw propError(C, `env['${name}']`, value, 'use a string');
+      if (Token.isUnresolved(value)) throw propError(C, `env['${name}']`, value, 'a token cannot be written into the Marathon app: put secrets in secretEnv, and plain values as literals');
+      if (value.includes('\0')) throw propError(C, `env['${name}']`, value, 'an environment variable cannot hold a NUL character');
+    }
+    for (const [name, value] of Object.entries(secret)) {
+      if (!PLACEHOLDER_NAME.test(name)) {
+        throw propError(C, 'secretEnv', name, 'use uppercase letters, digits and _, not starting with a digit: the Marathon app holds the placeholder {{NAME}}, which workqueue deploy fills from $NAME');
+      }
+      if (name === BROKER_URL_VAR || DEPLOY_FLAG_PLACEHOLDERS.includes(name)) {
+        throw propError(C, 'secretEnv', name, `${[BROKER_URL_VAR, ...DEPLOY_FLAG_PLACEHOLDERS].join(', ')} are set by the construct or by workqueue deploy's flags: choose another name`);
+      }
+      if (name in plain) throw propError(C, 'secretEnv', name, 'it is also in env: give each variable once');
+      checkSecretToken(C, `secretEnv['${name}']`, value, `pass one token of a sensitive value, e.g. new TerraformVariable(this, '${name.toLowerCase()}', { sensitive: true }).stringValue`);
+    }
   }
 }
