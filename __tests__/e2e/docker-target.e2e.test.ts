@@ -51,11 +51,12 @@ describe('the default stack on the docker target, applied to a real Docker engin
 
     // WHEN 2,000 messages are published
     const launched = Date.now();
-    await publishWithAmqpTools(url, 'queue', MESSAGES);
+    const publishing = publishWithAmqpTools(url, 'queue', MESSAGES);
     await waitFor('the first message processed', () => filesWritten(out) > 0, 120_000, 50);
     const firstAfter = (Date.now() - launched) / 1000;
     const flowing = Date.now();
     const firstCount = filesWritten(out);
+    await publishing;
     // ... and one of them is stopped mid-run
     await waitFor('600 messages processed', () => filesWritten(out) >= 600, 300_000, 1000);
     const stopStarted = Date.now();
