@@ -125,7 +125,7 @@ export class PlanDriver {
       const [type, name] = key.split('.');
       this.log(`apply ${key}`);
       this.state.set(key, this.create(type, this.resources[type][name]));
-      this.applied.set(key, JSON.stringify(this.resources[type][name]));
+      this.applied.set(key, this.fingerprint(this.resources[type][name]));
     }
   }
 
@@ -143,14 +143,23 @@ export class PlanDriver {
       const [type, name] = key.split('.');
       const block = this.resources[type][name];
       const before = this.applied.get(key);
-      if (before === JSON.stringify(block)) continue;
+      const now = this.fingerprint(block);
+      if (before === now) continue;
       if (before === undefined) this.state.set(key, this.create(type, block));
       else if (type === 'docker_image') this.state.set(key, this.image(this.resolve(block)));
-      else if (type === 'docker_service') this.updateService(JSON.parse(before) as Json, block);
+      else if (type === 'docker_service') this.updateService(JSON.parse(before) as Json, JSON.parse(now) as Json);
       else throw new Error(`plan driver: ${key} changed; replacing a ${type} is not implemented`);
       this.log(`${before === undefined ? 'apply' : 'update'} ${key}`);
-      this.applied.set(key, JSON.stringify(block));
+      this.applied.set(key, now);
     }
+  }
+
+  /**
+   * A block with its references filled in from the current state, as Terraform compares them: a
+   * service whose image reference now names a new image has changed although its text has not.
+   */
+  private fingerprint(block: Json): string {
+    return JSON.stringify(block).replace(/\$\{([^}]+)\}/g, (ref: string, inner: string) => (inner === 'count.index' ? ref : this.attribute(inner)));
   }
 
   /** "type.name" of every resource, each after those it depends on. */
