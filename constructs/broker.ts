@@ -38,7 +38,7 @@ export interface BrokerProps {
   readonly imageName?: string;
   /** Image tag. @default 'latest' for Docker and Swarm; the `{{TAG}}` placeholder in Marathon apps */
   readonly imageTag?: string;
-  /** Base image, passed as the BASE_IMAGE build argument. @default 'rabbitmq:3.13-management' */
+  /** Base image, passed as the BASE_IMAGE build argument. @default 'rabbitmq:4.3-management' */
   readonly baseImage?: string;
   /** Queues declared at boot, each durable with its `.dlq`; plain names use the default attempts. @default [] */
   readonly queues?: readonly (string | BrokerQueue)[];
@@ -143,7 +143,7 @@ export class Broker extends Construct {
     this.target = checkTarget(constructLabel('Broker', this), props.target ?? 'docker');
     this.imageName = props.imageName ?? `workqueue-${this.name}`;
     this.imageTag = props.imageTag;
-    this.baseImage = props.baseImage ?? 'rabbitmq:3.13-management';
+    this.baseImage = props.baseImage ?? 'rabbitmq:4.3-management';
     this.queues = (props.queues ?? []).map((q) => (typeof q === 'string' ? { name: q, maxAttempts: DEFAULT_MAX_ATTEMPTS } : { name: q.name, maxAttempts: q.maxAttempts ?? DEFAULT_MAX_ATTEMPTS }));
     this.queueType = props.queueType ?? 'quorum';
     this.consumerTimeoutSeconds = props.consumerTimeoutSeconds ?? DEFAULT_CONSUMER_TIMEOUT_SECONDS;

@@ -3,16 +3,21 @@
 # - installs docker.io and debootstrap from Debian when missing, starts dockerd when none answers;
 # - base images: kept when present; pulled only with WQ_E2E_PULL=1 (tests never reach a registry
 #   otherwise); else stand-ins are made locally under the names the Dockerfiles use:
-#     node:20-bookworm-slim     = Debian bookworm (debootstrap) + this machine's Node.js + user node
-#     rabbitmq:3.13-management  = Debian bookworm + Debian's rabbitmq-server
+#     NODE_IMAGE    = Debian bookworm (debootstrap) + this machine's Node.js + user node
+#     RABBIT_IMAGE  = Debian trixie + Debian's rabbitmq-server (RabbitMQ 4.0) with the management
+#                     plugin, laid out like the official image where our broker entrypoint depends
+#                     on it: a docker-entrypoint.sh on PATH that drops to the rabbitmq user, HOME
+#                     /var/lib/rabbitmq, defaults in /etc/rabbitmq/conf.d
 #   Stand-ins exist so the synthesized images can be built without a registry; they are not
 #   the official images and are never pushed anywhere.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 say() { echo "e2e-prepare: $*" >&2; }
 cache=${WQ_E2E_CACHE:-/var/tmp/workqueue-e2e}
-NODE_IMAGE=node:20-bookworm-slim
-RABBIT_IMAGE=rabbitmq:3.13-management
+# The names the Dockerfiles build on by default (the constructs pass the same defaults).
+base_of() { sed -n 's/^ARG BASE_IMAGE=//p' "$(dirname "$0")/../images/$1/Dockerfile"; }
+NODE_IMAGE=$(base_of worker)
+RABBIT_IMAGE=$(base_of broker)
 
 missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
@@ -33,12 +38,12 @@ fi
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 pulled() { [ "${WQ_E2E_PULL:-0}" = 1 ] && timeout 120 docker pull -q "$1" >/dev/null 2>&1; }
 
-rootfs() { # $1 = name: a bookworm minbase tree, cached
+rootfs() { # $1 = Debian suite: a minbase tree of it, cached
   local dir="$cache/$1"
   if [ ! -e "$dir/.done" ]; then
     rm -rf "$dir"; mkdir -p "$cache"
-    say "debootstrap bookworm into $dir (about a minute)"
-    debootstrap --variant=minbase bookworm "$dir" http://deb.debian.org/debian >"$cache/$1.log" 2>&1 \
+    say "debootstrap $1 into $dir (about a minute)"
+    debootstrap --variant=minbase "$1" "$dir" http://deb.debian.org/debian >"$cache/$1.log" 2>&1 \
       || { say "debootstrap failed; see $cache/$1.log" >&2; exit 1; }
     touch "$dir/.done"
   fi
@@ -61,17 +66,36 @@ DOCKERFILE
 fi
 
 if ! have "$RABBIT_IMAGE" && ! pulled "$RABBIT_IMAGE"; then
-  base=$(rootfs bookworm)
-  dir="$cache/rabbitmq"
+  base=$(rootfs trixie)
+  dir="$cache/rabbitmq-trixie"
   if [ ! -e "$dir/.done" ]; then
-    say "installing Debian's rabbitmq-server into a copy of $base"
+    say "installing Debian's rabbitmq-server (trixie: RabbitMQ 4) into a copy of $base"
     rm -rf "$dir"; cp -a "$base" "$dir"; rm -f "$dir/.done"
     cp /etc/resolv.conf "$dir/etc/resolv.conf"
     chroot "$dir" sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends rabbitmq-server && apt-get clean && rm -rf /var/lib/apt/lists/*' \
       >"$cache/rabbitmq-install.log" 2>&1 || { say "installing rabbitmq-server failed; see $cache/rabbitmq-install.log" >&2; exit 1; }
+    # What the official management image has and our entrypoint or tests rely on.
+    echo '[rabbitmq_management,rabbitmq_prometheus].' >"$dir/etc/rabbitmq/enabled_plugins"
+    mkdir -p "$dir/etc/rabbitmq/conf.d"
+    printf '%s\n' 'loopback_users.guest = false' 'listeners.tcp.default = 5672' 'management.tcp.port = 15672' \
+      'log.console = true' >"$dir/etc/rabbitmq/conf.d/10-defaults.conf"
+    cat >"$dir/usr/local/bin/docker-entrypoint.sh" <<'ENTRYPOINT'
+#!/bin/sh
+# Stand-in for the official image's entrypoint: as root, hand the data directory to the rabbitmq
+# user and run the server as that user; anything else runs as given.
+set -e
+if [ "$1" = rabbitmq-server ] && [ "$(id -u)" = 0 ]; then
+  find /var/lib/rabbitmq \! -user rabbitmq -exec chown rabbitmq:rabbitmq '{}' +
+  exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups "$0" "$@"
+fi
+exec "$@"
+ENTRYPOINT
+    chmod 0755 "$dir/usr/local/bin/docker-entrypoint.sh"
     touch "$dir/.done"
   fi
-  say "making stand-in $RABBIT_IMAGE"
-  tar -C "$dir" --exclude=./.done -c . | docker import -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$RABBIT_IMAGE" >/dev/null
+  say "making stand-in $RABBIT_IMAGE ($(ls "$dir/usr/lib/rabbitmq/lib"))"
+  tar -C "$dir" --exclude=./.done -c . | docker import \
+    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'ENV HOME=/var/lib/rabbitmq' \
+    -c 'ENTRYPOINT ["docker-entrypoint.sh"]' -c 'CMD ["rabbitmq-server"]' - "$RABBIT_IMAGE" >/dev/null
 fi
 say "ready: $(docker version -f 'engine {{.Server.Version}}'); base images $NODE_IMAGE, $RABBIT_IMAGE"

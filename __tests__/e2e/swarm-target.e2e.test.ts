@@ -65,42 +65,38 @@ describe('the default stack on the swarm target, applied to a real single-node S
   });
   afterAll(() => {
     driver?.destroy();
-    try {
-      docker(['rmi', 'workqueue-worker:v2']);
-    } catch {
-      // the update step did not get that far
-    }
     if (joinedSwarm) leaveSwarm();
     rmSync(out, { recursive: true, force: true });
   });
 
   it('runs 3 replicas, scales to 5 and rolls the worker image while messages flow, losing nothing', async () => {
     const started = Date.now();
-    // GIVEN the broker service, healthy, with 2,000 messages
-    driver.apply((type, block) => !(type === 'docker_service' && block.name === 'worker'));
+    // GIVEN the whole plan applied in one pass (the workers start without waiting for the broker)
+    driver.apply();
     await waitFor('the broker service to be healthy', () => serviceHealth('broker') === 'healthy', 240_000, 1000);
     const password = driver.attribute(`random_password.${Object.keys(driver.blocks('random_password'))[0]}.result`);
     const url = `amqp://workqueue:${password}@127.0.0.1:${BROKER_PORT}`;
     await waitFor('the broker port', async () => queueDepth(url, 'queue').then(() => true, () => false), 60_000, 1000);
-    await publishWithAmqpTools(url, 'queue', MESSAGES);
-
-    // WHEN the worker service starts with 3 replicas
-    driver.apply();
     await waitFor('3 running worker tasks', () => runningTasks('worker').length === 3, 120_000, 1000);
+
+    // WHEN 2,000 messages are published
+    await publishWithAmqpTools(url, 'queue', MESSAGES);
     await waitFor('400 messages processed', () => filesWritten(out) >= 400, 300_000, 1000);
-    // ... is scaled to 5 while messages flow
-    docker(['service', 'scale', '-d', 'worker=5']);
+    // ... the plan is synthesized again with 5 instances and applied while messages flow
+    driver.update(synthDefaultStack({ WQ_TARGET: 'swarm', WQ_INSTANCES: '5' }));
     await waitFor('5 running worker tasks', () => runningTasks('worker').length === 5, 120_000, 1000);
     await waitFor('900 messages processed', () => filesWritten(out) >= 900, 300_000, 1000);
-    // ... and gets a new image by a rolling update (the plan's update policy: one at a time, start-first)
-    docker(['tag', 'workqueue-worker:latest', 'workqueue-worker:v2']);
-    docker(['service', 'update', '-d', '--no-resolve-image', '--image', 'workqueue-worker:v2', 'worker']);
-    await waitFor(
-      'the rolling update to complete',
-      () => docker(['service', 'inspect', '-f', '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}', 'worker']) === 'completed',
-      600_000,
-      2000,
-    );
+    // ... and again with a new image tag: both images are built and both services roll (the
+    // plan's update policies: workers start-first one at a time, the broker stop-first)
+    driver.update(synthDefaultStack({ WQ_TARGET: 'swarm', WQ_INSTANCES: '5', WQ_TAG: 'v2' }));
+    for (const service of ['worker', 'broker']) {
+      await waitFor(
+        `the rolling update of ${service} to complete`,
+        () => docker(['service', 'inspect', '-f', '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}', service]) === 'completed',
+        600_000,
+        2000,
+      );
+    }
     expect(runningTasks('worker')).toHaveLength(5);
     expect(runningTasks('worker').every((t) => t.endsWith('workqueue-worker:v2'))).toBe(true);
 

@@ -17,6 +17,60 @@ import { join } from 'node:path';
 type Json = Record<string, unknown>;
 type Resources = Record<string, Record<string, Json>>;
 
+/**
+ * The attributes this driver honours, per resource type, as dot paths (`*`: any key of a map).
+ * A plan that sets anything else makes it throw: an attribute silently skipped would let a test
+ * pass for a plan that Terraform would apply differently.
+ */
+const HONOURED: Readonly<Record<string, readonly string[]>> = {
+  random_password: ['length', 'special', 'upper', 'lower', 'numeric', 'override_special'],
+  docker_image: ['name', 'build.context', 'build.dockerfile', 'build.build_args.*', 'keep_locally', 'triggers.*'],
+  docker_network: ['name', 'driver', 'attachable', 'internal'],
+  docker_volume: ['name'],
+  docker_container: [
+    'name', 'image', 'command', 'hostname', 'env', 'init', 'restart', 'must_run', 'destroy_grace_seconds', 'stop_signal',
+    'stop_timeout', 'cpus', 'memory', 'healthcheck.test', 'healthcheck.interval', 'healthcheck.timeout',
+    'healthcheck.retries', 'healthcheck.start_period', 'networks_advanced.name', 'networks_advanced.aliases',
+    'volumes.volume_name', 'volumes.host_path', 'volumes.container_path', 'volumes.read_only', 'ports.internal',
+    'ports.external', 'ports.ip', 'ports.protocol',
+  ],
+  docker_service: [
+    'name', 'mode.replicated.replicas', 'task_spec.container_spec.image', 'task_spec.container_spec.args',
+    'task_spec.container_spec.hostname', 'task_spec.container_spec.env.*', 'task_spec.container_spec.stop_signal',
+    'task_spec.container_spec.stop_grace_period', 'task_spec.container_spec.healthcheck.test',
+    'task_spec.container_spec.healthcheck.interval', 'task_spec.container_spec.healthcheck.timeout',
+    'task_spec.container_spec.healthcheck.retries', 'task_spec.container_spec.healthcheck.start_period',
+    'task_spec.container_spec.mounts.type', 'task_spec.container_spec.mounts.source',
+    'task_spec.container_spec.mounts.target', 'task_spec.container_spec.mounts.read_only',
+    'task_spec.networks_advanced.name', 'task_spec.networks_advanced.aliases', 'task_spec.resources.limits.nano_cpus',
+    'task_spec.resources.limits.memory_bytes', 'task_spec.restart_policy.condition', 'task_spec.restart_policy.delay',
+    'task_spec.restart_policy.window', 'task_spec.restart_policy.max_attempts',
+    ...['update_config', 'rollback_config'].flatMap((c) =>
+      ['parallelism', 'delay', 'order', 'failure_action', 'monitor'].map((k) => `${c}.${k}`),
+    ),
+    'endpoint_spec.ports.target_port', 'endpoint_spec.ports.published_port', 'endpoint_spec.ports.protocol',
+    'endpoint_spec.ports.publish_mode',
+  ],
+};
+/** Terraform's own meta-arguments (and cdktf's comment key), handled for every type. */
+const META_ARGUMENTS = new Set(['//', 'count', 'depends_on']);
+
+/** Throws for the first attribute of `block` that HONOURED does not list for `type`. */
+export function checkHonoured(type: string, block: Json): void {
+  const allowed = HONOURED[type];
+  if (!allowed) throw new Error(`plan driver: resource type ${type} is not supported`);
+  const covered = (path: string) =>
+    allowed.some((a) => a === path || a.startsWith(`${path}.`) || (a.endsWith('.*') && path.startsWith(a.slice(0, -1))));
+  const walk = (value: unknown, path: string): void => {
+    if (!covered(path)) throw new Error(`plan driver: ${type} attribute '${path}' is not implemented; implement it here`);
+    if (allowed.includes(path) || allowed.some((a) => a.endsWith('.*') && path.startsWith(a.slice(0, -1)))) return;
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item && typeof item === 'object') for (const [k, v] of Object.entries(item)) walk(v, `${path}.${k}`);
+    }
+  };
+  for (const [key, value] of Object.entries(block)) if (!META_ARGUMENTS.has(key)) walk(value, key);
+}
+
 export interface TestAdditions {
   /** Extra bind mounts for containers/services whose name matches. */
   readonly mounts?: readonly { readonly name: RegExp; readonly source: string; readonly target: string }[];
@@ -24,7 +78,6 @@ export interface TestAdditions {
   readonly ports?: readonly { readonly name: RegExp; readonly internal: number; readonly external: number }[];
 }
 
-const ORDER = ['random_password', 'docker_image', 'docker_network', 'docker_volume', 'docker_container', 'docker_service'] as const;
 
 export function docker(args: readonly string[], input?: string): string {
   return execFileSync('docker', args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 }).trim();
@@ -35,18 +88,24 @@ function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+function readPlan(stackDir: string): Resources {
+  return (JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as { resource: Resources }).resource;
+}
+
 export class PlanDriver {
-  private readonly resources: Resources;
+  private resources: Resources;
   /** Attributes of applied resources, by "type.name". */
   private readonly state = new Map<string, Record<string, string>>();
-  private readonly created: { kind: 'container' | 'service' | 'network' | 'volume'; name: string }[] = [];
+  /** The blocks as last applied, by "type.name", to tell what a new plan changes. */
+  private readonly applied = new Map<string, string>();
+  private readonly created: { kind: 'container' | 'service' | 'network' | 'volume' | 'image'; name: string; grace?: number }[] = [];
 
   constructor(
-    private readonly stackDir: string,
+    private stackDir: string,
     private readonly additions: TestAdditions = {},
     private readonly log: (line: string) => void = () => undefined,
   ) {
-    this.resources = (JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as { resource: Resources }).resource;
+    this.resources = readPlan(stackDir);
   }
 
   /** Raw resource blocks of one type, as synthesized. */
@@ -54,15 +113,77 @@ export class PlanDriver {
     return this.resources[type] ?? {};
   }
 
-  /** Applies the resources `select` accepts (all by default), in dependency order. */
-  apply(select: (type: string, block: Json) => boolean = () => true): void {
-    for (const type of ORDER) {
-      for (const [name, block] of Object.entries(this.blocks(type))) {
-        if (this.state.has(`${type}.${name}`) || !select(type, block)) continue;
-        this.log(`apply ${type}.${name}`);
-        this.state.set(`${type}.${name}`, this.create(type, block));
+  /**
+   * Applies the whole plan in one pass, as `terraform apply` does: each resource after the ones
+   * it references (or names in depends_on), nothing waiting for another's health. Every block is
+   * checked against HONOURED first, so nothing is applied from a plan the driver cannot honour.
+   */
+  apply(): void {
+    for (const [type, blocks] of Object.entries(this.resources)) for (const block of Object.values(blocks)) checkHonoured(type, block);
+    for (const key of this.order()) {
+      if (this.state.has(key)) continue;
+      const [type, name] = key.split('.');
+      this.log(`apply ${key}`);
+      this.state.set(key, this.create(type, this.resources[type][name]));
+      this.applied.set(key, this.fingerprint(this.resources[type][name]));
+    }
+  }
+
+  /**
+   * Applies a re-synthesized plan over what this driver applied, as a second `terraform apply`
+   * would: new resources are created, docker_image builds again when it changed, docker_service
+   * is updated in place (image, replicas, args, env, under its update_config). Any other change
+   * throws: Terraform would replace the resource, which these tests do not exercise.
+   */
+  update(stackDir: string): void {
+    this.stackDir = stackDir;
+    this.resources = readPlan(stackDir);
+    for (const [type, blocks] of Object.entries(this.resources)) for (const block of Object.values(blocks)) checkHonoured(type, block);
+    for (const key of this.order()) {
+      const [type, name] = key.split('.');
+      const block = this.resources[type][name];
+      const before = this.applied.get(key);
+      const now = this.fingerprint(block);
+      if (before === now) continue;
+      if (before === undefined) this.state.set(key, this.create(type, block));
+      else if (type === 'docker_image') this.state.set(key, this.image(this.resolve(block)));
+      else if (type === 'docker_service') this.updateService(JSON.parse(before) as Json, JSON.parse(now) as Json);
+      else throw new Error(`plan driver: ${key} changed; replacing a ${type} is not implemented`);
+      this.log(`${before === undefined ? 'apply' : 'update'} ${key}`);
+      this.applied.set(key, now);
+    }
+  }
+
+  /**
+   * A block with its references filled in from the current state, as Terraform compares them: a
+   * service whose image reference now names a new image has changed although its text has not.
+   */
+  private fingerprint(block: Json): string {
+    return JSON.stringify(block).replace(/\$\{([^}]+)\}/g, (ref: string, inner: string) => (inner === 'count.index' ? ref : this.attribute(inner)));
+  }
+
+  /** "type.name" of every resource, each after those it depends on. */
+  private order(): string[] {
+    const deps = new Map<string, Set<string>>();
+    for (const [type, blocks] of Object.entries(this.resources)) {
+      for (const [name, block] of Object.entries(blocks)) {
+        const text = JSON.stringify(block);
+        const refs = new Set([...text.matchAll(/\$\{([a-z_]+\.[A-Za-z0-9_-]+)\./g)].map((m) => m[1]));
+        for (const d of (block.depends_on as string[] | undefined) ?? []) refs.add(d.replace(/^\$\{|\}$/g, ''));
+        deps.set(`${type}.${name}`, refs);
       }
     }
+    const done: string[] = [];
+    const visit = (key: string, path: string[]) => {
+      if (done.includes(key)) return;
+      if (path.includes(key)) throw new Error(`plan driver: dependency cycle ${[...path, key].join(' -> ')}`);
+      const refs = deps.get(key);
+      if (!refs) throw new Error(`plan driver: ${path.at(-1)} refers to ${key}, which the plan does not have`);
+      for (const d of refs) visit(d, [...path, key]);
+      done.push(key);
+    };
+    for (const key of deps.keys()) visit(key, []);
+    return done;
   }
 
   /** Value of an attribute of an applied resource. */
@@ -77,7 +198,12 @@ export class PlanDriver {
   destroy(): void {
     for (const item of this.created.splice(0).reverse()) {
       try {
-        if (item.kind === 'container') docker(['rm', '-f', item.name]);
+        if (item.kind === 'container') {
+          // destroy_grace_seconds: the provider stops the container with that timeout before removing it.
+          if (item.grace !== undefined) docker(['stop', '-t', String(item.grace), item.name]);
+          docker(['rm', '-f', item.name]);
+        }
+        if (item.kind === 'image') docker(['rmi', item.name]);
         if (item.kind === 'service') {
           docker(['service', 'rm', item.name]);
           // Tasks stop within their grace period; their network and volume stay busy until then.
@@ -126,10 +252,18 @@ export class PlanDriver {
   private create(type: string, raw: Json): Record<string, string> {
     switch (type) {
       case 'random_password': {
-        // What hashicorp/random makes of { length, special: false }: letters and digits.
-        const length = Number(raw.length ?? 16);
-        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-        const result = [...randomBytes(length)].map((b) => alphabet[b % alphabet.length]).join('');
+        // hashicorp/random: length is required; upper, lower, numeric and special default to true,
+        // and override_special replaces the provider's set of special characters.
+        if (typeof raw.length !== 'number') throw new Error('plan driver: random_password needs a numeric length');
+        const sets = [
+          raw.upper !== false ? 'ABCDEFGHIJKLMNOPQRSTUVWXYZ' : '',
+          raw.lower !== false ? 'abcdefghijklmnopqrstuvwxyz' : '',
+          raw.numeric !== false ? '0123456789' : '',
+          raw.special !== false ? String(raw.override_special ?? '!@#$%&*()-_=+[]{}<>:?') : '',
+        ];
+        const alphabet = sets.join('');
+        if (!alphabet) throw new Error('plan driver: random_password allows no characters');
+        const result = [...randomBytes(raw.length)].map((b) => alphabet[b % alphabet.length]).join('');
         return { result };
       }
       case 'docker_image':
@@ -170,6 +304,8 @@ export class PlanDriver {
     for (const [k, v] of Object.entries(build.build_args ?? {})) args.push('--build-arg', `${k}=${v}`);
     if (build.dockerfile) args.push('-f', join(this.stackDir, build.context, build.dockerfile));
     docker([...args, join(this.stackDir, build.context)]);
+    // keep_locally false (the provider's default): destroying the resource removes the image.
+    if (b.keep_locally !== true) this.created.push({ kind: 'image', name: String(b.name) });
     return { image_id: docker(['image', 'inspect', '-f', '{{.Id}}', String(b.name)]), name: String(b.name) };
   }
 
@@ -206,14 +342,21 @@ export class PlanDriver {
     for (const v of (b.volumes as { volume_name?: string; host_path?: string; container_path: string; read_only?: boolean }[] | undefined) ?? []) {
       args.push('--volume', `${v.volume_name ?? v.host_path}:${v.container_path}${v.read_only ? ':ro' : ''}`);
     }
-    for (const p of (b.ports as { internal: number; external?: number; ip?: string }[] | undefined) ?? []) {
-      args.push('--publish', `${p.ip ?? '0.0.0.0'}:${p.external ?? ''}:${p.internal}`);
+    for (const p of (b.ports as { internal: number; external?: number; ip?: string; protocol?: string }[] | undefined) ?? []) {
+      // The provider's defaults: ip 0.0.0.0, protocol tcp.
+      args.push('--publish', `${p.ip ?? '0.0.0.0'}:${p.external ?? ''}:${p.internal}/${p.protocol ?? 'tcp'}`);
     }
     for (const m of this.additions.mounts ?? []) if (m.name.test(name)) args.push('--volume', `${m.source}:${m.target}`);
     for (const p of this.additions.ports ?? []) if (p.name.test(name)) args.push('--publish', `127.0.0.1:${p.external}:${p.internal}`);
     args.push(String(b.image), ...((b.command as string[] | undefined) ?? []));
     docker(args);
-    this.created.push({ kind: 'container', name });
+    const grace = b.destroy_grace_seconds === undefined ? undefined : Number(b.destroy_grace_seconds);
+    this.created.push({ kind: 'container', name, grace });
+    for (const n of networks.slice(1)) docker(['network', 'connect', ...(n.aliases ?? []).flatMap((a) => ['--alias', a]), n.name, name]);
+    // must_run (default true): the provider fails the apply when the container is not running.
+    if (b.must_run !== false && docker(['inspect', '-f', '{{.State.Running}}', name]) !== 'true') {
+      throw new Error(`plan driver: container ${name} is not running after start (must_run)`);
+    }
     return name;
   }
 
@@ -252,8 +395,10 @@ export class PlanDriver {
       if (c.failure_action) args.push(`--${prefix}-failure-action`, c.failure_action);
       if (c.monitor) args.push(`--${prefix}-monitor`, c.monitor);
     }
-    for (const p of ((b.endpoint_spec as { ports?: { target_port: number; published_port?: number; protocol?: string }[] } | undefined)?.ports ?? [])) {
-      args.push('--publish', `target=${p.target_port}${p.published_port ? `,published=${p.published_port}` : ''},protocol=${p.protocol ?? 'tcp'}`);
+    type ServicePort = { target_port: number; published_port?: number; protocol?: string; publish_mode?: string };
+    for (const p of (b.endpoint_spec as { ports?: ServicePort[] } | undefined)?.ports ?? []) {
+      const published = p.published_port ? `,published=${p.published_port}` : '';
+      args.push('--publish', `target=${p.target_port}${published},protocol=${p.protocol ?? 'tcp'},mode=${p.publish_mode ?? 'ingress'}`);
     }
     for (const m of this.additions.mounts ?? []) if (m.name.test(name)) args.push('--mount', `type=bind,source=${m.source},target=${m.target}`);
     for (const p of this.additions.ports ?? []) if (p.name.test(name)) args.push('--publish', `mode=host,target=${p.internal},published=${p.external}`);
@@ -261,5 +406,27 @@ export class PlanDriver {
     docker(args);
     this.created.push({ kind: 'service', name });
     return name;
+  }
+
+  /** What the docker provider does for a changed docker_service: `docker service update`, in place. */
+  private updateService(beforeRaw: Json, afterRaw: Json): void {
+    const [before, after] = [this.resolve(beforeRaw), this.resolve(afterRaw)];
+    const spec = (b: Json) => (b.task_spec as Json).container_spec as Json;
+    const replicas = (b: Json) => (b.mode as { replicated?: { replicas?: number } } | undefined)?.replicated?.replicas;
+    const rest = (b: Json) => {
+      const { image: _i, args: _a, env: _e, ...others } = spec(b);
+      return JSON.stringify([{ ...b, mode: undefined, task_spec: { ...(b.task_spec as Json), container_spec: others } }]);
+    };
+    if (rest(before) !== rest(after)) throw new Error(`plan driver: service ${String(after.name)} changed beyond image, replicas, args and env`);
+    const args = ['service', 'update', '-d', '--no-resolve-image'];
+    if (spec(before).image !== spec(after).image) args.push('--image', String(spec(after).image));
+    if (replicas(before) !== replicas(after)) args.push('--replicas', String(replicas(after) ?? 1));
+    if (JSON.stringify(spec(before).args) !== JSON.stringify(spec(after).args)) {
+      args.push('--args', ((spec(after).args as string[] | undefined) ?? []).map(shellQuote).join(' '));
+    }
+    const [envBefore, envAfter] = [before, after].map((b) => (spec(b).env as Record<string, string> | undefined) ?? {});
+    for (const k of Object.keys(envBefore)) if (!(k in envAfter)) args.push('--env-rm', k);
+    for (const [k, v] of Object.entries(envAfter)) if (envBefore[k] !== v) args.push('--env-add', `${k}=${v}`);
+    docker([...args, String(after.name)]);
   }
 }
