@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PlanDriver, docker } from './helpers/plan-driver';
+import { PlanDriver, adminPasswordResource, docker } from './helpers/plan-driver';
 import { filesWritten, health, imageSize, processed, publishWithAmqpTools, queueDepth, synthDefaultStack } from './helpers/system';
 import { waitFor } from '../helpers/wait-for';
 
@@ -45,7 +45,7 @@ describe('the default stack on the docker target, applied to a real Docker engin
     // waiting for the broker, so they must cope with a broker that is not up yet
     driver.apply();
     await waitFor('the broker to be healthy', () => health('broker') === 'healthy', 180_000, 1000);
-    const password = driver.attribute(`random_password.${Object.keys(driver.blocks('random_password'))[0]}.result`);
+    const password = driver.attribute(`random_password.${adminPasswordResource(driver)}.result`);
     const url = `amqp://workqueue:${password}@127.0.0.1:${BROKER_PORT}`;
     await waitFor('the 3 workers to be healthy (consuming)', () => ['worker-0', 'worker-1', 'worker-2'].every((w) => health(w) === 'healthy'), 180_000, 1000);
 

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PlanDriver, docker } from './helpers/plan-driver';
+import { PlanDriver, adminPasswordResource, docker } from './helpers/plan-driver';
 import { filesWritten, health, processed, publishWithAmqpTools, queueDepth, synthDefaultStack } from './helpers/system';
 import { waitFor } from '../helpers/wait-for';
 
@@ -74,7 +74,7 @@ describe('the default stack on the swarm target, applied to a real single-node S
     // GIVEN the whole plan applied in one pass (the workers start without waiting for the broker)
     driver.apply();
     await waitFor('the broker service to be healthy', () => serviceHealth('broker') === 'healthy', 240_000, 1000);
-    const password = driver.attribute(`random_password.${Object.keys(driver.blocks('random_password'))[0]}.result`);
+    const password = driver.attribute(`random_password.${adminPasswordResource(driver)}.result`);
     const url = `amqp://workqueue:${password}@127.0.0.1:${BROKER_PORT}`;
     await waitFor('the broker port', async () => queueDepth(url, 'queue').then(() => true, () => false), 60_000, 1000);
     await waitFor('3 running worker tasks', () => runningTasks('worker').length === 3, 120_000, 1000);

@@ -79,6 +79,13 @@ export interface TestAdditions {
 }
 
 
+/** The random_password of the broker's administrator (the test's own client logs in as it). */
+export function adminPasswordResource(driver: PlanDriver): string {
+  const found = Object.entries(driver.blocks('random_password')).find(([, b]) => /\/broker\/password$/.test(String((b['//'] as { metadata?: { path?: string } } | undefined)?.metadata?.path)));
+  if (!found) throw new Error('plan driver: the plan has no random_password at .../broker/password');
+  return found[0];
+}
+
 export function docker(args: readonly string[], input?: string): string {
   return execFileSync('docker', args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 }).trim();
 }
@@ -86,6 +93,39 @@ export function docker(args: readonly string[], input?: string): string {
 /** Quotes one word for /bin/sh. */
 function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** An index no counted resource has: fingerprints keep ${count.index} as it is. */
+const COUNT_INDEX_KEPT = -1;
+
+/** Terraform's urlencode (Go's QueryEscape): all but letters, digits and -_.~ escaped, space as +. */
+function terraformUrlencode(text: string): string {
+  return encodeURIComponent(text)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
+}
+
+/** Splits a function's argument list at top-level commas (not inside strings or calls). */
+function splitArguments(list: string): string[] {
+  const args: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      args.push(list.slice(start, i));
+      start = i + 1;
+    }
+  }
+  args.push(list.slice(start));
+  return args;
 }
 
 function readPlan(stackDir: string): Resources {
@@ -159,7 +199,29 @@ export class PlanDriver {
    * service whose image reference now names a new image has changed although its text has not.
    */
   private fingerprint(block: Json): string {
-    return JSON.stringify(block).replace(/\$\{([^}]+)\}/g, (ref: string, inner: string) => (inner === 'count.index' ? ref : this.attribute(inner)));
+    return JSON.stringify(this.resolve(block, COUNT_INDEX_KEPT));
+  }
+
+  /**
+   * One Terraform interpolation: a reference, count.index, a string literal, or one of the few
+   * functions the constructs use. Anything else throws rather than being passed on unevaluated.
+   */
+  private evaluate(expr: string, index?: number): string {
+    const e = expr.trim();
+    const call = /^([a-z]+)\((.*)\)$/s.exec(e);
+    if (call) {
+      const args = splitArguments(call[2]).map((a) => this.evaluate(a, index));
+      if (call[1] === 'urlencode' && args.length === 1) return terraformUrlencode(args[0]);
+      if (call[1] === 'replace' && args.length === 3 && !args[1].startsWith('/')) return args[0].split(args[1]).join(args[2]);
+      throw new Error(`plan driver: Terraform function call ${e} is not implemented`);
+    }
+    if (e.startsWith('"')) return JSON.parse(e) as string;
+    if (e === 'count.index') {
+      if (index === COUNT_INDEX_KEPT) return '${count.index}';
+      if (index === undefined) throw new Error('plan driver: count.index outside a counted resource');
+      return String(index);
+    }
+    return this.attribute(e);
   }
 
   /** "type.name" of every resource, each after those it depends on. */
@@ -168,7 +230,7 @@ export class PlanDriver {
     for (const [type, blocks] of Object.entries(this.resources)) {
       for (const [name, block] of Object.entries(blocks)) {
         const text = JSON.stringify(block);
-        const refs = new Set([...text.matchAll(/\$\{([a-z_]+\.[A-Za-z0-9_-]+)\./g)].map((m) => m[1]));
+        const refs = new Set([...text.matchAll(/\b((?:random_password|docker_[a-z_]+)\.[A-Za-z0-9_-]+)\./g)].map((m) => m[1]));
         for (const d of (block.depends_on as string[] | undefined) ?? []) refs.add(d.replace(/^\$\{|\}$/g, ''));
         deps.set(`${type}.${name}`, refs);
       }
@@ -234,13 +296,7 @@ export class PlanDriver {
 
   private resolve<T>(value: T, index?: number): T {
     if (typeof value === 'string') {
-      return value.replace(/\$\{([^}]+)\}/g, (_m, ref: string) => {
-        if (ref === 'count.index') {
-          if (index === undefined) throw new Error('plan driver: count.index outside a counted resource');
-          return String(index);
-        }
-        return this.attribute(ref);
-      }) as T;
+      return value.replace(/\$\{([^}]+)\}/g, (_m, expr: string) => this.evaluate(expr, index)) as T;
     }
     if (Array.isArray(value)) return value.map((v) => this.resolve(v, index)) as T;
     if (value && typeof value === 'object') {
