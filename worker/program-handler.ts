@@ -6,6 +6,7 @@ import { printable } from './printable';
 const TAG_MAX = 64;
 import { findSpawnHelper, helperLauncher } from './helper-launcher';
 import { nodeLauncher } from './node-launcher';
+import { programEnv } from './program-env';
 import { spawnProgram } from './spawn-program';
 
 export interface ProgramHandlerOptions {
@@ -18,6 +19,8 @@ export interface ProgramHandlerOptions {
    * @default findSpawnHelper(), when stdout and stderr are this process's own
    */
   readonly spawnHelper?: string;
+  /** The worker's credentials programs see all the same (see program-env.ts). @default [] */
+  readonly passEnv?: readonly string[];
 }
 
 /**
@@ -31,7 +34,8 @@ export function programHandler(options: ProgramHandlerOptions): MessageHandler {
   // The helper copies output to this process's own stdout and stderr, so other streams need Node's spawn.
   const ownStreams = stdout === process.stdout && stderr === process.stderr;
   const helper = !ownStreams ? undefined : options.spawnHelper === undefined ? findSpawnHelper() : options.spawnHelper || undefined;
-  const launch = helper ? helperLauncher(helper, options.program, options.args) : nodeLauncher;
+  const env = programEnv(options.passEnv ?? []);
+  const launch = helper ? helperLauncher(helper, options.program, options.args, env) : nodeLauncher(env);
   return (body, meta, signal) =>
     spawnProgram(launch, {
       program: options.program,
