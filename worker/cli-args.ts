@@ -13,7 +13,10 @@ const number = (key: keyof WorkerOptions): Setter => (o, v, flag) => {
   o[key] = n;
 };
 
-const list = (key: keyof WorkerOptions): Setter => (o, v) => (o[key] = [...((o[key] as string[] | undefined) ?? []), v]);
+/** A flag that may be given several times: each value is added to a list. */
+const list = (key: keyof WorkerOptions): Setter => (o, v) => {
+  o[key] = [...((o[key] as string[] | undefined) ?? []), v];
+};
 
 /** Flags that take a value, by every spelling. */
 const VALUE_FLAGS: Record<string, Setter> = {

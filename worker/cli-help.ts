@@ -1,6 +1,9 @@
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SHUTDOWN_GRACE_SECONDS, DEFAULT_URL } from './options';
 import { WITHHELD_VARIABLES } from './program-env';
 
+/** The credentials programs do not see, as one phrase: "A, B or a C". */
+const WITHHELD = `${WITHHELD_VARIABLES.slice(0, -1).join(', ')} or a ${WITHHELD_VARIABLES.at(-1)}`;
+
 export const HELP = `Usage: workqueue-worker [options] [--] PROGRAM [ARGS...]
        workqueue-worker [options] --module FILE
 
@@ -35,7 +38,7 @@ Options:
       --cert FILE, --key FILE
                              PEM client certificate and key, for brokers that require one
       --pass-env NAME        pass the worker's own credential NAME to programs (repeatable):
-                             they do not see ${WITHHELD_VARIABLES.slice(0, -1).join(', ')} or a ${WITHHELD_VARIABLES.at(-1)}
+                             they do not see ${WITHHELD}
                              with a password unless named here
   -h, --help                 show this help
       --version              show the version

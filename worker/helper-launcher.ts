@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, type ChildProcessByStdio, type SpawnOptions } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants as osConstants, endianness } from 'node:os';
 import { join } from 'node:path';
@@ -69,10 +69,17 @@ class Helper implements Launched {
   private envNames: string[] = [];
   dead = false;
 
-  constructor(path: string, program: string, args: readonly string[], env: NodeJS.ProcessEnv, onDead: (h: Helper) => void) {
+  constructor(
+    path: string,
+    program: string,
+    args: readonly string[],
+    env: NodeJS.ProcessEnv,
+    onDead: (h: Helper) => void,
+  ) {
     // The helper writes the programs' tagged output straight to our stdout and stderr; frames come on fd 3.
     // Its environment is what its programs start from.
-    this.child = spawn(path, [program, ...args], { env, stdio: ['pipe', 'inherit', 'inherit', 'pipe'] }) as unknown as HelperProcess;
+    const options = { env, stdio: ['pipe', 'inherit', 'inherit', 'pipe'] } satisfies SpawnOptions;
+    this.child = spawn(path, [program, ...args], options) as unknown as HelperProcess;
     this.frames = this.child.stdio[3] as Readable;
     // Idle helpers must not keep a finished worker alive (a helper exits when its stdin closes);
     // a busy one holds the event loop through its stdout until its program has ended.
@@ -139,7 +146,8 @@ class Helper implements Launched {
       } else if (type === 'E') {
         const [code, index] = [readU32(data, 0), readU32(data, 4)];
         const name = printable(this.envNames[index] ?? `#${index}`);
-        events.ended({ ok: false, reason: `refused environment entry ${name}: ${ENV_REFUSALS[code] ?? `code ${code}`}` });
+        const why = ENV_REFUSALS[code] ?? `code ${code}`;
+        events.ended({ ok: false, reason: `refused environment entry ${name}: ${why}` });
       } else {
         const [how, value, pgid] = [readU32(data, 0), readU32(data, 4), readU32(data, 8)];
         const outcome = how === 1 ? describeExit(null, SIGNAL_NAMES.get(value) ?? (`signal ${value}` as NodeJS.Signals)) : describeExit(value, null);
@@ -163,7 +171,12 @@ class Helper implements Launched {
  * needed, then reused). If a helper cannot be started at all, Node's own spawn takes over.
  * `env` is what programs start from (see program-env.ts).
  */
-export function helperLauncher(path: string, program: string, args: readonly string[], env: NodeJS.ProcessEnv): Launcher {
+export function helperLauncher(
+  path: string,
+  program: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Launcher {
   const idle: Helper[] = [];
   const nodeSpawn = nodeLauncher(env);
   let fallback = false;

@@ -28,7 +28,9 @@ export function nodeLauncher(env: NodeJS.ProcessEnv): Launcher {
       queueMicrotask(() => end({ ok: false, reason: `cannot start ${req.program}: ${code}` }));
       return { kill: () => undefined };
     }
-    child.on('error', (err: NodeJS.ErrnoException) => end({ ok: false, reason: `cannot start ${req.program}: ${err.code ?? err.message}` }));
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      end({ ok: false, reason: `cannot start ${req.program}: ${err.code ?? err.message}` });
+    });
     let exit: ReturnType<typeof describeExit> | undefined;
     child.on('exit', (code, signal) => {
       exit = describeExit(code, signal);

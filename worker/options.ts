@@ -138,7 +138,8 @@ function validate(o: ResolvedWorkerOptions): void {
   if (o.healthPort !== undefined) checkInteger('--health-port', o.healthPort, 0, 65_535);
   for (const name of o.passEnv) {
     if (!WITHHELD_VARIABLES.includes(name)) {
-      throw new UsageError(`--pass-env ${name}: programs get every variable but ${WITHHELD_VARIABLES.join(', ')}; name one of those`);
+      const withheld = WITHHELD_VARIABLES.join(', ');
+      throw new UsageError(`--pass-env ${name}: programs get every variable but ${withheld}; name one of those`);
     }
   }
 }

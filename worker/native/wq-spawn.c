@@ -21,8 +21,9 @@
  *         Sent once stdout and stderr are closed, or DRAIN_MS after the program exited (a
  *         background child may hold them).
  *   Frames are written in one go per wake-up, so a quick program costs the worker one read.
- * When the program exits, what is left of its process group gets SIGTERM: nothing a message
- * started outlives it. The helper exits when its stdin closes.
+ * When the program exits, what is left of its process group gets SIGTERM; the worker sends KILL
+ * to whatever ignores it, so nothing a message started outlives it. The helper exits when its
+ * stdin closes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
