@@ -13,6 +13,11 @@ const number = (key: keyof WorkerOptions): Setter => (o, v, flag) => {
   o[key] = n;
 };
 
+/** A flag that may be given several times: each value is added to a list. */
+const list = (key: keyof WorkerOptions): Setter => (o, v) => {
+  o[key] = [...((o[key] as string[] | undefined) ?? []), v];
+};
+
 /** Flags that take a value, by every spelling. */
 const VALUE_FLAGS: Record<string, Setter> = {
   '-u': text('url'),
@@ -36,6 +41,7 @@ const VALUE_FLAGS: Record<string, Setter> = {
   '--key': text('keyFile'),
   '-b': text('broker'),
   '--broker': text('broker'),
+  '--pass-env': list('passEnv'),
 };
 
 /**

@@ -1,4 +1,8 @@
 import { DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SHUTDOWN_GRACE_SECONDS, DEFAULT_URL } from './options';
+import { WITHHELD_VARIABLES } from './program-env';
+
+/** The credentials programs do not see, as one phrase: "A, B or a C". */
+const WITHHELD = `${WITHHELD_VARIABLES.slice(0, -1).join(', ')} or a ${WITHHELD_VARIABLES.at(-1)}`;
 
 export const HELP = `Usage: workqueue-worker [options] [--] PROGRAM [ARGS...]
        workqueue-worker [options] --module FILE
@@ -33,12 +37,16 @@ Options:
       --ca FILE              PEM CA that signed the broker's certificate (amqps://)
       --cert FILE, --key FILE
                              PEM client certificate and key, for brokers that require one
+      --pass-env NAME        pass the worker's own credential NAME to programs (repeatable):
+                             they do not see ${WITHHELD}
+                             with a password unless named here
   -h, --help                 show this help
       --version              show the version
 
 The program gets the message metadata in WQ_QUEUE, WQ_MESSAGE_ID, WQ_CORRELATION_ID,
 WQ_CONTENT_TYPE, WQ_ROUTING_KEY, WQ_REDELIVERED, WQ_ATTEMPT (1-based) and WQ_HEADERS (JSON).
-Its output lines are prefixed with the message id. Delivery is at least once: a message whose
+Its output lines are prefixed with the message id. It gets the worker's environment except the
+worker's own credentials (see --pass-env). Delivery is at least once: a message whose
 program finished while the broker link was down is delivered again.
 
 Examples:
@@ -60,6 +68,9 @@ Examples:
 
   # In-process handler: no process per message
   workqueue-worker -q jobs --concurrency 32 --module ./handler.js
+
+  # A program that publishes results itself, with the worker's broker URL and password
+  AMQP_URL=amqp://worker:PASSWORD@broker workqueue-worker -q jobs --pass-env AMQP_URL -- ./handle-and-forward.sh
 
   # Take 100 messages, print them, exit
   workqueue-worker -q jobs -c 100 -- cat

@@ -1,10 +1,11 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, type ChildProcessByStdio, type SpawnOptions } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants as osConstants, endianness } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { describeExit, type LaunchEvents, type LaunchRequest, type Launched, type Launcher } from './program-launcher';
 import { nodeLauncher } from './node-launcher';
+import { printable } from './printable';
 
 /** File name of the native spawn helper (worker/native/wq-spawn.c), shipped next to the runtime. */
 export const HELPER_NAME = 'wq-spawn';
@@ -35,6 +36,27 @@ const readU32 = endianness() === 'LE' ? (b: Buffer, at: number) => b.readUInt32L
 const writeU32 = endianness() === 'LE' ? (b: Buffer, v: number, at: number) => b.writeUInt32LE(v, at) : (b: Buffer, v: number, at: number) => b.writeUInt32BE(v, at);
 const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+/** Why the helper refused a request's environment: its ENV_* codes ('E' frames). */
+const ENV_REFUSALS: Readonly<Record<number, string>> = {
+  1: "no '='",
+  2: 'not a valid variable name',
+  3: 'holds a NUL byte',
+  4: 'given twice',
+  5: 'truncated',
+};
+
+/** The request's environment as the helper reads it: each entry u32 length, then NAME=VALUE. */
+function encodeEnv(names: readonly string[], env: Readonly<Record<string, string>>): Buffer {
+  const entries = names.map((name) => `${name}=${env[name]}`);
+  const out = Buffer.alloc(entries.reduce((total, entry) => total + 4 + Buffer.byteLength(entry), 0));
+  let at = 0;
+  for (const entry of entries) {
+    const n = out.write(entry, at + 4);
+    writeU32(out, n, at);
+    at += 4 + n;
+  }
+  return out;
+}
 
 /** One helper process: one program at a time, its frames parsed as they come. */
 class Helper implements Launched {
@@ -43,11 +65,21 @@ class Helper implements Launched {
   private pending: Buffer = Buffer.alloc(0);
   private events?: LaunchEvents;
   private program = '';
+  /** Names of the running request's environment entries, in the order sent. */
+  private envNames: string[] = [];
   dead = false;
 
-  constructor(path: string, program: string, args: readonly string[], onDead: (h: Helper) => void) {
+  constructor(
+    path: string,
+    program: string,
+    args: readonly string[],
+    env: NodeJS.ProcessEnv,
+    onDead: (h: Helper) => void,
+  ) {
     // The helper writes the programs' tagged output straight to our stdout and stderr; frames come on fd 3.
-    this.child = spawn(path, [program, ...args], { stdio: ['pipe', 'inherit', 'inherit', 'pipe'] }) as unknown as HelperProcess;
+    // Its environment is what its programs start from.
+    const options = { env, stdio: ['pipe', 'inherit', 'inherit', 'pipe'] } satisfies SpawnOptions;
+    this.child = spawn(path, [program, ...args], options) as unknown as HelperProcess;
     this.frames = this.child.stdio[3] as Readable;
     // Idle helpers must not keep a finished worker alive (a helper exits when its stdin closes);
     // a busy one holds the event loop through its stdout until its program has ended.
@@ -71,7 +103,8 @@ class Helper implements Launched {
     this.hold(true);
     this.program = req.program;
     const tag = Buffer.from(req.tag);
-    const env = Buffer.from(Object.entries(req.env).map(([k, v]) => `${k}=${v}\0`).join(''));
+    this.envNames = Object.keys(req.env);
+    const env = encodeEnv(this.envNames, req.env);
     const head = Buffer.alloc(13);
     head.write('R', 0);
     writeU32(head, tag.length, 1);
@@ -104,12 +137,17 @@ class Helper implements Launched {
   private frame(type: string, data: Buffer): void {
     const events = this.events;
     if (!events) return;
-    if (type === 'F' || type === 'X') {
+    if (type === 'F' || type === 'X' || type === 'E') {
       this.events = undefined;
       this.hold(false);
       if (type === 'F') {
         const errno = readU32(data, 0);
         events.ended({ ok: false, reason: `cannot start ${this.program}: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}` });
+      } else if (type === 'E') {
+        const [code, index] = [readU32(data, 0), readU32(data, 4)];
+        const name = printable(this.envNames[index] ?? `#${index}`);
+        const why = ENV_REFUSALS[code] ?? `code ${code}`;
+        events.ended({ ok: false, reason: `refused environment entry ${name}: ${why}` });
       } else {
         const [how, value, pgid] = [readU32(data, 0), readU32(data, 4), readU32(data, 8)];
         const outcome = how === 1 ? describeExit(null, SIGNAL_NAMES.get(value) ?? (`signal ${value}` as NodeJS.Signals)) : describeExit(value, null);
@@ -131,17 +169,24 @@ class Helper implements Launched {
 /**
  * Starts programs through wq-spawn helpers, one helper per program running at once (created as
  * needed, then reused). If a helper cannot be started at all, Node's own spawn takes over.
+ * `env` is what programs start from (see program-env.ts).
  */
-export function helperLauncher(path: string, program: string, args: readonly string[]): Launcher {
+export function helperLauncher(
+  path: string,
+  program: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Launcher {
   const idle: Helper[] = [];
+  const nodeSpawn = nodeLauncher(env);
   let fallback = false;
   return (req, events) => {
-    if (fallback) return nodeLauncher(req, events);
+    if (fallback) return nodeSpawn(req, events);
     let helper = idle.pop();
     while (helper?.dead) helper = idle.pop();
     const h =
       helper ??
-      new Helper(path, program, args, (dead) => {
+      new Helper(path, program, args, env, (dead) => {
         const at = idle.indexOf(dead);
         if (at !== -1) idle.splice(at, 1);
       });
@@ -151,7 +196,7 @@ export function helperLauncher(path: string, program: string, args: readonly str
       ended: (outcome, pgid) => {
         if (!outcome.ok && outcome.reason === HELPER_MISSING) {
           fallback = true; // no helper on this machine after all: Node's spawn, from now on
-          current = nodeLauncher(req, events);
+          current = nodeSpawn(req, events);
           return;
         }
         if (!h.dead) idle.push(h);

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from './errors';
+import { WITHHELD_VARIABLES } from './program-env';
 
 /** Everything that configures a worker; the CLI flags map onto it one to one. */
 export interface WorkerOptions {
@@ -56,6 +57,11 @@ export interface WorkerOptions {
   readonly certFile?: string;
   /** PEM private key of `certFile`. @default - no client certificate */
   readonly keyFile?: string;
+  /**
+   * The worker's own credentials (AMQP_URL, MARATHON_TOKEN, a MARATHON_URL with a password) are
+   * withheld from programs; these names are passed to them all the same. @default []
+   */
+  readonly passEnv?: readonly string[];
 }
 
 /** WorkerOptions with every default filled in. */
@@ -97,6 +103,7 @@ export function resolveOptions(options: WorkerOptions, env: NodeJS.ProcessEnv = 
     caFile: options.caFile,
     certFile: options.certFile,
     keyFile: options.keyFile,
+    passEnv: options.passEnv ?? [],
   };
   validate(resolved);
   return resolved;
@@ -129,6 +136,12 @@ function validate(o: ResolvedWorkerOptions): void {
   checkNumber('--shutdown-grace', o.shutdownGraceSeconds, 0);
   checkNumber('--connect-timeout', o.connectTimeoutSeconds, 0.001);
   if (o.healthPort !== undefined) checkInteger('--health-port', o.healthPort, 0, 65_535);
+  for (const name of o.passEnv) {
+    if (!WITHHELD_VARIABLES.includes(name)) {
+      const withheld = WITHHELD_VARIABLES.join(', ');
+      throw new UsageError(`--pass-env ${name}: programs get every variable but ${withheld}; name one of those`);
+    }
+  }
 }
 
 function checkQueueName(flag: string, name: string | undefined): void {

@@ -8,6 +8,7 @@ import type { MessageMeta } from './message-meta';
 import type { Outcome } from './outcome';
 import { whenDrained } from './output-drain';
 import { printable } from './printable';
+import { programEnv } from './program-env';
 import { signalGroup } from './process-group';
 import { KILL_AFTER_MS } from './spawn-program';
 
@@ -20,6 +21,8 @@ export interface PersistentOptions {
   readonly log: Logger;
   readonly stdout?: NodeJS.WritableStream;
   readonly stderr?: NodeJS.WritableStream;
+  /** The worker's credentials programs see all the same (see program-env.ts). @default [] */
+  readonly passEnv?: readonly string[];
 }
 
 /** A message handler that also stops what it started. */
@@ -131,7 +134,7 @@ class Slot {
   private start(): void {
     const { program, args, queue } = this.options;
     // Its own process group, so that a restart also stops whatever it started.
-    const child = spawn(program, [...args], { stdio: 'pipe', detached: true, env: { ...process.env, WQ_QUEUE: queue, WQ_SLOT: String(this.n) } });
+    const child = spawn(program, [...args], { stdio: 'pipe', detached: true, env: { ...programEnv(this.options.passEnv ?? []), WQ_QUEUE: queue, WQ_SLOT: String(this.n) } });
     this.child = child;
     const prefix = Buffer.from(`[program-${this.n}] `);
     const stdout = this.options.stdout ?? process.stdout;

@@ -3,6 +3,7 @@ import { metaEnv } from './message-meta';
 import { printable } from './printable';
 import { findSpawnHelper, helperLauncher } from './helper-launcher';
 import { nodeLauncher } from './node-launcher';
+import { programEnv } from './program-env';
 import { spawnProgram } from './spawn-program';
 
 /** Longest message id shown in an output line's tag. */
@@ -18,6 +19,8 @@ export interface ProgramHandlerOptions {
    * @default findSpawnHelper(), when stdout and stderr are this process's own
    */
   readonly spawnHelper?: string;
+  /** The worker's credentials programs see all the same (see program-env.ts). @default [] */
+  readonly passEnv?: readonly string[];
 }
 
 /**
@@ -31,7 +34,8 @@ export function programHandler(options: ProgramHandlerOptions): MessageHandler {
   // The helper copies output to this process's own stdout and stderr, so other streams need Node's spawn.
   const ownStreams = stdout === process.stdout && stderr === process.stderr;
   const helper = !ownStreams ? undefined : options.spawnHelper === undefined ? findSpawnHelper() : options.spawnHelper || undefined;
-  const launch = helper ? helperLauncher(helper, options.program, options.args) : nodeLauncher;
+  const base = programEnv(options.passEnv ?? []);
+  const launch = helper ? helperLauncher(helper, options.program, options.args, base) : nodeLauncher(base);
   return (body, meta, signal) => {
     const env = metaEnv(meta);
     // Retrying cannot help: the message itself cannot be given to a program.

@@ -8,7 +8,8 @@ import { programHandler } from './program-handler';
 export function selectHandler(options: ResolvedWorkerOptions, log: Logger): ClosableHandler {
   if (options.module !== undefined) return { handler: functionHandler(loadHandlerModule(options.module)), close: async () => undefined };
   if (options.persistent) {
-    return persistentHandler({ program: options.program, args: options.args, programs: options.concurrency, queue: options.queue, log });
+    const { program, args, concurrency: programs, queue, passEnv } = options;
+    return persistentHandler({ program, args, programs, queue, passEnv, log });
   }
   return { handler: programHandler(options), close: async () => undefined };
 }

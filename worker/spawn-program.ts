@@ -3,7 +3,10 @@ import type { Outcome } from './outcome';
 import { groupRunning, signalGroup } from './process-group';
 import type { LaunchRequest, Launcher } from './program-launcher';
 
-/** Milliseconds between SIGTERM and SIGKILL when a program has to be stopped. */
+/**
+ * Milliseconds between SIGTERM and SIGKILL when a program has to be stopped, and when children a
+ * program left behind ignore the TERM they got at its exit.
+ */
 export const KILL_AFTER_MS = 5_000;
 /** How often a stopped program's process group is checked for members still running. */
 const GROUP_POLL_MS = 50;
@@ -17,12 +20,11 @@ export interface SpawnRequest extends LaunchRequest {
 
 /**
  * Runs one program for one message with `launch`: argv without a shell, the body on stdin,
- * output tagged line by line. Resolves once the program has ended (after a stop: once its whole
- * process group has); never rejects.
+ * output tagged line by line. Resolves once the program and its whole process group have ended:
+ * children left behind get TERM when the program exits, KILL after KILL_AFTER_MS. Never rejects.
  */
 export function spawnProgram(launch: Launcher, req: SpawnRequest): Promise<Outcome> {
   return new Promise((resolve) => {
-    let stopped = false;
     let pgid: number | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     // Taggers are made on first output: most programs print nothing.
@@ -31,7 +33,6 @@ export function spawnProgram(launch: Launcher, req: SpawnRequest): Promise<Outco
 
     const kill = (signal: NodeJS.Signals) => (pgid === undefined ? launched.kill(signal) : signalGroup(pgid, signal));
     function stop() {
-      stopped = true;
       kill('SIGTERM');
       killTimer = setTimeout(() => kill('SIGKILL'), KILL_AFTER_MS);
     }
@@ -40,11 +41,15 @@ export function spawnProgram(launch: Launcher, req: SpawnRequest): Promise<Outco
       req.signal.removeEventListener('abort', stop);
       taggers.stdout?.end();
       taggers.stderr?.end();
-      if (!stopped) {
+      if (!groupRunning(pgid)) {
+        clearTimeout(killTimer);
         resolve(outcome);
         return;
       }
-      // A stopped attempt ends when its whole group is gone: children that ignore TERM get the KILL.
+      // An attempt ends when its whole group is gone, so no process outlives its message. The
+      // launcher sent TERM to what the program left behind (or the stop did); KILL_AFTER_MS later,
+      // KILL to what ignored it.
+      killTimer ??= setTimeout(() => kill('SIGKILL'), KILL_AFTER_MS);
       const poll = setInterval(() => {
         if (groupRunning(pgid)) return;
         clearInterval(poll);

@@ -8,19 +8,22 @@
  *
  * Protocol (native byte order; the worker and this helper always run on the same machine):
  *   to the helper (stdin):
- *     'R' u32 tag_len, u32 env_len, u32 body_len, then the tag, env_len bytes of "KEY=VALUE\0"
- *         entries that override the helper's own environment, and the message body: run the
- *         program once. Its stdout and stderr lines go to the helper's own stdout and stderr
- *         (the worker's), each prefixed with "[tag] ".
+ *     'R' u32 tag_len, u32 env_len, u32 body_len, then the tag, env_len bytes of environment
+ *         entries (each u32 n, then n bytes NAME=VALUE) that override the helper's own
+ *         environment, and the message body: run the program once. Its stdout and stderr lines
+ *         go to the helper's own stdout and stderr (the worker's), each prefixed with "[tag] ".
  *     'K' u32 signal: send it to the running program's process group.
  *   from the helper (fd 3): u8 type, u32 len, len bytes:
  *     'F' failed to start: u32 errno
+ *     'E' refused the request's environment, the program was not run: u32 code (ENV_* below),
+ *         u32 index of the first bad entry (0-based).
  *     'X' ended: u32 how (0 = exit code, 1 = signal), u32 value, u32 pid (= its process group).
  *         Sent once stdout and stderr are closed, or DRAIN_MS after the program exited (a
  *         background child may hold them).
  *   Frames are written in one go per wake-up, so a quick program costs the worker one read.
- * When the program exits, what is left of its process group gets SIGTERM: nothing a message
- * started outlives it. The helper exits when its stdin closes.
+ * When the program exits, what is left of its process group gets SIGTERM; the worker sends KILL
+ * to whatever ignores it, so nothing a message started outlives it. The helper exits when its
+ * stdin closes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -156,24 +159,95 @@ static long now_ms(void) {
   return t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* The request's entries first, then the helper's own except those the request overrides. */
-static char **merge_env(char *env, uint32_t env_len) {
-  size_t extra = 0, base = 0;
-  for (uint32_t i = 0; i < env_len; i++) extra += env[i] == '\0';
-  while (environ[base]) base++;
-  char **out = malloc((extra + base + 1) * sizeof *out);
-  if (!out) die("malloc");
-  size_t n = 0;
-  for (char *p = env; p < env + env_len; p += strlen(p) + 1) out[n++] = p;
-  size_t given = n;
-  for (size_t i = 0; i < base; i++) {
-    const char *eq = strchr(environ[i], '=');
-    size_t key = eq ? (size_t)(eq - environ[i]) + 1 : strlen(environ[i]);
-    int overridden = 0;
-    for (size_t j = 0; j < given && !overridden; j++) overridden = strncmp(out[j], environ[i], key) == 0;
-    if (!overridden) out[n++] = environ[i];
+/*
+ * Why the request's environment is refused. Entries are length-prefixed, so a value holding a NUL
+ * cannot smuggle in a second entry, and names are checked, so no entry can be read as something
+ * else (BASH_FUNC_x%%, a name with '=' or a newline): the worker checks values, this is the
+ * second line of defence.
+ */
+enum {
+  ENV_NO_EQUALS = 1, /* no '=' */
+  ENV_BAD_NAME = 2,  /* name not [A-Za-z_][A-Za-z0-9_]* */
+  ENV_NUL = 3,       /* a NUL byte inside the entry */
+  ENV_DUPLICATE = 4, /* the same name twice in one request */
+  ENV_TRUNCATED = 5, /* an entry's length runs past the environment section */
+};
+
+static int valid_name(const char *s, size_t n) {
+  if (n == 0 || !(s[0] == '_' || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z'))) return 0;
+  for (size_t i = 1; i < n; i++) {
+    char c = s[i];
+    if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return 0;
   }
-  out[n] = NULL;
+  return 1;
+}
+
+/* Length of the name of "NAME=VALUE" (the whole string when it has no '='). */
+static size_t name_len(const char *entry) {
+  const char *eq = strchr(entry, '=');
+  return eq ? (size_t)(eq - entry) : strlen(entry);
+}
+
+/*
+ * Turns the request's length-prefixed entries into NUL-terminated strings, in place (each entry
+ * moves back over its own length prefix), and checks them. Returns the number of entries, or -1
+ * with *code and *bad set.
+ */
+static long parse_env(char *env, uint32_t env_len, char ***out, uint32_t *code, uint32_t *bad) {
+  size_t cap = env_len / 5 + 1, n = 0;
+  char **entries = malloc(cap * sizeof *entries);
+  if (!entries) die("malloc");
+  char *w = env;
+  for (uint32_t r = 0; r < env_len; n++) {
+    *bad = (uint32_t)n;
+    uint32_t len;
+    if (env_len - r < 4) goto truncated;
+    memcpy(&len, env + r, 4);
+    r += 4;
+    if (len > env_len - r) goto truncated;
+    memmove(w, env + r, len);
+    r += len;
+    *code = memchr(w, '\0', len) ? ENV_NUL : !memchr(w, '=', len) ? ENV_NO_EQUALS : 0;
+    if (!*code) {
+      w[len] = '\0';
+      size_t key = name_len(w);
+      if (!valid_name(w, key)) *code = ENV_BAD_NAME;
+      for (size_t j = 0; j < n && !*code; j++) {
+        if (name_len(entries[j]) == key && memcmp(entries[j], w, key) == 0) *code = ENV_DUPLICATE;
+      }
+    }
+    if (*code) {
+      free(entries);
+      return -1;
+    }
+    entries[n] = w;
+    w += len + 1;
+  }
+  *out = entries;
+  return (long)n;
+truncated:
+  *code = ENV_TRUNCATED;
+  free(entries);
+  return -1;
+}
+
+/* The request's entries, then the helper's own except those whose name a request entry has. */
+static char **merge_env(char **given, size_t n) {
+  size_t base = 0;
+  while (environ[base]) base++;
+  char **out = malloc((n + base + 1) * sizeof *out);
+  if (!out) die("malloc");
+  memcpy(out, given, n * sizeof *out);
+  size_t m = n;
+  for (size_t i = 0; i < base; i++) {
+    size_t key = name_len(environ[i]);
+    int overridden = 0;
+    for (size_t j = 0; j < n && !overridden; j++) {
+      overridden = name_len(given[j]) == key && memcmp(given[j], environ[i], key) == 0;
+    }
+    if (!overridden) out[m++] = environ[i];
+  }
+  out[m] = NULL;
   return out;
 }
 
@@ -314,9 +388,18 @@ int main(int argc, char **argv) {
     char *data = malloc(total + 1);
     if (!data) die("malloc");
     if (!read_full(0, data, total)) return 0;
-    char **envp = merge_env(data + head[0], head[1]);
-    run(argv + 1, envp, data, head[0], data + head[0] + head[1], head[2]);
-    free(envp);
+    char **given;
+    uint32_t code, bad;
+    long n = parse_env(data + head[0], head[1], &given, &code, &bad);
+    if (n < 0) {
+      frame_u32s('E', code, bad, 0, 2);
+      flush();
+    } else {
+      char **envp = merge_env(given, (size_t)n);
+      run(argv + 1, envp, data, head[0], data + head[0] + head[1], head[2]);
+      free(envp);
+      free(given);
+    }
     free(data);
   }
 }
