@@ -78,6 +78,27 @@ describe('workqueue-worker delivers each message to its program', () => {
 
   it.each([
     ['the wq-spawn helper', {}],
+    ["Node's spawn", { WQ_SPAWN_HELPER: '' }],
+  ])("ends and tags each program's unfinished last line on its own, at concurrency 4 (%s)", async (_path, env) => {
+    // GIVEN 300 messages whose program prints a last line without a newline, on stdout and stderr
+    const queue = uniqueQueue('partial');
+    await broker.declare(queue);
+    const n = 300;
+    await broker.publish(queue, Array.from({ length: n }, () => 'x'));
+    // WHEN four run at once, writing to the same outputs as each other and as the worker's log
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '--concurrency', '4', '-c', String(n), '--', 'sh', '-c', 'printf "a\\nb"; printf "c\\nd" >&2'], env);
+    // THEN every line is whole: a tag and one of the program's lines, or one of the worker's own
+    expect(exit.code).toBe(0);
+    const out = exit.stdout.split('\n').filter(Boolean);
+    expect(out.filter((l) => !/^\[no-id-\d+\] [ab]$/.test(l))).toEqual([]);
+    expect(out.filter((l) => l.endsWith('] b'))).toHaveLength(n);
+    const err = exit.stderr.split('\n').filter(Boolean);
+    expect(err.filter((l) => !/^\[no-id-\d+\] [cd]$/.test(l) && !l.startsWith('workqueue-worker: '))).toEqual([]);
+    expect(err.filter((l) => l.endsWith('] d'))).toHaveLength(n);
+  });
+
+  it.each([
+    ['the wq-spawn helper', {}],
     ["Node's own spawn (no helper)", { WQ_SPAWN_HELPER: '' }],
   ])('delivers bodies, metadata and tagged output the same way through %s', async (_how, env) => {
     // GIVEN two messages, one whose program fails

@@ -112,20 +112,29 @@ static void frame_u32s(char type, uint32_t a, uint32_t b, uint32_t c, int count)
   frame(type, v, (uint32_t)(4 * count));
 }
 
-/* Copies a program's output to `fd`, "[tag] " at the start of every line. */
+/*
+ * Copies a program's output to `fd`, "[tag] " at the start of every line. Complete lines are
+ * written at once; an unfinished last line is held back (up to CHUNK bytes, as line-tagger.ts
+ * does) until its newline or the program's end, so that it reaches `fd` in one write and another
+ * writer to the same output (the worker's log, another helper) cannot land in the middle of it.
+ */
 struct tagger {
   int fd;
   int at_line_start;
+  size_t held_len;
+  char held[CHUNK + 64];
 };
 
 static void tag_write(struct tagger *t, const char *tag, size_t tag_len, const char *data, size_t len) {
-  static char out[2 * CHUNK + 64];
-  size_t n = 0;
+  static char out[4 * CHUNK + 256];
+  size_t n = t->held_len, complete = 0;
+  memcpy(out, t->held, t->held_len);
+  t->held_len = 0;
   for (size_t i = 0; i < len;) {
     if (t->at_line_start) {
       if (n + tag_len + 3 > sizeof out) {
         write_full(t->fd, out, n);
-        n = 0;
+        n = complete = 0;
       }
       out[n++] = '[';
       memcpy(out + n, tag, tag_len);
@@ -137,20 +146,34 @@ static void tag_write(struct tagger *t, const char *tag, size_t tag_len, const c
     size_t end = nl ? (size_t)(nl - data) + 1 : len;
     if (n + (end - i) > sizeof out) {
       write_full(t->fd, out, n);
-      n = 0;
       write_full(t->fd, data + i, end - i);
+      n = complete = 0;
     } else {
       memcpy(out + n, data + i, end - i);
       n += end - i;
+      if (nl) complete = n;
     }
     t->at_line_start = nl != NULL;
     i = end;
   }
-  write_full(t->fd, out, n);
+  if (n - complete < sizeof t->held) {
+    write_full(t->fd, out, complete);
+    memcpy(t->held, out + complete, n - complete);
+    t->held_len = n - complete;
+  } else {
+    write_full(t->fd, out, n);
+  }
 }
 
 static void tag_end(struct tagger *t) {
-  if (!t->at_line_start) write_full(t->fd, "\n", 1);
+  if (t->held_len > 0) {
+    t->held[t->held_len++] = '\n'; /* room: at most sizeof held - 1 bytes are held */
+    write_full(t->fd, t->held, t->held_len);
+  } else if (!t->at_line_start) {
+    write_full(t->fd, "\n", 1);
+  }
+  t->held_len = 0;
+  t->at_line_start = 1;
 }
 
 static long now_ms(void) {
@@ -296,7 +319,9 @@ static void run(char **argv, char **envp, const char *tag, uint32_t tag_len, con
   int exited = 0, status = 0;
   long deadline = 0;
   static char buf[CHUNK];
-  struct tagger taggers[2] = {{1, 1}, {2, 1}};
+  static struct tagger taggers[2];
+  taggers[0] = (struct tagger){.fd = 1, .at_line_start = 1};
+  taggers[1] = (struct tagger){.fd = 2, .at_line_start = 1};
 
   while (out_fd >= 0 || err_fd >= 0 || !exited) {
     struct pollfd p[5];
