@@ -26,7 +26,8 @@ export function fillPlaceholders<T>(value: T, given: Readonly<Record<string, str
       if (!host) return found;
       if (at < host.start || at >= host.end) return encodeURIComponent(found);
       if (/[@/?#\\\s]/.test(found)) {
-        throw new UsageError(`${what}: {{${name}}} stands for a host in a URL, but its value holds @, /, ?, #, \\ or a blank`);
+        const holds = '@, /, ?, #, \\ or a blank';
+        throw new UsageError(`${what}: {{${name}}} stands for a host in a URL, but its value holds ${holds}`);
       }
       return found;
     });

@@ -7,7 +7,7 @@ import { splitBrokerUrl } from './broker-login';
  * takes %C3%A4 as two Latin-1 characters: a non-ASCII password went out UTF-8-encoded twice and was
  * refused. So the URL goes without credentials and the login as SASL PLAIN, encoded once.
  */
-export function openBrokerConnection(url: string, socketOptions: Record<string, unknown> = {}): Promise<amqp.ChannelModel> {
+export function openBrokerConnection(url: string, options: Record<string, unknown> = {}): Promise<amqp.ChannelModel> {
   const { address, login } = splitBrokerUrl(url);
-  return amqp.connect(address, { ...socketOptions, credentials: amqp.credentials.plain(login.user, login.password) });
+  return amqp.connect(address, { ...options, credentials: amqp.credentials.plain(login.user, login.password) });
 }

@@ -6,7 +6,7 @@ import { splitBrokerUrl } from './broker-login';
  */
 const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*:)[^\s/?#]*@/gi;
 
-/** Passwords shorter than this are not blanked out of free text (they would hit ordinary words); URLs still hide them. */
+/** Shorter passwords are not blanked out of free text (they would hit ordinary words); URLs still hide them. */
 const MIN_FREE_TEXT_SECRET = 4;
 
 /**
@@ -39,6 +39,8 @@ export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (!parsed.password) return url;
+    // guest:guest and the like: the user would show the password.
+    if (parsed.username === parsed.password) parsed.username = '***';
     parsed.password = '***';
     return parsed.toString();
   } catch {
@@ -46,7 +48,7 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** The password of `url` as written, as a URL parser serializes it, percent-decoded, and as encodeURIComponent writes it. */
+/** The password of `url` as written, as URL serializes it, percent-decoded, and as encodeURIComponent writes it. */
 function passwordForms(url: string): string[] {
   const forms = new Set<string>();
   const written = writtenPassword(url);

@@ -133,7 +133,8 @@ function managementApi(management: string | undefined, amqpUrl: string): Managem
   }
   const own = base.username !== '' || base.password !== '';
   if (!own && tls && base.protocol === 'http:' && !LOOPBACK.test(base.hostname)) {
-    throw new UsageError(`status: --management ${base.protocol}//${base.host} would send the amqps:// broker's password in clear: `
+    const where = `${base.protocol}//${base.host}`;
+    throw new UsageError(`status: --management ${where} would send the amqps:// broker's password in clear: `
       + 'give an https:// management URL (or a user of its own in the --management URL)');
   }
   return { base, login: own ? splitBrokerUrl(base.toString()).login : brokerLogin };
