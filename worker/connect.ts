@@ -1,6 +1,7 @@
-import * as amqp from 'amqplib';
+import type * as amqp from 'amqplib';
 import { Backoff, sleep } from './backoff';
-import { FatalError } from './errors';
+import { openBrokerConnection } from './broker-connection';
+import { FatalError, UsageError } from './errors';
 import { errorText, type Logger } from './logger';
 import { redactUrl } from './redact';
 import { tlsFailure, type TlsSocketOptions } from './tls-files';
@@ -37,8 +38,10 @@ export async function connectWithRetry(opts: ConnectOptions): Promise<Connected 
     const remaining = deadline - Date.now();
     try {
       const url = await opts.url();
-      return { connection: await amqp.connect(url, { ...opts.tls, timeout: Math.max(1, Math.min(remaining, 10_000)) }), url };
+      const timeout = Math.max(1, Math.min(remaining, 10_000));
+      return { connection: await openBrokerConnection(url, { ...opts.tls, timeout }), url };
     } catch (err) {
+      if (err instanceof UsageError) throw err; // a URL that cannot be used stays so
       const text = errorText(err);
       const tls = tlsFailure(err);
       if (tls) throw new FatalError(`cannot connect to ${where}: ${tls}`);

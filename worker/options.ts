@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from './errors';
+import { splitBrokerUrl } from './broker-login';
 import { WITHHELD_VARIABLES } from './program-env';
 
 /** Everything that configures a worker; the CLI flags map onto it one to one. */
@@ -163,6 +164,7 @@ function checkUrl(url: string): void {
     throw new UsageError(`--url must start with amqp:// or amqps://, not ${parsed.protocol}//`);
   }
   if (!parsed.hostname) throw new UsageError('--url has no host: give amqp://host[:port]');
+  splitBrokerUrl(url); // refuses a user or password that cannot be decoded, before anything starts
 }
 
 function checkTls(o: ResolvedWorkerOptions): void {

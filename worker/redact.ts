@@ -1,41 +1,77 @@
+import { splitBrokerUrl } from './broker-login';
+
 /**
- * Hides broker passwords. Every line the worker prints goes through a Redactor built from
- * the broker URL, so a password cannot leak through an error message that quotes the URL.
+ * The user-info of any URL in a line: scheme://user:...@ up to the LAST @ of the authority (before
+ * / ? #), as URL parsers read it: a password may hold a raw @ (`amqp://u:s3cr@t@host` goes to host).
+ */
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*:)[^\s/?#]*@/gi;
+
+/** Shorter passwords are not blanked out of free text (they would hit ordinary words); URLs still hide them. */
+const MIN_FREE_TEXT_SECRET = 4;
+
+/**
+ * Hides passwords of URLs (the broker's, Marathon's). Every line the worker and the CLI print goes
+ * through a Redactor built from the URLs they were given: the URL itself is shown as redactUrl()
+ * shows it, the password in every form it can take (as written, percent-encoded, decoded) becomes
+ * ***, and so does the user-info of any other URL in the line.
  */
 export class Redactor {
+  private readonly urls: [string, string][];
   private readonly secrets: string[];
 
-  constructor(url: string) {
-    this.secrets = passwordForms(url);
+  constructor(...urls: string[]) {
+    const given = urls.filter((u) => u.length > 0);
+    this.urls = given.map((u) => [u, redactUrl(u)]);
+    // Longest first, so that a form containing another is replaced whole.
+    this.secrets = [...new Set(given.flatMap(passwordForms))].sort((a, b) => b.length - a.length);
   }
 
   text(line: string): string {
-    let out = line.replace(/(amqps?:\/\/[^:@/\s]*:)[^@\s]*@/g, '$1***@');
+    let out = line;
+    for (const [url, shown] of this.urls) out = out.split(url).join(shown);
     for (const secret of this.secrets) out = out.split(secret).join('***');
-    return out;
+    return out.replace(USERINFO, '$1***@');
   }
 }
 
 /** The URL with its password replaced by ***, for showing where the worker connects. */
 export function redactUrl(url: string): string {
-  return new Redactor(url).text(url);
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    // guest:guest and the like: the user would show the password.
+    if (parsed.username === parsed.password) parsed.username = '***';
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(USERINFO, '$1***@'); // not a URL to connect to, but its text is still hidden
+  }
 }
 
+/** The password of `url` as written, as URL serializes it, percent-decoded, and as encodeURIComponent writes it. */
 function passwordForms(url: string): string[] {
-  let password = '';
+  const forms = new Set<string>();
+  const written = writtenPassword(url);
+  if (written) forms.add(written);
   try {
-    password = new URL(url).password;
+    const serialized = new URL(url).password;
+    if (serialized) {
+      const { password } = splitBrokerUrl(url).login;
+      forms.add(serialized).add(password).add(encodeURIComponent(password));
+    }
   } catch {
-    // An unparsable URL is rejected before anything is logged; the regex still covers it.
-    return [];
+    // Unparsable or malformed escapes: such a URL is refused before it is used; the written form is covered.
   }
-  if (!password) return [];
-  const forms = new Set([password]);
-  try {
-    forms.add(decodeURIComponent(password));
-  } catch {
-    // A malformed %-escape has no decoded form; the raw one is covered.
-  }
-  // Very short passwords would blank out ordinary words; the URL regex still hides them in URLs.
-  return [...forms].filter((s) => s.length >= 4);
+  return [...forms].filter((s) => s.length >= MIN_FREE_TEXT_SECRET);
+}
+
+/** The password as it stands in the text of `url`: after the user's ':' up to the last '@' of the authority. */
+function writtenPassword(url: string): string | undefined {
+  const start = url.indexOf('://');
+  if (start === -1) return undefined;
+  const rest = url.slice(start + 3);
+  const authority = rest.slice(0, rest.search(/[/?#]|$/));
+  const userinfo = authority.slice(0, Math.max(0, authority.lastIndexOf('@')));
+  const colon = userinfo.indexOf(':');
+  return colon === -1 ? undefined : userinfo.slice(colon + 1);
 }

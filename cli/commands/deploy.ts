@@ -11,7 +11,8 @@ export const DEPLOY_HELP = `Usage: workqueue deploy [APP...] [-t TAG] [-b BROKER
 Creates or replaces the synthesized Marathon apps (cdktf.out/stacks/<stack>/marathon/*.json) with
 PUT /v2/apps/{id}?partialUpdate=false, each app after the apps it depends on (the broker before
 the workers). {{PLACEHOLDERS}} are filled from the flags (-t fills {{TAG}}) and the environment
-({{BROKER_PASSWORD}} from $BROKER_PASSWORD). -b and -q also set the workers' -b and -q arguments.
+({{BROKER_PASSWORD}} from $BROKER_PASSWORD); inside a URL a value is percent-encoded, so a password
+holding @ / # stays a password. -b and -q also set the workers' -b and -q arguments.
 Marathon: --marathon or $MARATHON_URL (user:password@ for basic auth), or $MARATHON_TOKEN.
 
 Options:

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import * as amqp from 'amqplib';
+import { openBrokerConnection } from '../../worker/broker-connection';
 import { FatalError, UsageError } from '../../worker/errors';
 import { DEFAULT_URL } from '../../worker/options';
 import { parseFlags, text, type FlagSpec } from '../flags';
@@ -36,7 +36,7 @@ export async function publish(argv: readonly string[], env: NodeJS.ProcessEnv): 
   const { flags, positional } = parseFlags('publish', argv, SPECS);
   const queue = text(flags, 'queue');
   if (!queue) throw new UsageError('publish: missing -q QUEUE');
-  const connection = await amqp.connect(text(flags, 'url') ?? env.AMQP_URL ?? DEFAULT_URL);
+  const connection = await openBrokerConnection(text(flags, 'url') ?? env.AMQP_URL ?? DEFAULT_URL);
   connection.on('error', () => undefined); // a failed confirm below reports it
   let sent = 0;
   const started = Date.now();

@@ -1,6 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as amqp from 'amqplib';
+import type * as amqp from 'amqplib';
+import { openBrokerConnection } from '../../worker/broker-connection';
+import { splitBrokerUrl, type BrokerLogin } from '../../worker/broker-login';
 import { UsageError } from '../../worker/errors';
 import { DEFAULT_URL } from '../../worker/options';
 import { parseFlags, text, type FlagSpec } from '../flags';
@@ -12,8 +14,9 @@ export const STATUS_HELP = `Usage: workqueue status [-q QUEUE]... [-u URL] [--ma
 Shows how far behind the workers are: for each queue its ready, unacked and dead-lettered
 (QUEUE.dlq) message counts and its consumers; with Marathon configured, the running and healthy
 tasks of each synthesized app. Without -q, the queues of the synthesized worker apps.
-Unacked counts come from RabbitMQ's management API (default: http://<broker host>:15672 with the
-URL's credentials); "-" when it cannot be reached.
+Unacked counts come from RabbitMQ's management API with the broker URL's user and password (default:
+https://<broker host>:15671 for amqps://, http://<broker host>:15672 for amqp://); "-" when it cannot
+be reached. The password of an amqps:// URL is never sent over plain http to another machine.
 
 Options:
   -q, --queue NAME       a queue to show (repeatable through several -q)
@@ -43,13 +46,14 @@ export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): P
   if (queues.length === 0) throw new UsageError('status: name a queue with -q (no synthesized worker apps to take them from)');
   const url = text(flags, 'url') ?? env.AMQP_URL ?? DEFAULT_URL;
   const rows: string[][] = [['QUEUE', 'READY', 'UNACKED', 'DEAD-LETTERED', 'CONSUMERS']];
-  const connection = await amqp.connect(url);
+  const api = managementApi(text(flags, 'management'), url);
+  const connection = await openBrokerConnection(url);
   connection.on('error', () => undefined); // a failed check below reports it
   try {
     for (const queue of queues) {
       const main = await check(connection, queue);
       const dead = await check(connection, `${queue}.dlq`);
-      const unacked = await unackedCount(text(flags, 'management'), url, queue);
+      const unacked = await unackedCount(api, url, queue);
       rows.push([queue, main ? String(main.messageCount) : 'missing', unacked, dead ? String(dead.messageCount) : 'missing', main ? String(main.consumerCount) : '-']);
     }
   } finally {
@@ -92,15 +96,12 @@ async function check(connection: amqp.ChannelModel, queue: string): Promise<amqp
   }
 }
 
-async function unackedCount(management: string | undefined, amqpUrl: string, queue: string): Promise<string> {
+async function unackedCount({ base, login }: ManagementApi, amqpUrl: string, queue: string): Promise<string> {
   const broker = new URL(amqpUrl);
-  const base = new URL(management ?? `http://${broker.hostname}:15672`);
-  const user = decodeURIComponent(base.username || broker.username || 'guest');
-  const password = decodeURIComponent(base.password || broker.password || 'guest');
   const vhost = encodeURIComponent(decodeURIComponent(broker.pathname.slice(1)) || '/');
   try {
     const response = await fetch(`${base.origin}/api/queues/${vhost}/${encodeURIComponent(queue)}`, {
-      headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+      headers: { authorization: `Basic ${Buffer.from(`${login.user}:${login.password}`).toString('base64')}` },
       signal: AbortSignal.timeout(3_000),
     });
     if (!response.ok) return '-';
@@ -110,6 +111,42 @@ async function unackedCount(management: string | undefined, amqpUrl: string, que
     return '-'; // management API not enabled or not reachable: the other counts still stand
   }
 }
+
+/**
+ * Where the management API is and who to log in as: --management (and its user, if it names one),
+ * else the broker's host, over https on 15671 for amqps:// and http on 15672 for amqp://, with the
+ * broker URL's login. Credentials of an amqps:// URL, which the user chose to encrypt, never go over
+ * plain http to another machine.
+ */
+function managementApi(management: string | undefined, amqpUrl: string): ManagementApi {
+  const brokerLogin = splitBrokerUrl(amqpUrl).login; // also refuses a broker URL that cannot be used
+  const broker = new URL(amqpUrl);
+  const tls = broker.protocol === 'amqps:';
+  let base: URL;
+  try {
+    base = new URL(management ?? (tls ? `https://${broker.hostname}:15671` : `http://${broker.hostname}:15672`));
+  } catch {
+    throw new UsageError('status: --management is not a valid URL: give http[s]://host[:port]');
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+    throw new UsageError(`status: --management must be an http:// or https:// URL, not ${base.protocol}//`);
+  }
+  const own = base.username !== '' || base.password !== '';
+  if (!own && tls && base.protocol === 'http:' && !LOOPBACK.test(base.hostname)) {
+    const where = `${base.protocol}//${base.host}`;
+    throw new UsageError(`status: --management ${where} would send the amqps:// broker's password in clear: `
+      + 'give an https:// management URL (or a user of its own in the --management URL)');
+  }
+  return { base, login: own ? splitBrokerUrl(base.toString()).login : brokerLogin };
+}
+
+interface ManagementApi {
+  readonly base: URL;
+  readonly login: BrokerLogin;
+}
+
+/** Hosts that never leave this machine. */
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
