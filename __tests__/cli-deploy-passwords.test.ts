@@ -41,7 +41,7 @@ describe('workqueue deploy fills passwords into URLs encoded', () => {
     });
 
     // WHEN they are deployed with a password full of URL syntax
-    const exit = await runCli(['deploy', '-t', 'v1', '--marathon', marathon.url], { cwd, env: { BROKER_PASSWORD: PASSWORD } });
+    const exit = await runCli(['deploy', '-t', 'v1', '--marathon', marathon.url], { cwd, env: { BROKER_PASSWORD: 'admin-pw', WORKER_PASSWORD: PASSWORD } });
 
     // THEN the worker's URL still goes to the broker, with the password intact
     expect(exit.code).toBe(0);
@@ -49,7 +49,7 @@ describe('workqueue deploy fills passwords into URLs encoded', () => {
     expect([url.protocol, url.hostname, url.port]).toEqual(['amqp:', 'broker', '5672']);
     expect(decodeURIComponent(url.password)).toBe(PASSWORD);
     // AND the broker's environment value is the password itself, not encoded
-    expect(deployed('/broker').env!.WQ_BROKER_PASSWORD).toBe(PASSWORD);
+    expect(deployed('/broker').env!.WQ_WORKER_PASSWORD).toBe(PASSWORD);
   });
 
   it('encodes a path placeholder, and refuses a host placeholder whose value would change the URL', async () => {

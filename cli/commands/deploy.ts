@@ -11,8 +11,9 @@ export const DEPLOY_HELP = `Usage: workqueue deploy [APP...] [-t TAG] [-b BROKER
 Creates or replaces the synthesized Marathon apps (cdktf.out/stacks/<stack>/marathon/*.json) with
 PUT /v2/apps/{id}?partialUpdate=false, each app after the apps it depends on (the broker before
 the workers). {{PLACEHOLDERS}} are filled from the flags (-t fills {{TAG}}) and the environment
-({{BROKER_PASSWORD}} from $BROKER_PASSWORD); inside a URL a value is percent-encoded, so a password
-holding @ / # stays a password. -b and -q also set the workers' -b and -q arguments.
+({{BROKER_PASSWORD}} from $BROKER_PASSWORD: the broker's administrator; {{WORKER_PASSWORD}} from
+$WORKER_PASSWORD: the workers' own user; {{NAME}} of a worker's secretEnv from $NAME); inside a URL
+a value is percent-encoded, so a password holding @ / # stays a password. -b and -q also set the workers' -b and -q arguments.
 Marathon: --marathon or $MARATHON_URL (user:password@ for basic auth), or $MARATHON_TOKEN.
 
 Options:
@@ -28,7 +29,7 @@ Options:
   -h, --help             show this help
 
 Examples:
-  BROKER_PASSWORD=... workqueue deploy -t v1.2 --marathon http://marathon.mesos:8080 --wait
+  BROKER_PASSWORD=... WORKER_PASSWORD=... workqueue deploy -t v1.2 --marathon http://marathon.mesos:8080 --wait
   workqueue deploy worker -t v1.3 -q images --force
 `;
 

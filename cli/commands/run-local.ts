@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { FatalError, UsageError } from '../../worker/errors';
 import { parseFlags, text, type FlagSpec } from '../flags';
 import { imageManifests } from '../image-manifests';
+import { fillPlaceholders } from '../placeholders';
 import { progress } from '../progress';
 import { marathonApps, stackDir } from '../synth-output';
 
@@ -9,9 +10,12 @@ export const RUN_LOCAL_HELP = `Usage: workqueue run-local [broker|worker] -t TAG
 
 Runs one component of the stack on this host with the local Docker engine, as the synthesized
 apps describe it (the worker's program and runtime options come from its Marathon app):
-  broker  publishes AMQP on 127.0.0.1:--port (default 5672) and the management UI on --port +10000;
-          the password comes from $BROKER_PASSWORD
-  worker  uses the host's network, so -u amqp://...@localhost:5672 reaches a local broker
+  broker  publishes AMQP on 127.0.0.1:--port (default 5672), and the management UI on
+          127.0.0.1:--management-port only when that is given; the passwords come from
+          $BROKER_PASSWORD (administrator) and $WORKER_PASSWORD (the workers' user)
+  worker  uses the host's network, so -u amqp://...@localhost:5672 reaches a local broker; the
+          app's other variables are set too, {{NAME}} placeholders (secretEnv) from $NAME
+Values from the environment reach docker as -e NAME, never on its command line.
 
 Options:
   -t, --tag TAG        image tag (build it first with workqueue build)
@@ -19,13 +23,14 @@ Options:
   -u, --url URL        broker URL for the worker (default: $AMQP_URL)
   -b, --broker NAME    let the worker discover the broker by name instead
       --port PORT      host port of the broker's AMQP listener (default 5672)
+      --management-port PORT  publish the broker's management UI on 127.0.0.1:PORT
   -d, --detach         run in the background and print the container name
       --stack NAME     which synthesized stack (default: the only one)
   -h, --help           show this help
 
 Examples:
-  BROKER_PASSWORD=secret workqueue run-local broker -t dev -d
-  workqueue run-local worker -t dev -u amqp://workqueue:secret@localhost:5672
+  BROKER_PASSWORD=admin-secret WORKER_PASSWORD=secret workqueue run-local broker -t dev -d
+  workqueue run-local worker -t dev -u amqp://workqueue-worker:secret@localhost:5672
 `;
 
 const SPECS: FlagSpec[] = [
@@ -34,6 +39,7 @@ const SPECS: FlagSpec[] = [
   { names: ['-u', '--url'], key: 'url', value: true },
   { names: ['-b', '--broker'], key: 'broker', value: true },
   { names: ['--port'], key: 'port', value: true },
+  { names: ['--management-port'], key: 'managementPort', value: true },
   { names: ['-d', '--detach'], key: 'detach', value: false },
   { names: ['--stack'], key: 'stack', value: true },
 ];
@@ -51,18 +57,29 @@ export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv):
   const name = app.id.replace(/^\/+/, '').split('/').join('-');
   const detach = flags.detach === true;
   const args = ['run', '--rm', '--init', '--name', name, ...(detach ? ['-d'] : ['-i'])];
+  // The app's variables, placeholders filled from the environment; passed as -e NAME with the values in docker's env.
+  const appEnv = (app.definition.env as Record<string, string> | undefined) ?? {};
+  const own: Record<string, string> = {};
+  const pass = (vars: Record<string, string>) => {
+    for (const [k, v] of Object.entries(vars)) {
+      own[k] = v;
+      args.push('-e', k);
+    }
+  };
   if (component === 'broker') {
-    const password = env.BROKER_PASSWORD;
-    if (!password) throw new UsageError('run-local broker: set $BROKER_PASSWORD to the password workers will use');
-    const port = Number(text(flags, 'port') ?? 5672);
-    if (!Number.isInteger(port) || port < 1 || port > 55535) throw new UsageError('run-local: --port must be a port number up to 55535');
-    const user = String((app.definition.env as Record<string, string>).WQ_BROKER_USER);
-    args.push('--hostname', name, '-p', `127.0.0.1:${port}:5672`, '-p', `127.0.0.1:${port + 10000}:15672`, '-e', `WQ_BROKER_USER=${user}`, '-e', 'WQ_BROKER_PASSWORD');
+    pass(fillPlaceholders(appEnv, {}, env, 'run-local broker'));
+    const port = portFlag(flags, 'port', 5672);
+    const management = text(flags, 'managementPort') === undefined ? undefined : portFlag(flags, 'managementPort', 0);
+    args.push('--hostname', name, '-p', `127.0.0.1:${port}:5672`);
+    if (management !== undefined) args.push('-p', `127.0.0.1:${management}:15672`);
     args.push(`${image.image}:${tag}`);
   } else {
     const url = text(flags, 'url') ?? env.AMQP_URL;
     const broker = text(flags, 'broker');
     if (!url && !broker) throw new UsageError('run-local worker: give the broker with -u URL (or $AMQP_URL) or -b NAME');
+    const { AMQP_URL: _clusterUrl, ...rest } = appEnv; // the cluster's broker URL means nothing on this host
+    pass(fillPlaceholders(rest, {}, env, 'run-local worker'));
+    if (url) pass({ AMQP_URL: url });
     const appArgs = [...((app.definition.args as string[] | undefined) ?? [])];
     const end = appArgs.indexOf('--') === -1 ? appArgs.length : appArgs.indexOf('--');
     const options = appArgs.slice(0, end);
@@ -72,15 +89,22 @@ export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv):
     const qAt = options.indexOf('-q');
     if (queue !== undefined && qAt !== -1) options[qAt + 1] = queue;
     args.push('--network', 'host');
-    if (url) args.push('-e', 'AMQP_URL');
     args.push(`${image.image}:${tag}`, ...(broker ? ['-b', broker] : []), ...options, ...appArgs.slice(end));
   }
   progress(`docker ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
   // Secrets travel as variables named on the command line (-e NAME), never as values in it.
-  const result = spawnSync('docker', args, {
-    stdio: ['inherit', 'inherit', 'inherit'],
-    env: { ...env, WQ_BROKER_PASSWORD: env.BROKER_PASSWORD, AMQP_URL: text(flags, 'url') ?? env.AMQP_URL },
-  });
+  const result = spawnSync('docker', args, { stdio: ['inherit', 'inherit', 'inherit'], env: { ...env, ...own } });
   if (result.error) throw new FatalError(`cannot run docker: ${result.error.message}`);
   return result.status ?? 1;
+}
+
+/** A --port style flag: a port number a host can publish (AMQP's +10000 convention needs none now). */
+function portFlag(flags: Parameters<typeof text>[0], key: string, fallback: number): number {
+  const raw = text(flags, key);
+  const port = Number(raw ?? fallback);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    const flag = key === 'port' ? '--port' : '--management-port';
+    throw new UsageError(`run-local: ${flag} must be a port number from 1 to 65535, not '${raw}'`);
+  }
+  return port;
 }
