@@ -26,7 +26,7 @@ describe('Broker and WorkQueueWorker on the docker target', () => {
       expect(context).toMatch(/^assets\//);
       expect(existsSync(join(dir, context, 'Dockerfile'))).toBe(true);
     }
-    expect(json).toHaveResourceWithProperties(Image, { name: 'workqueue-jobs-worker:latest', build: expect.objectContaining({ build_args: { BASE_IMAGE: 'node:20-bookworm-slim', EXTRA_PACKAGES: 'amqp-tools curl' } }) });
+    expect(json).toHaveResourceWithProperties(Image, { name: 'workqueue-jobs-worker:latest', build: expect.objectContaining({ build_args: { BASE_IMAGE: 'node:24-bookworm-slim', EXTRA_PACKAGES: 'amqp-tools curl' } }) });
     expect(json).toHaveResourceWithProperties(Image, { build: expect.objectContaining({ build_args: { BASE_IMAGE: 'rabbitmq:4.3-management' } }) });
   });
 

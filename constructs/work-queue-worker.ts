@@ -76,7 +76,7 @@ export interface WorkQueueWorkerProps {
   readonly imageName?: string;
   /** Image tag. @default 'latest' for Docker and Swarm; the `{{TAG}}` placeholder in Marathon apps */
   readonly imageTag?: string;
-  /** Base image, passed as the BASE_IMAGE build argument. @default 'node:20-bookworm-slim' */
+  /** Base image, passed as the BASE_IMAGE build argument. @default 'node:24-bookworm-slim' */
   readonly baseImage?: string;
   /** Where it runs. @default the broker's target, else 'docker' */
   readonly target?: Target;
@@ -123,7 +123,7 @@ export class WorkQueueWorker extends Construct {
     this.target = checkTarget(constructLabel('WorkQueueWorker', this), props.target ?? this.broker?.target ?? 'docker');
     this.imageName = props.imageName ?? `workqueue-${this.name}`;
     this.imageTag = props.imageTag;
-    this.baseImage = props.baseImage ?? 'node:20-bookworm-slim';
+    this.baseImage = props.baseImage ?? 'node:24-bookworm-slim';
     this.packages = props.packages ?? [];
     this.cpus = props.cpus ?? 0.5;
     this.memoryMb = props.memoryMb ?? 256;

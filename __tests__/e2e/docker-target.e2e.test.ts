@@ -77,7 +77,7 @@ describe('the default stack on the docker target, applied to a real Docker engin
     await waitFor('the running workers to be healthy', () => ['worker-0', 'worker-2'].every((w) => health(w) === 'healthy'), 120_000, 1000);
     expect(health('broker')).toBe('healthy');
 
-    const overBase = imageSize('workqueue-worker:latest') - imageSize('node:20-bookworm-slim');
+    const overBase = imageSize('workqueue-worker:latest') - imageSize('node:24-bookworm-slim');
     process.stderr.write(
       [
         `e2e docker: ${MESSAGES} messages, ${files - distinct} duplicate(s)`,
