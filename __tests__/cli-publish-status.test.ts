@@ -91,25 +91,43 @@ describe('workqueue publish and status against a real broker', () => {
     const project = mkdtempSync(join(cwd, 'project-'));
     const apps = join(project, 'cdktf.out', 'stacks', 'test', 'marathon');
     mkdirSync(apps, { recursive: true });
-    const checked = { id: '/checked', cmd: 'x', healthChecks: [{ protocol: 'MESOS_HTTP', path: '/healthz', portIndex: 0 }], labels: { 'workqueue.queue': queue } };
-    const plain = { id: '/plain', cmd: 'x', labels: { 'workqueue.queue': queue } };
+    const labels = { 'workqueue.queue': queue };
+    const checked = { id: '/checked', cmd: 'x', healthChecks: [{ protocol: 'MESOS_HTTP', path: '/healthz', portIndex: 0 }], labels };
+    const plain = { id: '/plain', cmd: 'x', labels };
     for (const app of [checked, plain]) writeFileSync(join(apps, `${app.id.slice(1)}.json`), JSON.stringify(app));
     // AND Marathon lists, for the checked app: a passing task, one with no result yet, a failing one and a
     // staging one; for the plain app: one running task without results, as Marathon's documentation shows
     const marathon = new MarathonStandIn();
     marathon.apps.set('/checked', checked);
     marathon.apps.set('/plain', plain);
-    const task = (state: string, results?: { alive: boolean }[]) => ({ host: 'h', ports: [1], state, ...(results ? { healthCheckResults: results } : {}) });
+    const task = (state: string, results?: { alive: boolean }[]) =>
+      ({ host: 'h', ports: [1], state, ...(results ? { healthCheckResults: results } : {}) });
     marathon.tasks = (id) =>
       id === '/checked'
-        ? [task('TASK_RUNNING', [{ alive: true }]), task('TASK_RUNNING'), task('TASK_RUNNING', [{ alive: false }]), task('TASK_STAGING')]
+        ? [
+            task('TASK_RUNNING', [{ alive: true }]),
+            task('TASK_RUNNING'),
+            task('TASK_RUNNING', [{ alive: false }]),
+            task('TASK_STAGING'),
+          ]
         : id === '/plain'
-          ? [{ appId: '/plain', host: 'h', id: 'plain.3a43e6b2', ports: [31000], servicePorts: [10000], stagedAt: '2016-01-16T11:07:11.373Z', startedAt: '2016-01-16T11:07:12.297Z', state: 'TASK_RUNNING', version: '2016-01-16T11:07:10.884Z' }]
+          ? [{
+              appId: '/plain',
+              host: 'h',
+              id: 'plain.3a43e6b2-bc0f-11e5-9a5c-0242ac110002',
+              ports: [31000],
+              servicePorts: [10000],
+              stagedAt: '2016-01-16T11:07:11.373Z',
+              startedAt: '2016-01-16T11:07:12.297Z',
+              state: 'TASK_RUNNING',
+              version: '2016-01-16T11:07:10.884Z',
+            }]
           : undefined;
     await marathon.listen();
     try {
       // WHEN status runs in the project
-      const exit = await runCli(['status', '-u', brokerUrl(), '--management', 'http://127.0.0.1:1', '--marathon', marathon.url], { cwd: project });
+      const args = ['status', '-u', brokerUrl(), '--management', 'http://127.0.0.1:1', '--marathon', marathon.url];
+      const exit = await runCli(args, { cwd: project });
       // THEN a task of the checked app is healthy only with a passing result for its check, and the
       // plain app's running task is healthy
       expect(exit.code).toBe(0);

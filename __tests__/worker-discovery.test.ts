@@ -67,7 +67,8 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
     await marathon.listen();
     try {
       // WHEN a worker looks for the broker
-      const exit = await runWorker(['-b', 'broker', '-q', queue, '--connect-timeout', '2', '--', 'cat'], { AMQP_URL: amqpUrl, MARATHON_URL: marathon.url });
+      const env = { AMQP_URL: amqpUrl, MARATHON_URL: marathon.url };
+      const exit = await runWorker(['-b', 'broker', '-q', queue, '--connect-timeout', '2', '--', 'cat'], env);
       // THEN it waits for a healthy task rather than connecting there
       expect(exit.code).toBe(1);
       expect(exit.stderr).toMatch(/Marathon app '\/broker' has no running, healthy task yet \(1 task\(s\)\)/);
@@ -83,13 +84,24 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
     marathon.apps.set('/broker', { id: '/broker', cmd: 'rabbitmq-server', instances: 1 });
     marathon.tasks = (id) =>
       id === '/broker'
-        ? [{ appId: '/broker', host: real.hostname, id: 'broker.3a43e6b2-bc0f-11e5-9a5c-0242ac110002', ports: [realPort], servicePorts: [10000], stagedAt: '2016-01-16T11:07:11.373Z', startedAt: '2016-01-16T11:07:12.297Z', state: 'TASK_RUNNING', version: '2016-01-16T11:07:10.884Z' }]
+        ? [{
+            appId: '/broker',
+            host: real.hostname,
+            id: 'broker.3a43e6b2-bc0f-11e5-9a5c-0242ac110002',
+            ports: [realPort],
+            servicePorts: [10000],
+            stagedAt: '2016-01-16T11:07:11.373Z',
+            startedAt: '2016-01-16T11:07:12.297Z',
+            state: 'TASK_RUNNING',
+            version: '2016-01-16T11:07:10.884Z',
+          }]
         : undefined;
     await marathon.listen();
     try {
       await broker.publish(queue, ['via the example task']);
       // WHEN a worker looks for the broker
-      const exit = await runWorker(['-b', 'broker', '-q', queue, '-c', '1', '--', 'cat'], { AMQP_URL: amqpUrl, MARATHON_URL: marathon.url });
+      const env = { AMQP_URL: amqpUrl, MARATHON_URL: marathon.url };
+      const exit = await runWorker(['-b', 'broker', '-q', queue, '-c', '1', '--', 'cat'], env);
       // THEN it uses that task: running is healthy for an app that checks nothing
       expect(exit.code).toBe(0);
       expect(exit.stderr).toContain(`broker 'broker' found via marathon at ${real.hostname}:${realPort}`);

@@ -49,8 +49,12 @@ describe('workqueue-worker --persistent', () => {
     // GIVEN six messages and a program that answers only once it holds three, newest first: it refuses
     // m1 and m4 (the oldest of each three, answered last) naming them, and accepts the others
     await broker.publishIds(queue, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+    const answer = `const refuse = ['m1', 'm4'].includes(h.meta.messageId);
+      say(refuse ? { id: h.id, ok: false, error: 'refused ' + h.meta.messageId } : { id: h.id, ok: true });`;
+    const holdThree = `(global.held ??= []).push(m);
+      if (global.held.length === 3) while (global.held.length) { const h = global.held.pop(); ${answer} }`;
     const exit = await runWorker(
-      ['-u', brokerUrl(), '-q', queue, '-c', '6', '--max-attempts', '1', '--persistent', '--concurrency', '1', '-p', '3', '--', ...program(`(global.held ??= []).push(m); if (global.held.length === 3) while (global.held.length) { const h = global.held.pop(); const refuse = ['m1', 'm4'].includes(h.meta.messageId); say(refuse ? { id: h.id, ok: false, error: 'refused ' + h.meta.messageId } : { id: h.id, ok: true }); }`)],
+      ['-u', brokerUrl(), '-q', queue, '-c', '6', '--max-attempts', '1', '--persistent', '--concurrency', '1', '-p', '3', '--', ...program(holdThree)],
     );
     // THEN exactly the refused ones are dead-lettered, each with its own refusal, and the rest acked:
     // an answer matched to the wrong message (e.g. by arrival order) would dead-letter m3 or m6

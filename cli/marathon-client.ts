@@ -46,7 +46,8 @@ export class MarathonClient {
 
   /** The app's tasks, and how many health checks it defines (what a task's health is judged by). */
   async appTasks(appId: string): Promise<MarathonAppTasks> {
-    const { body } = await this.call('GET', appWithTasksPath(appId), undefined, `listing tasks of /${appId.replace(/^\/+/, '')}`);
+    const doing = `listing tasks of /${appId.replace(/^\/+/, '')}`;
+    const { body } = await this.call('GET', appWithTasksPath(appId), undefined, doing);
     return readAppTasks(body);
   }
 

@@ -39,7 +39,10 @@ export async function discoverBroker(name: string, env: DiscoveryEnv = process.e
 async function fromMarathon(name: string, marathonUrl: string, token: string | undefined): Promise<BrokerAddress> {
   const marathon = marathonEndpoint(marathonUrl, token);
   const appId = name.replace(/^\/+/, '');
-  const response = await fetch(marathon.url(appWithTasksPath(appId)), { headers: marathon.headers, signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(marathon.url(appWithTasksPath(appId)), {
+    headers: marathon.headers,
+    signal: AbortSignal.timeout(10_000),
+  });
   if (!response.ok) throw new Error(`Marathon answered ${response.status} for app '/${appId}' at ${marathon.origin}`);
   const { healthChecks, tasks } = readAppTasks(await response.json());
   const usable = tasks.filter((t) => t.host && t.ports && t.ports.length > 0 && isHealthy(t, healthChecks));

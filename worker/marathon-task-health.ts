@@ -21,7 +21,10 @@ export function appWithTasksPath(appId: string): string {
 /** Reads Marathon's answer to {@link appWithTasksPath}. */
 export function readAppTasks(answer: unknown): MarathonAppTasks {
   const app = ((answer ?? {}) as { app?: { healthChecks?: unknown[]; tasks?: MarathonTask[] } }).app ?? {};
-  return { healthChecks: Array.isArray(app.healthChecks) ? app.healthChecks.length : 0, tasks: Array.isArray(app.tasks) ? app.tasks : [] };
+  return {
+    healthChecks: Array.isArray(app.healthChecks) ? app.healthChecks.length : 0,
+    tasks: Array.isArray(app.tasks) ? app.tasks : [],
+  };
 }
 
 /** A task Marathon reports running (a task without a state is one from an API that lists only running ones). */

@@ -55,7 +55,7 @@ describe('fault: a long run through one worker', () => {
     const [after10k, after100k] = [median(rss.early), median(rss.late)];
     const growth = after100k / after10k;
     report('100,000 messages, one worker', {
-      rssAfter20kMiB: (after10k / 2 ** 20).toFixed(1),
+      rssAfter10kMiB: (after10k / 2 ** 20).toFixed(1),
       rssAfter100kMiB: (after100k / 2 ** 20).toFixed(1),
       ratio: growth.toFixed(3),
       messagesPerSecond: Math.round(TOTAL / seconds),

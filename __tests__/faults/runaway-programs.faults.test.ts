@@ -6,7 +6,7 @@ import { WorkerProcess, runWorker } from '../helpers/worker-process';
 import { useFaultFixture } from './helpers/fault-fixture';
 import { report } from './helpers/report';
 
-/** True while `pid` is a live process (a zombie waiting to be reaped counts as gone); throws for a pid no process can have. */
+/** True while `pid` is a live process (a zombie waiting to be reaped counts as gone); throws for a pid no child can have. */
 function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 1) throw new Error(`not a child's pid: ${pid}`);
   try {
@@ -29,10 +29,13 @@ function connectionsTo(pid: number, port: number): string[] {
       })
       .filter((inode): inode is string => inode !== undefined),
   );
-  const rows = ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((table) => readFileSync(table, 'utf8').trim().split('\n').slice(1));
+  const tables = ['/proc/net/tcp', '/proc/net/tcp6'];
+  const rows = tables.flatMap((table) => readFileSync(table, 'utf8').trim().split('\n').slice(1));
+  const ESTABLISHED = '01';
   return rows
     .map((row) => row.trim().split(/\s+/))
-    .filter(([, , remote, state, , , , , , inode]) => state === '01' && parseInt(remote.split(':')[1], 16) === port && sockets.has(inode))
+    .filter(([, , remote, state, , , , , , inode]) =>
+      state === ESTABLISHED && parseInt(remote.split(':')[1], 16) === port && sockets.has(inode))
     .map((fields) => fields[9])
     .sort();
 }

@@ -69,7 +69,8 @@ export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): P
       const listed = await client.appTasks(app.id).catch(() => undefined);
       const tasks = listed?.tasks ?? [];
       const healthy = tasks.filter((t) => isHealthy(t, listed?.healthChecks ?? 0));
-      appRows.push([app.id, listed ? String(tasks.length) : 'unknown', String(tasks.filter(isRunning).length), String(healthy.length)]);
+      const running = tasks.filter(isRunning);
+      appRows.push([app.id, listed ? String(tasks.length) : 'unknown', String(running.length), String(healthy.length)]);
     }
     process.stdout.write(`\n${table(appRows)}`);
   }
