@@ -1,8 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as amqp from 'amqplib';
 import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
 import { runCli } from './helpers/cli-process';
+import { MarathonStandIn } from './helpers/marathon-stand-in';
+import { waitFor } from './helpers/wait-for';
 
 describe('workqueue publish and status against a real broker', () => {
   let broker: TestBroker;
@@ -55,6 +58,88 @@ describe('workqueue publish and status against a real broker', () => {
     const [header, row] = exit.stdout.trim().split('\n').map((l) => l.split(/\s+/));
     expect(header).toEqual(['QUEUE', 'READY', 'UNACKED', 'DEAD-LETTERED', 'CONSUMERS']);
     expect(row).toEqual([queue, '3', '-', '1', '0']);
+  });
+
+  it("shows the unacked count from the broker's management API (its default address for the broker URL)", async () => {
+    // GIVEN 5 messages and a consumer holding 3 of them unacked (prefetch 3), on a broker with the
+    // management plugin (http on 15672 of the broker's host)
+    await broker.publish(queue, ['1', '2', '3', '4', '5']);
+    const connection = await amqp.connect(brokerUrl());
+    try {
+      const channel = await connection.createChannel();
+      await channel.prefetch(3);
+      let held = 0;
+      await channel.consume(queue, () => void (held += 1), { noAck: false });
+      await waitFor('the consumer to hold 3 messages', () => held === 3, 30_000, 50);
+      // WHEN status runs without --management; the API's statistics lag behind, so until it shows them
+      let row: string[] = [];
+      await waitFor('status to show the unacked messages', async () => {
+        const exit = await runCli(['status', '-q', queue, '-u', brokerUrl()], { cwd });
+        expect(exit.code).toBe(0);
+        row = exit.stdout.trim().split('\n')[1].split(/\s+/);
+        return row[2] === '3';
+      }, 60_000, 1_000);
+      // THEN its row shows 2 ready, 3 unacked, no dead-letter queue and one consumer
+      expect(row).toEqual([queue, '2', '3', 'missing', '1']);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('counts running and healthy tasks of each synthesized app by the health rule discovery uses', async () => {
+    // GIVEN a synthesized stack with an app that defines a health check and one that defines none
+    const project = mkdtempSync(join(cwd, 'project-'));
+    const apps = join(project, 'cdktf.out', 'stacks', 'test', 'marathon');
+    mkdirSync(apps, { recursive: true });
+    const labels = { 'workqueue.queue': queue };
+    const checked = { id: '/checked', cmd: 'x', healthChecks: [{ protocol: 'MESOS_HTTP', path: '/healthz', portIndex: 0 }], labels };
+    const plain = { id: '/plain', cmd: 'x', labels };
+    for (const app of [checked, plain]) writeFileSync(join(apps, `${app.id.slice(1)}.json`), JSON.stringify(app));
+    // AND Marathon lists, for the checked app: a passing task, one with no result yet, a failing one and a
+    // staging one; for the plain app: one running task without results, as Marathon's documentation shows
+    const marathon = new MarathonStandIn();
+    marathon.apps.set('/checked', checked);
+    marathon.apps.set('/plain', plain);
+    const task = (state: string, results?: { alive: boolean }[]) =>
+      ({ host: 'h', ports: [1], state, ...(results ? { healthCheckResults: results } : {}) });
+    marathon.tasks = (id) =>
+      id === '/checked'
+        ? [
+            task('TASK_RUNNING', [{ alive: true }]),
+            task('TASK_RUNNING'),
+            task('TASK_RUNNING', [{ alive: false }]),
+            task('TASK_STAGING'),
+          ]
+        : id === '/plain'
+          ? [{
+              appId: '/plain',
+              host: 'h',
+              id: 'plain.3a43e6b2-bc0f-11e5-9a5c-0242ac110002',
+              ports: [31000],
+              servicePorts: [10000],
+              stagedAt: '2016-01-16T11:07:11.373Z',
+              startedAt: '2016-01-16T11:07:12.297Z',
+              state: 'TASK_RUNNING',
+              version: '2016-01-16T11:07:10.884Z',
+            }]
+          : undefined;
+    await marathon.listen();
+    try {
+      // WHEN status runs in the project
+      const args = ['status', '-u', brokerUrl(), '--management', 'http://127.0.0.1:1', '--marathon', marathon.url];
+      const exit = await runCli(args, { cwd: project });
+      // THEN a task of the checked app is healthy only with a passing result for its check, and the
+      // plain app's running task is healthy
+      expect(exit.code).toBe(0);
+      const appRows = exit.stdout.split('\n\n')[1].trim().split('\n').map((l) => l.split(/\s+/));
+      expect(appRows).toEqual([
+        ['APP', 'TASKS', 'RUNNING', 'HEALTHY'],
+        ['/checked', '4', '3', '1'],
+        ['/plain', '1', '1', '1'],
+      ]);
+    } finally {
+      await marathon.close();
+    }
   });
 
   it('prints help with examples for every command', async () => {

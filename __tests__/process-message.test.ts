@@ -21,7 +21,9 @@ describe('images/worker/process-message', () => {
     const files = readdirSync(dir);
     expect(files).toHaveLength(2);
     for (const f of files) expect(f).toMatch(/^message\.[A-Za-z0-9]{10}$/);
-    expect(files.map((f) => readFileSync(join(dir, f))).some((b) => b.equals(body))).toBe(true);
+    // both bodies saved, each byte for byte (the second one's name-like body stays a body)
+    const saved = files.map((f) => readFileSync(join(dir, f)).toString('hex')).sort();
+    expect(saved).toEqual([body.toString('hex'), Buffer.from('../../etc/passwd').toString('hex')].sort());
   });
 
   it('fails with a usage line when DIR is missing or not a directory', () => {

@@ -98,20 +98,21 @@ describe('workqueue-worker delivers each message to its program', () => {
   });
 
   it.each([
-    ['the wq-spawn helper', {}],
-    ["Node's own spawn (no helper)", { WQ_SPAWN_HELPER: '' }],
-  ])('delivers bodies, metadata and tagged output the same way through %s', async (_how, env) => {
+    ['the wq-spawn helper', {}, 'wq-spawn'],
+    ["Node's own spawn (no helper)", { WQ_SPAWN_HELPER: '' }, 'node'],
+  ])('delivers bodies, metadata and tagged output the same way through %s', async (_how, env, parent) => {
     // GIVEN two messages, one whose program fails
     const queue = uniqueQueue('launcher');
     await broker.declare(queue);
     await broker.publishIds(queue, ['good', 'bad'], (id) => `body of ${id}\n`);
     // WHEN the worker runs a program that prints its body and id, and fails for 'bad'
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '3', '--max-attempts', '2', '--concurrency', '1', '--', 'sh', '-c', 'cat; echo "id=$WQ_MESSAGE_ID attempt=$WQ_ATTEMPT" >&2; [ "$WQ_MESSAGE_ID" = good ]'], env);
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '3', '--max-attempts', '2', '--concurrency', '1', '--', 'sh', '-c', 'cat; echo "id=$WQ_MESSAGE_ID attempt=$WQ_ATTEMPT parent=$(cat /proc/$PPID/comm)" >&2; [ "$WQ_MESSAGE_ID" = good ]'], env);
     // THEN output is tagged, the failure retried then dead-lettered, the good one acked
     expect(exit.code).toBe(0);
     expect(exit.stdout).toContain('[good] body of good\n');
-    expect(exit.stderr).toContain('[good] id=good attempt=1\n');
-    expect(exit.stderr).toContain('[bad] id=bad attempt=2\n');
+    // (started by the path named: the program's parent process is the helper, or the worker's Node)
+    expect(exit.stderr).toContain(`[good] id=good attempt=1 parent=${parent}\n`);
+    expect(exit.stderr).toContain(`[bad] id=bad attempt=2 parent=${parent}\n`);
     expect(exit.stderr).toMatch(/message bad failed: exit code 1 \(attempt 2 of 2\); moving it to/);
     expect((await broker.drain(`${queue}.dlq`)).map((m) => m.body.toString())).toEqual(['body of bad\n']);
     expect(await broker.count(queue)).toBe(0);
@@ -144,15 +145,23 @@ describe('workqueue-worker delivers each message to its program', () => {
   });
 
   it('runs up to --concurrency programs at once', async () => {
-    // GIVEN 4 messages whose programs each take 1 s
+    // GIVEN 5 messages whose program records when it started, waits (up to 15 s) until 4 programs
+    // have started, lingers 1 s (room for a fifth to start, were it allowed to), and records when it ended
     const queue = uniqueQueue('parallel');
     await broker.declare(queue);
-    await broker.publish(queue, ['1', '2', '3', '4']);
-    // WHEN 4 run at once
-    const started = Date.now();
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '4', '--concurrency', '4', '--', 'sleep', '1']);
-    // THEN they overlap: far less than the 4 s they would take one by one
+    const ids = ['p1', 'p2', 'p3', 'p4', 'p5'];
+    await broker.publishIds(queue, ids);
+    const program = 'date +%s%N > "$0/start.$WQ_MESSAGE_ID"; i=0; '
+      + 'while [ "$(ls "$0" | grep -c "^start")" -lt 4 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done; sleep 1; '
+      + 'date +%s%N > "$0/end.$WQ_MESSAGE_ID"';
+    // WHEN the worker runs them 4 at a time
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '5', '--concurrency', '4', '--', 'sh', '-c', program, dir]);
+    // THEN, by the programs' own clocks, at most 4 ran at any moment and 4 did run together
     expect(exit.code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(3_500);
+    const at = (what: string, id: string) => BigInt(readFileSync(join(dir, `${what}.${id}`), 'utf8').trim());
+    const spans = ids.map((id) => ({ start: at('start', id), end: at('end', id) }));
+    const runningAt = (t: bigint) => spans.filter((s) => s.start <= t && t < s.end).length;
+    const peak = Math.max(...spans.map((s) => runningAt(s.start)));
+    expect(peak).toBe(4);
   });
 });

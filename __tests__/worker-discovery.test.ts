@@ -37,6 +37,7 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
   it("uses a running, healthy task of the Marathon app, with Marathon's basic auth", async () => {
     // GIVEN Marathon lists an unhealthy task, a staging one, and a healthy one on the real broker
     const marathon = new MarathonStandIn();
+    marathon.apps.set('/broker', { id: '/broker', healthChecks: [{ protocol: 'TCP', portIndex: 0 }] });
     marathon.tasks = (id) =>
       id === '/broker'
         ? [task('127.0.0.1', 9, { healthCheckResults: [{ alive: false }] }), task('127.0.0.1', 11, { state: 'TASK_STAGING' }), task(real.hostname, realPort)]
@@ -51,8 +52,60 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
       expect(exit.code).toBe(0);
       expect(exit.stdout).toContain('via marathon');
       expect(exit.stderr).toContain(`broker 'broker' found via marathon at ${real.hostname}:${realPort}`);
-      expect(marathon.requests[0]).toMatchObject({ url: '/v2/apps/broker/tasks', headers: { authorization: `Basic ${Buffer.from('ops:S3cret-marathon').toString('base64')}` } });
+      expect(marathon.requests[0]).toMatchObject({ url: '/v2/apps/broker?embed=app.tasks', headers: { authorization: `Basic ${Buffer.from('ops:S3cret-marathon').toString('base64')}` } });
       expect(exit.stderr).not.toContain('S3cret');
+    } finally {
+      await marathon.close();
+    }
+  });
+
+  it('does not take a task whose health checks have not reported yet, in an app that defines health checks', async () => {
+    // GIVEN an app with a health check whose only running task has no result yet (on a port where no broker is)
+    const marathon = new MarathonStandIn();
+    marathon.apps.set('/broker', { id: '/broker', healthChecks: [{ protocol: 'TCP', portIndex: 0 }] });
+    marathon.tasks = (id) => (id === '/broker' ? [task('127.0.0.1', 9, { healthCheckResults: undefined })] : undefined);
+    await marathon.listen();
+    try {
+      // WHEN a worker looks for the broker
+      const env = { AMQP_URL: amqpUrl, MARATHON_URL: marathon.url };
+      const exit = await runWorker(['-b', 'broker', '-q', queue, '--connect-timeout', '2', '--', 'cat'], env);
+      // THEN it waits for a healthy task rather than connecting there
+      expect(exit.code).toBe(1);
+      expect(exit.stderr).toMatch(/Marathon app '\/broker' has no running, healthy task yet \(1 task\(s\)\)/);
+      expect(exit.stderr).not.toContain('found via marathon');
+    } finally {
+      await marathon.close();
+    }
+  });
+
+  it("takes Marathon's example task, without health-check results, of an app without health checks", async () => {
+    // GIVEN an app without health checks and its running task as Marathon's API documentation shows one
+    const marathon = new MarathonStandIn();
+    marathon.apps.set('/broker', { id: '/broker', cmd: 'rabbitmq-server', instances: 1 });
+    marathon.tasks = (id) =>
+      id === '/broker'
+        ? [{
+            appId: '/broker',
+            host: real.hostname,
+            id: 'broker.3a43e6b2-bc0f-11e5-9a5c-0242ac110002',
+            ports: [realPort],
+            servicePorts: [10000],
+            stagedAt: '2016-01-16T11:07:11.373Z',
+            startedAt: '2016-01-16T11:07:12.297Z',
+            state: 'TASK_RUNNING',
+            version: '2016-01-16T11:07:10.884Z',
+          }]
+        : undefined;
+    await marathon.listen();
+    try {
+      await broker.publish(queue, ['via the example task']);
+      // WHEN a worker looks for the broker
+      const env = { AMQP_URL: amqpUrl, MARATHON_URL: marathon.url };
+      const exit = await runWorker(['-b', 'broker', '-q', queue, '-c', '1', '--', 'cat'], env);
+      // THEN it uses that task: running is healthy for an app that checks nothing
+      expect(exit.code).toBe(0);
+      expect(exit.stderr).toContain(`broker 'broker' found via marathon at ${real.hostname}:${realPort}`);
+      expect(exit.stdout).toContain('via the example task');
     } finally {
       await marathon.close();
     }

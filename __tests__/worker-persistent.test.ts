@@ -45,16 +45,26 @@ describe('workqueue-worker --persistent', () => {
     }
   });
 
-  it('lets a program hold several messages and answer them in any order', async () => {
-    // GIVEN six messages and a program that answers only once it holds three, newest first
+  it('lets a program hold several messages and answer them in any order, each answer settling its own message', async () => {
+    // GIVEN six messages and a program that answers only once it holds three, newest first: it refuses
+    // m1 and m4 (the oldest of each three, answered last) naming them, and accepts the others
     await broker.publishIds(queue, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+    const answer = `const refuse = ['m1', 'm4'].includes(h.meta.messageId);
+      say(refuse ? { id: h.id, ok: false, error: 'refused ' + h.meta.messageId } : { id: h.id, ok: true });`;
+    const holdThree = `(global.held ??= []).push(m);
+      if (global.held.length === 3) while (global.held.length) { const h = global.held.pop(); ${answer} }`;
     const exit = await runWorker(
-      ['-u', brokerUrl(), '-q', queue, '-c', '6', '--persistent', '--concurrency', '1', '-p', '3', '--', ...program(`(global.held ??= []).push(m.id); if (global.held.length === 3) while (global.held.length) say({ id: global.held.pop(), ok: true });`)],
+      ['-u', brokerUrl(), '-q', queue, '-c', '6', '--max-attempts', '1', '--persistent', '--concurrency', '1', '-p', '3', '--', ...program(holdThree)],
     );
-    // THEN all six are acked
+    // THEN exactly the refused ones are dead-lettered, each with its own refusal, and the rest acked:
+    // an answer matched to the wrong message (e.g. by arrival order) would dead-letter m3 or m6
     expect(exit.code).toBe(0);
+    const dead = await broker.drain(`${queue}.dlq`);
+    expect(dead.map((d) => [d.properties.messageId, String(d.properties.headers?.['x-wq-reason'])])).toEqual([
+      ['m1', expect.stringContaining('refused m1')],
+      ['m4', expect.stringContaining('refused m4')],
+    ]);
     expect(await broker.count(queue)).toBe(0);
-    expect(await broker.count(`${queue}.dlq`)).toBe(0);
   });
 
   it('counts ok:false as a failed attempt and dead-letters with the error as the reason', async () => {

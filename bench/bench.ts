@@ -1,16 +1,17 @@
 /**
  * npm run bench [-- --messages N --fast-messages N --size BYTES]
  *
- * One run against one broker: for each contender, fills a fresh queue with the same messages
+ * Three runs per contender against one broker: each fills a fresh queue with the same messages
  * (persistent, confirmed), starts the consumer, and times it from the moment it takes its first
- * message until it has handled them all and exited (start-up and connection set-up are left out
- * for every contender alike). Peak RSS is the largest sum of resident memory over the consumer
- * and the processes it keeps running (persistent programs, spawn helpers), sampled every 20 ms.
- * Prints a table; asserts nothing.
+ * message until its process exits (the end time is taken in the exit event itself; start-up and
+ * connection set-up are left out for every contender alike). Peak RSS is the largest sum of resident
+ * memory over the consumer and the processes it keeps running (persistent programs, spawn helpers),
+ * sampled every 20 ms. Prints the median of the three runs per contender; asserts nothing.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import * as amqp from 'amqplib';
 
 interface Contender {
@@ -26,6 +27,9 @@ interface Result {
   readonly perSecond: number;
   readonly peakRssMiB: number;
 }
+
+/** Runs of each contender; the table shows their median. */
+const RUNS = 3;
 
 const HELP = `Usage: npm run bench -- [--messages N] [--fast-messages N] [--size BYTES]
 
@@ -109,6 +113,9 @@ async function measure(c: Contender, connection: amqp.ChannelModel, count: numbe
   const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  // The end is the moment the process exits, taken in the event itself, not by the polling below.
+  let end: number | undefined;
+  child.on('exit', () => (end ??= performance.now()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   let peak = 0;
   let firstTaken: number | undefined;
@@ -118,19 +125,20 @@ async function measure(c: Contender, connection: amqp.ChannelModel, count: numbe
   while (!done) {
     if (firstTaken === undefined) {
       const { messageCount } = await channel.checkQueue(queue);
-      if (messageCount < count) firstTaken = Date.now();
+      if (messageCount < count) firstTaken = performance.now();
     }
-    if (child.pid !== undefined) peak = Math.max(peak, treeRss(child.pid));
+    if (child.pid !== undefined && end === undefined) peak = Math.max(peak, treeRss(child.pid));
     await new Promise((r) => setTimeout(r, firstTaken === undefined ? 2 : 20));
   }
   const code = await exited;
-  const end = Date.now();
+  const ended = end ?? performance.now();
   const left = (await channel.checkQueue(queue)).messageCount;
   await channel.deleteQueue(queue);
   await channel.deleteQueue(`${queue}.dlq`).catch(() => undefined);
   await channel.close();
   if (code !== 0 || left !== 0) throw new Error(`${c.name} exited ${code} with ${left} message(s) left: ${stderr.trim().split('\n').pop()}`);
-  return { name: c.name, messages: count, perSecond: count / ((end - (firstTaken ?? end)) / 1000), peakRssMiB: peak / 2 ** 20 };
+  const seconds = (ended - (firstTaken ?? ended)) / 1000;
+  return { name: c.name, messages: count, perSecond: count / seconds, peakRssMiB: peak / 2 ** 20 };
 }
 
 async function main(): Promise<void> {
@@ -139,22 +147,37 @@ async function main(): Promise<void> {
   const url = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
   const connection = await amqp.connect(url);
   const results: Result[] = [];
+  const runs = new Map<string, number[]>();
   for (const c of contenders(url)) {
     const count = c.fast ? fastMessages : messages;
-    process.stderr.write(`bench: ${c.name}: ${count} messages of ${size} bytes...\n`);
-    results.push(await measure(c, connection, count, size));
+    const each: Result[] = [];
+    for (let run = 1; run <= RUNS; run++) {
+      process.stderr.write(`bench: ${c.name}: ${count} messages of ${size} bytes (run ${run} of ${RUNS})...\n`);
+      each.push(await measure(c, connection, count, size));
+    }
+    runs.set(c.name, each.map((r) => r.perSecond));
+    const perSecond = median(each.map((r) => r.perSecond));
+    results.push({ name: c.name, messages: count, perSecond, peakRssMiB: median(each.map((r) => r.peakRssMiB)) });
   }
   await connection.close();
   const base = results.find((r) => r.name.startsWith('amqp-consume'));
   const bare = results.find((r) => r.name.startsWith('bare'));
   const ratio = (r: Result, to: Result | undefined) => (to ? `${(r.perSecond / to.perSecond).toFixed(2)}x` : '-');
   const rows = [
-    ['consumer', 'messages', 'msg/s', 'vs amqp-consume', 'vs bare amqplib', 'peak RSS MiB'],
-    ...results.map((r) => [r.name, String(r.messages), r.perSecond.toFixed(0), ratio(r, base), ratio(r, bare), r.peakRssMiB.toFixed(1)]),
+    ['consumer', 'messages', 'msg/s (median)', 'runs msg/s', 'vs amqp-consume', 'vs bare amqplib', 'peak RSS MiB'],
+    ...results.map((r) => {
+      const each = runs.get(r.name)!.map((x) => x.toFixed(0)).join(' / ');
+      return [r.name, String(r.messages), r.perSecond.toFixed(0), each, ratio(r, base), ratio(r, bare), r.peakRssMiB.toFixed(1)];
+    }),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   for (const row of rows) process.stdout.write(`| ${row.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |\n`);
-  process.stdout.write(`\n${size}-byte bodies; rates from the first message taken to exit; same broker, same run.\n`);
+  process.stdout.write(`\n${size}-byte bodies; rates from the first message taken to the process's exit, `
+    + `median of ${RUNS} runs (peak RSS: median too); same broker.\n`);
+}
+
+function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 }
 
 main().catch((err: unknown) => {

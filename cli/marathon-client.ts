@@ -1,5 +1,6 @@
 import { FatalError, UsageError } from '../worker/errors';
 import { marathonEndpoint, type MarathonEndpoint } from '../worker/marathon-endpoint';
+import { appWithTasksPath, readAppTasks, type MarathonAppTasks } from '../worker/marathon-task-health';
 
 /** A Marathon error answer, with Marathon's own message. */
 export class MarathonError extends FatalError {}
@@ -43,10 +44,11 @@ export class MarathonClient {
     return (await this.call('GET', '/v2/deployments', undefined, 'listing deployments')).body as Deployment[];
   }
 
-  async tasks(appId: string): Promise<{ host?: string; state?: string; healthCheckResults?: { alive?: boolean }[] }[]> {
-    const id = appId.replace(/^\/+/, '');
-    const { body } = await this.call('GET', `/v2/apps/${id}/tasks`, undefined, `listing tasks of /${id}`);
-    return (body as { tasks?: [] }).tasks ?? [];
+  /** The app's tasks, and how many health checks it defines (what a task's health is judged by). */
+  async appTasks(appId: string): Promise<MarathonAppTasks> {
+    const doing = `listing tasks of /${appId.replace(/^\/+/, '')}`;
+    const { body } = await this.call('GET', appWithTasksPath(appId), undefined, doing);
+    return readAppTasks(body);
   }
 
   private async call(method: string, path: string, payload: unknown, doing: string): Promise<{ status: number; body: unknown }> {

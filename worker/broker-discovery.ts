@@ -1,5 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import { marathonEndpoint } from './marathon-endpoint';
+import { appWithTasksPath, isHealthy, readAppTasks } from './marathon-task-health';
 
 /** Where a broker was found, and how. */
 export interface BrokerAddress {
@@ -19,16 +20,9 @@ export interface DiscoveryEnv {
 
 const AMQP_PORT = 5672;
 
-interface MarathonTask {
-  host?: string;
-  ports?: number[];
-  state?: string;
-  healthCheckResults?: { alive?: boolean }[];
-}
-
 /**
  * Finds the broker called `name` (optionally NAME:PORT, which skips discovery). Order:
- * 1. with $MARATHON_URL: a running, healthy task of app NAME (GET /v2/apps/NAME/tasks), its host
+ * 1. with $MARATHON_URL: a running, healthy task of app NAME (GET /v2/apps/NAME?embed=app.tasks), its host
  *    and first port (the broker app maps AMQP first);
  * 2. the Mesos-DNS SRV record _NAME._tcp.marathon.mesos;
  * 3. the plain host name NAME on port 5672 (Docker networks, Swarm, Kubernetes services).
@@ -45,12 +39,13 @@ export async function discoverBroker(name: string, env: DiscoveryEnv = process.e
 async function fromMarathon(name: string, marathonUrl: string, token: string | undefined): Promise<BrokerAddress> {
   const marathon = marathonEndpoint(marathonUrl, token);
   const appId = name.replace(/^\/+/, '');
-  const response = await fetch(marathon.url(`/v2/apps/${appId}/tasks`), { headers: marathon.headers, signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(marathon.url(appWithTasksPath(appId)), {
+    headers: marathon.headers,
+    signal: AbortSignal.timeout(10_000),
+  });
   if (!response.ok) throw new Error(`Marathon answered ${response.status} for app '/${appId}' at ${marathon.origin}`);
-  const { tasks = [] } = (await response.json()) as { tasks?: MarathonTask[] };
-  const usable = tasks.filter(
-    (t) => t.host && t.ports && t.ports.length > 0 && (t.state === undefined || t.state === 'TASK_RUNNING') && (t.healthCheckResults ?? []).every((h) => h.alive === true),
-  );
+  const { healthChecks, tasks } = readAppTasks(await response.json());
+  const usable = tasks.filter((t) => t.host && t.ports && t.ports.length > 0 && isHealthy(t, healthChecks));
   if (usable.length === 0) throw new Error(`Marathon app '/${appId}' has no running, healthy task yet (${tasks.length} task(s))`);
   const task = usable[Math.floor(Math.random() * usable.length)];
   return { host: task.host!, port: task.ports![0], via: 'marathon' };

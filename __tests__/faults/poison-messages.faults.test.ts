@@ -30,6 +30,8 @@ describe('fault: poison messages at the head of the queue', () => {
     const started = Date.now();
     const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', String(HEALTHY + poison * MAX_ATTEMPTS), '--max-attempts', String(MAX_ATTEMPTS), '--', ...program], {}, 240_000);
     expect(exit.code).toBe(0);
+    // nothing left behind in the main queue: every message was acked or dead-lettered
+    expect(await broker.count(queue)).toBe(0);
     return { seconds: (Date.now() - started) / 1000, ledger, queue };
   }
 

@@ -14,7 +14,8 @@ export interface RecordedRequest {
  * PUT /v2/apps/{id} creates (201) or updates (200) and answers {deploymentId, version} with a
  * Marathon-Deployment-Id header; a body that fails Marathon's app schema gets 422 with details;
  * a locked app gets 409 unless ?force=true; GET /v2/deployments lists running deployments, each
- * finishing after two polls; GET /v2/apps/{id}/tasks lists the tasks the test gave.
+ * finishing after two polls; GET /v2/apps/{id}/tasks lists the tasks the test gave; GET /v2/apps/{id}
+ * answers {app} (the app as put or set in `apps`, else just its id), with ?embed=app.tasks its tasks too.
  */
 export class MarathonStandIn {
   readonly requests: RecordedRequest[] = [];
@@ -46,6 +47,13 @@ export class MarathonStandIn {
         if (req.method === 'GET' && tasks) {
           const list = this.tasks(`/${tasks[1]}`);
           return list ? send(200, { tasks: list }) : send(404, { message: `App '/${tasks[1]}' does not exist` });
+        }
+        if (req.method === 'GET' && app) {
+          const id = `/${app[1]}`;
+          const [known, list] = [this.apps.get(id), this.tasks(id)];
+          if (!known && !list) return send(404, { message: `App '${id}' does not exist` });
+          const embedTasks = url.searchParams.getAll('embed').includes('app.tasks');
+          return send(200, { app: { ...(known ?? { id }), ...(embedTasks ? { tasks: list ?? [] } : {}) } });
         }
         if (req.method === 'PUT' && app) {
           const id = `/${app[1]}`;

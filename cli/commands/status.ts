@@ -4,6 +4,7 @@ import type * as amqp from 'amqplib';
 import { openBrokerConnection } from '../../worker/broker-connection';
 import { splitBrokerUrl, type BrokerLogin } from '../../worker/broker-login';
 import { UsageError } from '../../worker/errors';
+import { isHealthy, isRunning } from '../../worker/marathon-task-health';
 import { DEFAULT_URL } from '../../worker/options';
 import { parseFlags, text, type FlagSpec } from '../flags';
 import { MarathonClient } from '../marathon-client';
@@ -65,10 +66,11 @@ export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): P
     const client = new MarathonClient(marathonUrl, env.MARATHON_TOKEN);
     const appRows = [['APP', 'TASKS', 'RUNNING', 'HEALTHY']];
     for (const app of apps) {
-      const tasks = await client.tasks(app.id).catch(() => undefined);
-      const running = tasks?.filter((t) => t.state === undefined || t.state === 'TASK_RUNNING') ?? [];
-      const healthy = running.filter((t) => (t.healthCheckResults ?? []).length > 0 && t.healthCheckResults!.every((h) => h.alive));
-      appRows.push([app.id, tasks ? String(tasks.length) : 'unknown', String(running.length), String(healthy.length)]);
+      const listed = await client.appTasks(app.id).catch(() => undefined);
+      const tasks = listed?.tasks ?? [];
+      const healthy = tasks.filter((t) => isHealthy(t, listed?.healthChecks ?? 0));
+      const running = tasks.filter(isRunning);
+      appRows.push([app.id, listed ? String(tasks.length) : 'unknown', String(running.length), String(healthy.length)]);
     }
     process.stdout.write(`\n${table(appRows)}`);
   }
