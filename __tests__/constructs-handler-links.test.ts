@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker, WorkQueueWorker } from '../constructs';
@@ -61,11 +61,31 @@ describe('handlerPath: nothing from outside it enters the image', () => {
     expect(build(h.handler).error).toMatch(/invalid handlerPath ".*\/handler\/lib\/deep\/key": the link points to/);
   });
 
+  it('names where a chain of links ends, not its first hop inside the handler', () => {
+    // GIVEN handler/l -> sub/m -> ../../secret.txt, a chain whose first hop stays inside
+    const h = fresh();
+    mkdirSync(join(h.handler, 'sub'));
+    symlinkSync('../../secret.txt', join(h.handler, 'sub', 'm'));
+    symlinkSync('sub/m', join(h.handler, 'l'));
+    // WHEN the worker is synthesized
+    const { error } = build(h.handler);
+    // THEN the error names the file outside that the chain leads to
+    expect(error).toContain(`invalid handlerPath "${join(h.handler, 'l')}": the link points to '${realpathSync(h.outside)}', outside ${h.handler}`);
+  });
+
+  it('names the missing end of a broken chain of links', () => {
+    const h = fresh();
+    mkdirSync(join(h.handler, 'sub'));
+    symlinkSync('../gone.txt', join(h.handler, 'sub', 'm'));
+    symlinkSync('sub/m', join(h.handler, 'l'));
+    expect(build(h.handler).error).toContain(`invalid handlerPath "${join(h.handler, 'l')}": the link points to '${join(h.handler, 'gone.txt')}', which does not exist`);
+  });
+
   it('says a broken link is broken (not a raw ENOENT)', () => {
     const h = fresh();
     symlinkSync('missing.txt', join(h.handler, 'data'));
     const { error } = build(h.handler);
-    expect(error).toMatch(/invalid handlerPath ".*\/handler\/data": the link points to 'missing.txt', which does not exist/);
+    expect(error).toMatch(/invalid handlerPath ".*\/handler\/data": the link points to '.*\/handler\/missing.txt', which does not exist/);
     expect(error).not.toMatch(/ENOENT/);
   });
 
@@ -111,6 +131,6 @@ describe('handlerPath: nothing from outside it enters the image', () => {
     const h = fresh();
     const link = join(h.root, 'current');
     symlinkSync(join(h.root, 'gone'), link);
-    expect(build(link).error).toMatch(/invalid handlerPath ".*\/current": it is a link to '.*\/gone', which does not exist/);
+    expect(build(link).error).toMatch(/invalid handlerPath ".*\/current": it is a link that points to '.*\/gone', which does not exist/);
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TerraformVariable } from 'cdktf';
+import { Fn, Lazy, TerraformLocal, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { Broker, WorkQueueWorker, type BrokerProps, type WorkQueueWorkerProps } from '../constructs';
 import { marathonValidator } from './helpers/marathon-schema';
@@ -128,5 +128,63 @@ describe("the program's environment: env and secretEnv", () => {
     }
     expect(marathon['jobs-worker.json'].env).toEqual({ LOG_LEVEL: 'debug', API_KEY: '{{API_KEY}}', AMQP_URL: 'amqp://workqueue-worker:{{WORKER_PASSWORD}}@broker:5672/' });
     expect(validate(marathon['jobs-worker.json'])).toEqual([]);
+  });
+});
+
+describe('a secret must resolve to a sensitive expression, not merely be a token', () => {
+  const PLAIN = /would be written in plain text into cdk\.tf\.json \(or shown by terraform plan\): use a TerraformVariable declared sensitive: true without a default .*random_password/;
+  const plainVar = (s: Construct, name: string, props = {}) => new TerraformVariable(s, name, { type: 'string', ...props }).stringValue;
+
+  it.each<[string, (stack: Construct) => BrokerProps, RegExp]>([
+    ['a Lazy producing text', () => ({ password: Lazy.stringValue({ produce: () => 'hunter2' }) }), /invalid password "\*\*\*": a literal, or a literal joined to a token, would be/],
+    ['a TerraformLocal', (s) => ({ password: new TerraformLocal(s, 'pw', 'hunter2').asString }), /invalid password "\*\*\*": local\.pw, a local value/],
+    ['a variable with a default, not sensitive', (s) => ({ password: plainVar(s, 'pw', { default: 'hunter2' }) }), /invalid password "\*\*\*": var\.pw, a TerraformVariable not declared sensitive: true/],
+    ['a variable not declared sensitive', (s) => ({ workerPassword: plainVar(s, 'wpw') }), /invalid workerPassword "\*\*\*": var\.wpw, a TerraformVariable not declared sensitive: true/],
+    ['a sensitive variable with a default', (s) => ({ password: plainVar(s, 'pw', { sensitive: true, default: 'hunter2' }) }), /invalid password "\*\*\*": var\.pw, a sensitive TerraformVariable with a default/],
+    ['a function of a literal', () => ({ password: Fn.lower('hunter2') }), /invalid password "\*\*\*": an expression holding a literal/],
+    ['a function joining a literal to a sensitive variable', (s) => ({ password: Fn.join('', ['hunter2', secret(s, 'pw')]) }), /invalid password "\*\*\*": an expression holding a literal/],
+  ])('Broker refuses %s as a password, naming the reference, never the value', (_what, props, message) => {
+    // GIVEN a password that is a token, but whose Terraform expression carries plain text
+    // WHEN the broker is constructed
+    const error = errorOf((stack) => new Broker(stack, 'broker', { queues: ['jobs'], ...props(stack) }));
+    // THEN it is refused, with the construct path, the prop, the reason and the fix
+    expect(error).toMatch(/^Broker \(test\/broker\): /);
+    expect(error).toMatch(message);
+    expect(error).toMatch(PLAIN);
+    expect(error).not.toContain('hunter2');
+  });
+
+  it.each<[string, (stack: Construct) => Partial<WorkQueueWorkerProps>, RegExp]>([
+    ['a secretEnv from a Lazy producing text', () => ({ secretEnv: { API_KEY: Lazy.stringValue({ produce: () => 'hunter2' }) } }), /invalid secretEnv\['API_KEY'\] "\*\*\*": a literal/],
+    ['a secretEnv from a local', (s) => ({ secretEnv: { API_KEY: new TerraformLocal(s, 'key', 'hunter2').asString } }), /invalid secretEnv\['API_KEY'\] "\*\*\*": local\.key, a local value/],
+    ['a broker URL whose password is a Lazy producing text', () => ({ broker: `amqp://u:${Lazy.stringValue({ produce: () => 'hunter2' })}@rabbit:5672/` }), /invalid broker "\*\*\*": a literal password would be/],
+    ['a broker URL whose password is a local', (s) => ({ broker: `amqp://u:${new TerraformLocal(s, 'pw', 'hunter2').asString}@rabbit:5672/` }), /invalid broker "\*\*\*": its password, local\.pw, a local value/],
+    ['a broker URL that is a variable not declared sensitive', (s) => ({ broker: plainVar(s, 'url', { default: 'amqp://u:hunter2@rabbit/' }) }), /invalid broker "\*\*\*": var\.url, a TerraformVariable not declared sensitive: true/],
+  ])('WorkQueueWorker refuses %s', (_what, props, message) => {
+    const error = errorOf((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'] });
+      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, ...props(stack) });
+    });
+    expect(error).toMatch(/^WorkQueueWorker \(test\/workers\): /);
+    expect(error).toMatch(message);
+    expect(error).toMatch(PLAIN);
+    expect(error).not.toContain('hunter2');
+  });
+
+  it('accepts functions of sensitive variables and resource attributes, and writes only references', () => {
+    // GIVEN a password computed from a sensitive variable, a secret from a random_password, and another broker's URL
+    const { json, marathon } = synthesize((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'], password: Fn.lower(secret(stack, 'admin_pw')) });
+      const other = new Broker(stack, 'other', { name: 'other', queues: ['jobs'] });
+      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, secretEnv: { API_KEY: other.workerPassword } });
+      new WorkQueueWorker(stack, 'remote', { queue: 'jobs', name: 'remote', broker: other.url });
+    });
+    // THEN cdk.tf.json holds the expressions, and the Marathon apps placeholders that pass the schema
+    const containers = Object.values(resources(json, 'docker_container'));
+    expect(containers.find((c) => c.name === 'broker')!.env).toContain('WQ_BROKER_PASSWORD=${lower(var.admin_pw)}');
+    expect(containers.find((c) => String(c.name).startsWith('jobs-worker'))!.env).toContainEqual(expect.stringMatching(/^API_KEY=\$\{random_password\.other_worker-password_[0-9A-F]+\.result\}$/));
+    expect(containers.find((c) => String(c.name).startsWith('remote'))!.env).toEqual([expect.stringMatching(/^AMQP_URL=amqp:\/\/workqueue-worker:\$\{replace\(urlencode\(random_password\.other_worker-password_[0-9A-F]+\.result\), "\+", "%20"\)\}@other:5672\/$/)]);
+    expect(marathon['remote.json'].env).toEqual({ AMQP_URL: '{{AMQP_URL}}' });
+    for (const app of Object.values(marathon)) expect(validate(app)).toEqual([]);
   });
 });

@@ -1,6 +1,9 @@
 import { TerraformVariable } from 'cdktf';
 import { Broker, WorkQueueWorker, type BrokerProps, type WorkQueueWorkerProps } from '../constructs';
-import { testStack } from './helpers/synth';
+import { marathonValidator } from './helpers/marathon-schema';
+import { resources, synthesize, testStack } from './helpers/synth';
+
+const validate = marathonValidator();
 
 function brokerError(props: BrokerProps): string {
   try {
@@ -68,5 +71,43 @@ describe('props are validated at construction, with the prop, the value and the 
     const password = new TerraformVariable(stack, 'broker_password', { type: 'string', sensitive: true });
     const broker = new Broker(stack, 'broker', { queues: ['jobs'], password: password.stringValue });
     expect(broker.url).toContain('${');
+  });
+});
+
+describe('props that would only fail later (at build, deploy or run time) are refused at construction', () => {
+  it.each<[string, BrokerProps, RegExp]>([
+    ['a dataVolume that climbs out of /var/lib/workqueue', { queues: ['jobs'], dataVolume: '../../../etc', target: 'marathon' }, /^Broker \(test\/broker\): invalid dataVolume "\.\.\/\.\.\/\.\.\/etc": use a volume name: .*no '\/' or '\.\.'/],
+    ['a dataVolume that is an absolute path', { queues: ['jobs'], dataVolume: '/etc' }, /^Broker \(test\/broker\): invalid dataVolume "\/etc": use a volume name/],
+    ['a dataVolume with ..', { queues: ['jobs'], dataVolume: 'data..old' }, /^Broker \(test\/broker\): invalid dataVolume "data\.\.old": use a volume name/],
+    ['the management UI and AMQP on the same host port', { queues: ['jobs'], amqpHostPort: 5672, managementHostPort: 5672 }, /^Broker \(test\/broker\): invalid managementHostPort 5672: it is also amqpHostPort/],
+    ['a queue named like the dead-letter queue of another', { queues: ['q', 'q.dlq'] }, /^Broker \(test\/broker\): invalid queues "q\.dlq": it is the dead-letter queue the broker declares for 'q': rename one of them/],
+    ['an imageTag with a newline', { queues: ['jobs'], imageTag: 'x\nRUN evil' }, /^Broker \(test\/broker\): invalid imageTag "x\\nRUN evil": use a Docker tag/],
+    ['an imageName with an escape character', { queues: ['jobs'], imageName: 'broker\u001b[2J' }, /^Broker \(test\/broker\): invalid imageName "broker\\u001b\[2J": use a Docker image name/],
+  ])('Broker refuses %s', (_what, props, message) => {
+    expect(brokerError(props)).toMatch(message);
+  });
+
+  it.each<[string, Omit<WorkQueueWorkerProps, 'broker'>, RegExp]>([
+    ['a NUL in a program argument', { queue: 'jobs', program: 'cat', args: ['-n', 'a\0b'] }, /^WorkQueueWorker \(test\/workers\): invalid args\[1\] "a\\u0000b": a program argument or environment variable cannot hold a NUL character/],
+    ['a program with a newline', { queue: 'jobs', program: 'cat\nRUN x' }, /^WorkQueueWorker \(test\/workers\): invalid program "cat\\nRUN x": it holds a control character .*: name the program by its path/],
+    ['a program with DEL', { queue: 'jobs', program: 'cat\u007f' }, /^WorkQueueWorker \(test\/workers\): invalid program "cat\\u007f": it holds a control character/],
+    ['an imageTag with a carriage return', { queue: 'jobs', imageTag: 'v1\r' }, /^WorkQueueWorker \(test\/workers\): invalid imageTag "v1\\r": use a Docker tag/],
+    ['an imageName with a newline', { queue: 'jobs', imageName: 'reg.example/app\nx' }, /^WorkQueueWorker \(test\/workers\): invalid imageName "reg\.example\/app\\nx": use a Docker image name/],
+  ])('WorkQueueWorker refuses %s', (_what, props, message) => {
+    expect(workerError(props)).toMatch(message);
+  });
+
+  it('keeps a valid data volume, image and arguments as given in Docker and Marathon (schema-valid)', () => {
+    // GIVEN valid values close to the refused ones
+    const { json, marathon } = synthesize((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['q', 'q.dlq.archive'], dataVolume: 'rabbit_data.v2', amqpHostPort: 5672, managementHostPort: 15672 });
+      new WorkQueueWorker(stack, 'workers', { queue: 'q', broker, program: '/app/run', args: ['line one\nline two'], imageName: 'registry.example:5000/team/app', imageTag: 'v1.2_3' });
+    });
+    // THEN they reach the synthesized files unchanged
+    expect(Object.values(resources(json, 'docker_volume')).map((v) => v.name)).toEqual(['rabbit_data.v2']);
+    expect(marathon['broker.json'].container).toMatchObject({ volumes: [{ containerPath: '/var/lib/rabbitmq', hostPath: '/var/lib/workqueue/rabbit_data.v2', mode: 'RW' }] });
+    expect((marathon['q-worker.json'].args as string[]).slice(-3)).toEqual(['--', '/app/run', 'line one\nline two']);
+    expect(marathon['q-worker.json'].container).toMatchObject({ docker: { image: 'registry.example:5000/team/app:v1.2_3' } });
+    for (const app of Object.values(marathon)) expect(validate(app)).toEqual([]);
   });
 });

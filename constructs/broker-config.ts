@@ -13,6 +13,11 @@ export interface BrokerQueue {
 
 export type QueueType = 'quorum' | 'classic';
 
+/** The dead-letter queue the broker declares beside each queue (the worker's default --dead-letter-queue). */
+export function deadLetterQueueName(queue: string): string {
+  return `${queue}.dlq`;
+}
+
 /** Where the broker image's entrypoint writes the boot definitions (queues + the users). */
 export const DEFINITIONS_FILE = '/var/lib/rabbitmq/workqueue-definitions.json';
 
@@ -64,7 +69,7 @@ export interface BrokerPermissions {
  * declare, delete or purge any queue but its own.
  */
 export function workerPermissions(queues: readonly Required<BrokerQueue>[]): BrokerPermissions {
-  const own = `^(${queues.flatMap((q) => [q.name, `${q.name}.dlq`]).map(escapeRegExp).join('|')})$`;
+  const own = `^(${queues.flatMap((q) => [q.name, deadLetterQueueName(q.name)]).map(escapeRegExp).join('|')})$`;
   return { configure: own, write: '^amq\\.default$', read: own };
 }
 
@@ -85,7 +90,7 @@ export function definitions(input: BrokerConfigInput): Record<string, unknown> {
       { user: P.workerUser, vhost: '/', ...workerPermissions(input.queues) },
     ],
     vhosts: [{ name: '/' }],
-    queues: input.queues.flatMap((q) => [queue(q.name), queue(`${q.name}.dlq`)]),
+    queues: input.queues.flatMap((q) => [queue(q.name), queue(deadLetterQueueName(q.name))]),
     policies: input.queues.map((q) => ({
       vhost: '/',
       name: `workqueue-${q.name}`,
@@ -94,7 +99,7 @@ export function definitions(input: BrokerConfigInput): Record<string, unknown> {
       priority: 10,
       definition: {
         'dead-letter-exchange': '',
-        'dead-letter-routing-key': `${q.name}.dlq`,
+        'dead-letter-routing-key': deadLetterQueueName(q.name),
         ...(input.queueType === 'quorum' && q.maxAttempts > 0 ? { 'delivery-limit': q.maxAttempts } : {}),
       },
     })),

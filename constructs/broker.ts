@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { Network } from '@cdktf/provider-docker/lib/network';
@@ -7,12 +6,13 @@ import { Service } from '@cdktf/provider-docker/lib/service';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { DEFAULT_MAX_ATTEMPTS } from '../worker/options';
-import { definitions, rabbitmqConf, type BrokerQueue, type QueueType } from './broker-config';
+import { deadLetterQueueName, definitions, rabbitmqConf, type BrokerQueue, type QueueType } from './broker-config';
 import { DockerImageBuild } from './docker-image-build';
 import { MarathonApp } from './marathon-app';
 import { imageFile } from './package-paths';
-import { checkCount, checkMarathonName, checkPositive, checkQueueName, checkSecretToken, checkUserName, constructLabel, propError } from './prop-error';
+import { checkCount, checkImage, checkMarathonName, checkPositive, checkQueueName, checkUserName, checkVolumeName, constructLabel, propError } from './prop-error';
 import { ensureRandomProvider } from './providers';
+import { checkSecret, urlEncodedSecret } from './sensitive-value';
 import { checkTarget, type Target } from './target';
 
 export const AMQP_PORT = 5672;
@@ -27,8 +27,7 @@ const ALL_ADDRESSES = '0.0.0.0';
 
 /** amqp://user:password@host:port/ with the password (a token) percent-encoded by Terraform at apply time. */
 export function amqpUrl(user: string, password: string, host: string, port: number): string {
-  // Terraform's urlencode writes a space as '+', which a URL's user info would keep as '+'.
-  return `amqp://${user}:${Fn.replace(Fn.urlencode(password), '+', '%20')}@${host}:${port}/`;
+  return `amqp://${user}:${urlEncodedSecret(password)}@${host}:${port}/`;
 }
 
 export interface BrokerProps {
@@ -259,7 +258,7 @@ export class Broker extends Construct {
     if (this.workerUser === this.user) throw propError(C, 'workerUser', this.workerUser, 'use a name other than user (the administrator): workers get a user of their own');
     for (const prop of ['password', 'workerPassword'] as const) {
       const value = props[prop];
-      if (value !== undefined) checkSecretToken(C, prop, value, `pass one token of a sensitive value, e.g. new TerraformVariable(this, "broker_${prop}", { sensitive: true }).stringValue, or omit it to generate one`);
+      if (value !== undefined) checkSecret(this, C, prop, value, ', or omit it to generate one');
     }
     const seen = new Set<string>();
     for (const q of this.queues) {
@@ -268,6 +267,12 @@ export class Broker extends Construct {
       if (seen.has(q.name)) throw propError(C, 'queues', q.name, 'each queue may be listed once');
       seen.add(q.name);
     }
+    for (const q of this.queues) {
+      const owner = this.queues.find((other) => deadLetterQueueName(other.name) === q.name);
+      if (owner) throw propError(C, 'queues', q.name, `it is the dead-letter queue the broker declares for '${owner.name}': rename one of them`);
+    }
+    checkImage(C, this.imageName, this.imageTag);
+    checkVolumeName(C, 'dataVolume', this.dataVolume);
     // RabbitMQ takes milliseconds, and 0 turns the timeout off: under 1 s would write 0 or a few ms.
     if (!Number.isFinite(this.consumerTimeoutSeconds) || this.consumerTimeoutSeconds < 1) {
       throw propError(C, 'consumerTimeoutSeconds', this.consumerTimeoutSeconds, 'use at least 1 second (RabbitMQ\'s default is 1800)');
@@ -276,6 +281,9 @@ export class Broker extends Construct {
     checkCount(C, 'memoryMb', this.memoryMb, 128);
     for (const [prop, port] of [['amqpHostPort', props.amqpHostPort], ['managementHostPort', props.managementHostPort]] as const) {
       if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw propError(C, prop, port, 'use a port from 1 to 65535');
+    }
+    if (props.amqpHostPort !== undefined && props.amqpHostPort === props.managementHostPort) {
+      throw propError(C, 'managementHostPort', props.managementHostPort, 'it is also amqpHostPort: publish each port on a host port of its own');
     }
     if (!isIP(this.hostAddress)) throw propError(C, 'hostAddress', this.hostAddress, "use an IP address of this host, e.g. '127.0.0.1' or '0.0.0.0' for every interface");
     const publishes = props.amqpHostPort !== undefined || props.managementHostPort !== undefined;

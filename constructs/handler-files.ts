@@ -20,7 +20,7 @@ export function handlerEntries(construct: string, handlerPath: string): ContextE
     root = realpathSync(handlerPath);
   } catch {
     return fail(handlerPath, lstatOrUndefined(handlerPath)?.isSymbolicLink()
-      ? `it is a link to '${readlinkSync(handlerPath)}', which does not exist: give an existing file or directory to copy into /app`
+      ? `it is a link that ${brokenChain(handlerPath)}: give an existing file or directory to copy into /app`
       : 'give an existing file or directory to copy into /app');
   }
   const top = statSync(root);
@@ -38,13 +38,13 @@ export function handlerEntries(construct: string, handlerPath: string): ContextE
       let stat = lstatSync(path);
       let real = path;
       if (stat.isSymbolicLink()) {
-        const link = readlinkSync(path);
         try {
           real = realpathSync(path);
         } catch {
-          return fail(shown, `the link points to '${link}', which does not exist (or loops): remove the link or make it point to a file inside ${handlerPath}`);
+          return fail(shown, `the link ${brokenChain(path)}: remove the link or make it point to a file inside ${handlerPath}`);
         }
-        if (!inside(real)) return fail(shown, `the link points to '${resolve(dirname(path), link)}', outside ${handlerPath}: copy the file into ${handlerPath} instead (nothing outside it enters the image)`);
+        // The end of the whole chain of links, not the first hop, which may well be inside.
+        if (!inside(real)) return fail(shown, `the link points to '${real}', outside ${handlerPath}: copy the file into ${handlerPath} instead (nothing outside it enters the image)`);
         stat = statSync(real);
       }
       if (stat.isDirectory()) {
@@ -68,4 +68,15 @@ function lstatOrUndefined(path: string): ReturnType<typeof lstatSync> | undefine
   } catch {
     return undefined;
   }
+}
+
+/** Says where a link that cannot be resolved leads: the missing end of its chain, or that it loops. */
+function brokenChain(link: string): string {
+  let at = link;
+  // Linux gives up after 40 links in a row (ELOOP); so does this.
+  for (let hops = 0; hops < 40; hops++) {
+    if (!lstatOrUndefined(at)?.isSymbolicLink()) return `points to '${at}', which does not exist`;
+    at = resolve(dirname(at), readlinkSync(at));
+  }
+  return 'loops (a chain of links that never ends)';
 }

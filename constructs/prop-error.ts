@@ -1,6 +1,6 @@
-import { Tokenization } from 'cdktf';
 import type { Construct } from 'constructs';
 import { MAX_QUEUE_NAME_BYTES } from '../worker/options';
+import { deadLetterQueueName } from './broker-config';
 
 /**
  * Who a construction error is about: the class and where it sits in the tree, e.g.
@@ -10,16 +10,65 @@ export function constructLabel(kind: string, construct: Construct): string {
   return `${kind} (${construct.node.path})`;
 }
 
-/** An error that names the construct and prop, shows the value and says the fix. */
+/** Characters that break a line, a Dockerfile, a terminal or a C string: C0, DEL, C1, line and paragraph separators. */
+const CONTROL_CHARS = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/;
+
+/** An error that names the construct and prop, shows the value (escaped, cut) and says the fix. */
 export function propError(construct: string, prop: string, value: unknown, fix: string): Error {
-  const shown = typeof value === 'string' && value.length > 60 ? `'${value.slice(0, 57)}...' (${value.length} chars)` : JSON.stringify(value);
+  const shown = typeof value !== 'string' ? JSON.stringify(value)
+    : value.length > 60 ? `'${escaped(value.slice(0, 57))}...' (${value.length} chars)` : `"${escaped(value)}"`;
   return new Error(`${construct}: invalid ${prop} ${shown}: ${fix}`);
+}
+
+/** JSON's string escapes, plus the control characters JSON leaves raw (DEL, C1, U+2028/9): one line, no terminal codes. */
+function escaped(text: string): string {
+  const rest = new RegExp(CONTROL_CHARS.source, 'g');
+  return JSON.stringify(text).slice(1, -1).replace(rest, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Text that goes into a Dockerfile, a command line or a JSON app as one line: no control characters. */
+export function checkNoControlChars(construct: string, prop: string, value: string, fix: string): void {
+  if (CONTROL_CHARS.test(value)) {
+    throw propError(construct, prop, value, `it holds a control character (newline, NUL, escape...): ${fix}`);
+  }
+}
+
+/** A program argument or environment value: a C string, which ends at the first NUL. */
+export function checkNoNul(construct: string, prop: string, value: string): void {
+  if (value.includes('\0')) {
+    throw propError(construct, prop, value, 'a program argument or environment variable cannot hold a NUL character: remove it');
+  }
+}
+
+/** Docker's image reference grammar: [registry[:port]/]path components, lowercase. */
+const IMAGE_REGISTRY = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?/)?';
+const IMAGE_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_NAME = new RegExp(`^${IMAGE_REGISTRY}${IMAGE_COMPONENT}(?:/${IMAGE_COMPONENT})*$`);
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+export function checkImage(construct: string, name: string, tag: string | undefined): void {
+  if (!IMAGE_NAME.test(name)) {
+    throw propError(construct, 'imageName', name, "use a Docker image name: lowercase path components of letters, digits "
+      + "and '.', '_', '-', separated by '/', optionally after registry[:port]/ (no tag)");
+  }
+  if (tag !== undefined && !IMAGE_TAG.test(tag)) {
+    throw propError(construct, 'imageTag', tag, "use a Docker tag: up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'");
+  }
+}
+
+/** A Docker volume name, also a directory under /var/lib/workqueue in Marathon apps: never a path. */
+export function checkVolumeName(construct: string, prop: string, name: string): void {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name ?? '') || name.includes('..')) {
+    throw propError(construct, prop, name, "use a volume name: letters, digits, '_', '.' and '-', starting with a letter or digit, "
+      + "no '/' or '..' (in Marathon apps it is a directory under /var/lib/workqueue)");
+  }
 }
 
 export function checkQueueName(construct: string, prop: string, name: string): void {
   const bytes = Buffer.byteLength(name ?? '');
-  if (bytes === 0 || bytes > MAX_QUEUE_NAME_BYTES - '.dlq'.length) {
-    throw propError(construct, prop, name, `a queue name must be 1 to ${MAX_QUEUE_NAME_BYTES - 4} bytes (RabbitMQ allows ${MAX_QUEUE_NAME_BYTES}, and its dead-letter queue adds '.dlq')`);
+  const max = MAX_QUEUE_NAME_BYTES - Buffer.byteLength(deadLetterQueueName(''));
+  if (bytes === 0 || bytes > max) {
+    throw propError(construct, prop, name, `a queue name must be 1 to ${max} bytes (RabbitMQ allows ${MAX_QUEUE_NAME_BYTES}, and its dead-letter queue adds '${deadLetterQueueName('')}')`);
   }
   if (name.startsWith('amq.')) throw propError(construct, prop, name, "names starting with 'amq.' are reserved by RabbitMQ");
 }
@@ -48,18 +97,6 @@ export function checkPositive(construct: string, prop: string, value: number | u
 /** A broker user name: it goes into RabbitMQ definitions, amqp:// URLs and the entrypoint's checks unescaped. */
 export function checkUserName(construct: string, prop: string, name: string): void {
   if (!/^[A-Za-z0-9_.-]+$/.test(name ?? '')) throw propError(construct, prop, name, "use letters, digits, '_', '.' and '-'");
-}
-
-/**
- * A secret must be exactly one token (a sensitive variable, a random_password result...): a
- * literal, or a literal joined to a token ('abc' + token), would put plain text into cdk.tf.json.
- * The value itself is never shown.
- */
-export function checkSecretToken(construct: string, prop: string, value: string, fix: string): void {
-  const fragments = Tokenization.reverseString(value ?? '');
-  if (fragments.length !== 1 || fragments.tokens.length !== 1) {
-    throw propError(construct, prop, '***', `a literal, or a literal joined to a token, would be written in plain text into cdk.tf.json: ${fix}`);
-  }
 }
 
 /** Names a POSIX environment can carry and a shell can read: no '=', no newline, no leading digit. */

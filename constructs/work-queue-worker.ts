@@ -10,7 +10,8 @@ import { DockerImageBuild } from './docker-image-build';
 import { MarathonApp } from './marathon-app';
 import { imageFile, workerBundle, spawnHelperBinary } from './package-paths';
 import { handlerEntries } from './handler-files';
-import { ENV_NAME, checkCount, checkMarathonName, checkPositive, checkQueueName, checkSecretToken, constructLabel, propError } from './prop-error';
+import { ENV_NAME, checkCount, checkImage, checkMarathonName, checkNoControlChars, checkNoNul, checkPositive, checkQueueName, constructLabel, propError } from './prop-error';
+import { checkSecret, checkUrlSecret } from './sensitive-value';
 import { checkTarget, type Target } from './target';
 import { workerArgs } from './worker-args';
 
@@ -258,6 +259,9 @@ export class WorkQueueWorker extends Construct {
     checkCount(C, 'memoryMb', this.memoryMb, 32);
     if (!Number.isFinite(this.shutdownGraceSeconds) || this.shutdownGraceSeconds < 0) throw propError(C, 'shutdownGraceSeconds', this.shutdownGraceSeconds, 'use 0 or more seconds');
     if (!this.program) throw propError(C, 'program', this.program, 'name the program to run, e.g. /app/handle.sh');
+    checkNoControlChars(C, 'program', this.program, 'name the program by its path, e.g. /app/handle.sh');
+    this.args.forEach((arg, i) => checkNoNul(C, `args[${i}]`, arg));
+    checkImage(C, this.imageName, this.imageTag);
     this.validateEnv(C, props);
     for (const pkg of this.packages) {
       if (!/^[a-z0-9][a-z0-9+.-]+$/.test(pkg)) throw propError(C, 'packages', pkg, 'use Debian package names (lowercase letters, digits, + . -)');
@@ -271,11 +275,8 @@ export class WorkQueueWorker extends Construct {
           throw propError(C, 'broker', props.broker, 'give a Broker or an amqp://host[:port][/vhost] URL');
         }
         if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') throw propError(C, 'broker', props.broker, 'the URL must start with amqp:// or amqps://');
-        if (url.password) {
-          url.password = '***';
-          throw propError(C, 'broker', url.toString(), 'a literal password would be written in plain text into cdk.tf.json: pass the URL as a token of a sensitive value');
-        }
       }
+      checkUrlSecret(this, C, 'broker', props.broker);
       return;
     }
     const broker = props.broker;
@@ -300,7 +301,7 @@ export class WorkQueueWorker extends Construct {
       if (name === BROKER_URL_VAR) throw propError(C, 'env', name, 'the construct sets AMQP_URL from broker: give the broker there');
       if (typeof value !== 'string') throw propError(C, `env['${name}']`, value, 'use a string');
       if (Token.isUnresolved(value)) throw propError(C, `env['${name}']`, value, 'a token cannot be written into the Marathon app: put secrets in secretEnv, and plain values as literals');
-      if (value.includes('\0')) throw propError(C, `env['${name}']`, value, 'an environment variable cannot hold a NUL character');
+      checkNoNul(C, `env['${name}']`, value);
     }
     for (const [name, value] of Object.entries(secret)) {
       if (!PLACEHOLDER_NAME.test(name)) {
@@ -310,7 +311,7 @@ export class WorkQueueWorker extends Construct {
         throw propError(C, 'secretEnv', name, `${[BROKER_URL_VAR, ...DEPLOY_FLAG_PLACEHOLDERS].join(', ')} are set by the construct or by workqueue deploy's flags: choose another name`);
       }
       if (name in plain) throw propError(C, 'secretEnv', name, 'it is also in env: give each variable once');
-      checkSecretToken(C, `secretEnv['${name}']`, value, `pass one token of a sensitive value, e.g. new TerraformVariable(this, '${name.toLowerCase()}', { sensitive: true }).stringValue`);
+      checkSecret(this, C, `secretEnv['${name}']`, value, `, e.g. new TerraformVariable(this, '${name.toLowerCase()}', { type: 'string', sensitive: true }).stringValue`);
     }
   }
 }
