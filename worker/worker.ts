@@ -330,7 +330,10 @@ export class Worker {
         this.repeats.error(`refused ${copy.target}`, `message ${id}: the broker refused its copy for '${copy.target}' (${printable(errorText(err))})`);
         continue;
       }
-      if (ack(link, message) && copy.target === deadLetterQueue) this.metrics.deadLettered.inc();
+      const acked = ack(link, message);
+      if (acked && copy.target === deadLetterQueue) this.metrics.deadLettered.inc();
+      // What was announced above is not what happened: say what did.
+      if (acked && copy.properties !== full) this.log.info(`message ${id}: moved a reduced copy to '${copy.target}' instead (${printable(why ?? '')})`);
       return;
     }
     // No copy at all: the original stays with the broker, after a pause so that it cannot spin.
