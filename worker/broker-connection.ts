@@ -10,7 +10,8 @@ import { splitBrokerUrl } from './broker-login';
  */
 export function openBrokerConnection(url: string, options: Record<string, unknown> = {}): Promise<amqp.ChannelModel> {
   const { address, login } = splitBrokerUrl(url);
-  const open = () => amqp.connect(address, { ...options, credentials: amqp.credentials.plain(login.user, login.password) });
+  const credentials = amqp.credentials.plain(login.user, login.password);
+  const open = () => amqp.connect(address, { ...options, credentials });
   return toIpOverTls(address) ? withoutIpServernameWarning(open) : open();
 }
 
@@ -30,7 +31,7 @@ function withoutIpServernameWarning<T>(open: () => T): T {
   const emit = process.emitWarning;
   process.emitWarning = function (this: NodeJS.Process, ...args: Parameters<typeof emit>) {
     const [, typeOrOptions, code] = args as unknown[];
-    const named = typeof typeOrOptions === 'object' && typeOrOptions !== null ? (typeOrOptions as { code?: unknown }).code : code;
+    const named = typeof typeOrOptions === 'object' ? (typeOrOptions as { code?: unknown } | null)?.code : code;
     if (named !== 'DEP0123') emit.apply(this, args);
   } as typeof emit;
   try {

@@ -75,7 +75,8 @@ export function parseArgs(argv: readonly string[]): CliRequest {
     if (!setter) throw new UsageError(`unknown option '${flag}' (see --help)`);
     const value = inline ?? argv[++i];
     // `-q -- cat`: the value was forgotten; `--` ends the options, it is no value (--queue=-- would be one).
-    if (value === undefined || (inline === undefined && value === '--')) throw new UsageError(`${flag} needs a value (see --help)`);
+    const missing = value === undefined || (inline === undefined && value === '--');
+    if (missing) throw new UsageError(`${flag} needs a value (see --help)`);
     setter(options, value, flag);
   }
   const [program, ...args] = argv.slice(i);

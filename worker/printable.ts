@@ -18,5 +18,6 @@ export function printable(value: unknown, max: number = PRINTABLE_MAX): string {
 
 function escapeChar(c: string): string {
   const code = c.charCodeAt(0);
-  return ESCAPES[c] ?? (code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`);
+  const hex = code.toString(16);
+  return ESCAPES[c] ?? (code > 0xff ? `\\u${hex.padStart(4, '0')}` : `\\x${hex.padStart(2, '0')}`);
 }

@@ -14,7 +14,9 @@ import { printable } from './printable';
 import { redactUrl } from './redact';
 import { unpublishable, captureRawHeaders, refusedHeaderTable } from './amqp-codec';
 import { RateLimitedLog } from './rate-limited-log';
-import { failureProperties, HEADERS, minimalDeadLetterProperties, publishConfirmed, reducedDeadLetterProperties } from './retry-publish';
+import {
+  failureProperties, HEADERS, minimalDeadLetterProperties, publishConfirmed, reducedDeadLetterProperties,
+} from './retry-publish';
 import { loadTlsFiles, type TlsSocketOptions } from './tls-files';
 
 /** One connection with its consuming channel; `open` turns false for good when either closes. */
@@ -333,7 +335,9 @@ export class Worker {
       const acked = ack(link, message);
       if (acked && copy.target === deadLetterQueue) this.metrics.deadLettered.inc();
       // What was announced above is not what happened: say what did.
-      if (acked && copy.properties !== full) this.log.info(`message ${id}: moved a reduced copy to '${copy.target}' instead (${printable(why ?? '')})`);
+      if (acked && copy.properties !== full) {
+        this.log.info(`message ${id}: moved a reduced copy to '${copy.target}' instead (${printable(why ?? '')})`);
+      }
       return;
     }
     // No copy at all: the original stays with the broker, after a pause so that it cannot spin.
