@@ -102,7 +102,7 @@ describe('redacting every form of broker URL', () => {
     { url: 'amqp://wq:Zq9xA%40Wv7kB%2FYu8jC%23@127.0.0.1:1/vh?heartbeat=5', password: 'Zq9xA%40Wv7kB%2FYu8jC%23', shown: 'amqp://wq:***@127.0.0.1:1/vh?heartbeat=5' },
     { url: 'amqp://:Zq9xAWv7kB@127.0.0.1:1', password: 'Zq9xAWv7kB', shown: 'amqp://:***@127.0.0.1:1' },
     { url: 'amqp://wq:Zq9xA@Wv7kB@[::1]:1/%2f', password: 'Zq9xA@Wv7kB', shown: 'amqp://wq:***@[::1]:1/%2f' },
-    { url: 'amqps://wq:Zq9xA:Wv7kB@localhost:1?heartbeat=5&x=@y', password: 'Zq9xA:Wv7kB', shown: 'amqps://wq:***@localhost:1?heartbeat=5&x=@y' },
+    { url: 'amqps://wq:Zq9xA:Wv7kB@localhost:1?heartbeat=5&x=%40y', password: 'Zq9xA:Wv7kB', shown: 'amqps://wq:***@localhost:1?heartbeat=5&x=%40y' },
     { url: 'amqp://wq:Zq9xä€Wv7k@127.0.0.1:1', password: 'Zq9xä€Wv7k', shown: 'amqp://wq:***@127.0.0.1:1' },
     { url: 'amqp://wq:Zq9x%C3%A4Wv7k@127.0.0.1:1', password: 'Zq9x%C3%A4Wv7k', shown: 'amqp://wq:***@127.0.0.1:1' },
     { url: 'AMQP://wq:Zq9xA@Wv7kB@127.0.0.1:1', password: 'Zq9xA@Wv7kB', shown: 'amqp://wq:***@127.0.0.1:1' },

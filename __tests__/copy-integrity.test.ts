@@ -106,6 +106,10 @@ describe('retry and dead-letter copies', () => {
     expect(of('bad-key').headers.get('keep')?.toString('hex')).toBe(longString('me').toString('hex'));
     expect(of('big-table').headers.has('big')).toBe(false);
     expect(of('big-table').properties.messageId?.toString()).toBe('big-table');
+    // AND the log says where each finally went, one line each
+    for (const id of ['bad-key', 'big-table']) {
+      expect(exit.stderr).toMatch(new RegExp(`message ${id}: moved a reduced copy to '${queue}\\.dlq' instead \\(.+\\)\n`));
+    }
   });
 
   it('cuts a 70 KB error to a few KB in x-wq-reason, so the message is retried and dead-lettered, not looped', async () => {

@@ -43,8 +43,37 @@ describe('workqueue-worker command line', () => {
     [['-q', 'jobs', '-u', 'not a url', 'cat'], /--url is not a valid URL/],
     [['-q', 'jobs', '-b', 'bad host!', 'cat'], /--broker must be a name \(a Marathon app id or host name\), optionally NAME:PORT, not 'bad host!'/],
     [['-q', 'jobs', '--timeout'], /--timeout needs a value/],
+    [['-q', '--', 'true'], /-q needs a value/],
+    [['-q', 'jobs', '-u', 'amqp://127.0.0.1/?heartbeat=-1', 'true'], /\?heartbeat= must be a whole number from 0 to 65535, not '-1'/],
+    [['-q', 'jobs', '-u', 'amqp://127.0.0.1/?frameMax=abc', 'true'], /\?frameMax= must be 0 or a whole number from 4096 to 4294967295, not 'abc'/],
   ])('rejects %j with one line and exit status 2', async (args, message) => {
     expectOneLineError(await runWorker(args), 2, message);
+  });
+
+  it.each([['amqp://admin:5/SECRETPW@127.0.0.1'], ['amqp://admin:1?SECRETPW@127.0.0.1'], ['amqp://admin:5#SECRETPW@127.0.0.1']])(
+    'refuses %s (a raw / ? # in the password) without printing its secret',
+    async (url) => {
+      // GIVEN a password whose raw '/', '?' or '#' makes URL parsers take the host from it
+      // WHEN the worker is started with it
+      const exit = await runWorker(['-u', url, '-q', 'jobs', '--connect-timeout', '1', '--', 'true']);
+      // THEN it stops at once with one line saying to percent-encode, and no part of the secret
+      expectOneLineError(exit, 2, /'@' after its host: a '\/', '\?' or '#' in the user or password must be percent-encoded/);
+      expect(exit.stderr).not.toContain('SECRETPW');
+    },
+  );
+
+  it('connects with amqps:// to an IP address without Node\'s servername warning', async () => {
+    // GIVEN a port that refuses connections
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((r) => server.close(r));
+    // WHEN the worker tries amqps:// to 127.0.0.1 for 1 s
+    const exit = await runWorker(['-u', `amqps://127.0.0.1:${port}`, '-q', 'jobs', '--connect-timeout', '1', '--', 'true']);
+    // THEN it gives up with its own lines only: no DEP0123 deprecation warning
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toMatch(/cannot reach the broker at amqps:\/\/127\.0\.0\.1/);
+    expect(exit.stderr).not.toMatch(/DEP0123|DeprecationWarning|ServerName/);
   });
 
   it('names refused credentials without showing the password', async () => {

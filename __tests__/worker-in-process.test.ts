@@ -45,6 +45,23 @@ describe('in-process handlers', () => {
       expect(await broker.count(queue)).toBe(0);
     });
 
+    it('survives a handler that throws a value without text, and reports any throw in one line', async () => {
+      // GIVEN a handler that throws an object String() cannot convert, or an error of several lines
+      const handler = join(dir, 'odd.js');
+      writeFileSync(handler, `module.exports = (body) => { if (String(body) === 'null-proto') throw Object.create(null); throw new Error('line one\\nline two'); };\n`);
+      await broker.publishIds(queue, ['null-proto', 'multi']);
+
+      // WHEN the worker runs it for both messages, one attempt allowed
+      const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '2', '--max-attempts', '1', '--module', handler]);
+
+      // THEN the worker finished normally and dead-lettered both, each reason on one line
+      expect(exit.code).toBe(0);
+      expect(exit.stderr).not.toMatch(/TypeError|    at /);
+      const dead = await broker.drain(`${queue}.dlq`);
+      const reasons = Object.fromEntries(dead.map((d) => [d.properties.messageId, d.properties.headers?.['x-wq-reason']]));
+      expect(reasons).toEqual({ 'null-proto': 'handler threw: a thrown object that has no text', multi: 'handler threw: line one line two' });
+    });
+
     it('fails an attempt whose handler outlives --timeout', async () => {
       const handler = join(dir, 'slow.js');
       writeFileSync(handler, `module.exports = () => new Promise((resolve) => setTimeout(resolve, 60000).unref());\n`);

@@ -11,6 +11,16 @@ const program = (body: string): string[] => [
   `const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n'); require('readline').createInterface({ input: process.stdin }).on('line', (l) => { const m = JSON.parse(l); ${body} });`,
 ];
 
+/** True while process `pid` runs (a zombie, waiting for its reaper, does not). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
+  }
+}
+
 describe('workqueue-worker --persistent', () => {
   let broker: TestBroker;
   let dir: string;
@@ -123,6 +133,24 @@ describe('workqueue-worker --persistent', () => {
     const saved = readdirSync(dir).map((f) => readFileSync(join(dir, f)));
     expect(saved.map((b) => b.toString('hex')).sort()).toEqual(bodies.map((b) => b.toString('hex')).sort());
     expect(await broker.count(queue)).toBe(0);
+  });
+
+  it('ends a child that ignores TERM and closes its pipes, after its program exits, before the worker exits', async () => {
+    // GIVEN a program that starts a TERM-ignoring child with no pipes (its pid in bg.pid), answers one message, exits
+    const script = '(trap "" TERM; exec sleep 73) >/dev/null 2>&1 </dev/null & echo $! > "$0/bg.pid"; read -r line; id=${line#\\{\\"id\\":\\"}; id=${id%%\\"*}; printf \'{"id":"%s","ok":true}\\n\' "$id"';
+    await broker.publish(queue, ['one']);
+
+    // WHEN the worker runs it for one message
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--persistent', '--concurrency', '1', '--', 'sh', '-c', script, dir]);
+    const pid = Number(readFileSync(join(dir, 'bg.pid'), 'utf8'));
+    try {
+      // THEN the message was done, and by the time the worker exited the child had ended
+      expect(exit.code).toBe(0);
+      expect(await broker.count(queue)).toBe(0);
+      expect(running(pid)).toBe(false);
+    } finally {
+      if (running(pid)) process.kill(pid, 'SIGKILL');
+    }
   });
 
   it('refuses --persistent with --module', async () => {

@@ -1,4 +1,5 @@
 import type { MessageProperties, Options } from 'amqplib';
+import { undecodableTable } from './header-table';
 
 /*
  * What amqplib's public API does not give, in one place: the header table of a delivery as it
@@ -9,7 +10,10 @@ import type { MessageProperties, Options } from 'amqplib';
 
 interface Frame {
   readonly type: number;
+  readonly channel: number;
   readonly payload: Buffer;
+  /** What follows the frame in the read buffer. */
+  readonly rest: Buffer;
 }
 interface ConnectionInternals {
   prototype: { recvFrame(this: { rest: Buffer }): unknown };
@@ -33,12 +37,20 @@ const AMQPLIB_TABLE_MAX = 65536;
 const PROPERTIES_AT = 12;
 const HEADERS_FLAG = 0x2000;
 const RAW_HEADERS = Symbol('wq raw header table');
+const REFUSED_HEADERS = Symbol('wq header table not decoded');
+const FRAME_END = 0xce;
+/** Frame type (1), channel (2), payload size (4). */
+const FRAME_HEADER_BYTES = 7;
 
 let installed = false;
 
 /**
  * Keeps the raw header table of every delivery next to amqplib's decoded properties (read with
  * rawHeaderTable). Wraps the frame reader: it peeks at the frame amqplib is about to decode.
+ * A header table amqplib cannot decode safely (undecodableTable: nested so deep that its
+ * recursive decoder overflows the stack, which drops the connection and brings the same message
+ * back for ever) is replaced by an empty one in the frame before amqplib reads it; the delivery
+ * keeps the original bytes and the reason (refusedHeaderTable).
  */
 export function captureRawHeaders(): void {
   if (installed) return;
@@ -49,10 +61,14 @@ export function captureRawHeaders(): void {
   const FRAME_HEADER = defs.constants.FRAME_HEADER;
   proto.recvFrame = function (this: { rest: Buffer }) {
     const frame = this.rest ? parseFrame(this.rest) : false;
+    const found = frame && frame.type === FRAME_HEADER ? headerTableAt(frame.payload) : undefined;
+    const table = frame && found ? Buffer.from(frame.payload.subarray(found.start, found.end)) : undefined;
+    const refused = table ? undecodableTable(table) : undefined;
+    if (frame && found && refused) this.rest = withEmptyHeaderTable(frame, found);
     const decoded = original.call(this) as { fields?: object } | false;
-    if (frame && frame.type === FRAME_HEADER && decoded && decoded.fields) {
-      const table = headerTable(frame.payload.subarray(PROPERTIES_AT));
-      if (table) Object.defineProperty(decoded.fields, RAW_HEADERS, { value: table });
+    if (table && decoded && decoded.fields) {
+      Object.defineProperty(decoded.fields, RAW_HEADERS, { value: table });
+      if (refused) Object.defineProperty(decoded.fields, REFUSED_HEADERS, { value: refused });
     }
     return decoded;
   };
@@ -63,16 +79,40 @@ export function rawHeaderTable(properties: MessageProperties): Buffer | undefine
   return (properties as unknown as { [RAW_HEADERS]?: Buffer })[RAW_HEADERS];
 }
 
+/** Why the delivery's header table was not decoded (its headers read as empty), if it was not. */
+export function refusedHeaderTable(properties: MessageProperties): string | undefined {
+  return (properties as unknown as { [REFUSED_HEADERS]?: string })[REFUSED_HEADERS];
+}
+
+/** Where the header table's bytes are in a content-header payload, after its 4-byte length. */
+interface TableAt {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The read buffer with its first frame's header table emptied: the frame is rewritten, its size fixed. */
+function withEmptyHeaderTable(frame: Frame, table: TableAt): Buffer {
+  const { payload } = frame;
+  const emptied = Buffer.concat([payload.subarray(0, table.start - 4), Buffer.alloc(4), payload.subarray(table.end)]);
+  const head = Buffer.alloc(FRAME_HEADER_BYTES);
+  head.writeUInt8(frame.type, 0);
+  head.writeUInt16BE(frame.channel, 1);
+  head.writeUInt32BE(emptied.length, 3);
+  return Buffer.concat([head, emptied, Buffer.from([FRAME_END]), frame.rest]);
+}
+
 /** Finds the header table in basic properties: it follows content-type and content-encoding. */
-function headerTable(props: Buffer): Buffer | undefined {
+function headerTableAt(payload: Buffer): TableAt | undefined {
+  const props = payload.subarray(PROPERTIES_AT);
   if (props.length < 2) return undefined;
   const flags = props.readUInt16BE(0);
   if (!(flags & HEADERS_FLAG) || flags & 1) return undefined; // continued flag words: not basic properties
   let at = 2;
   for (const flag of [0x8000, 0x4000]) if (flags & flag) at += 1 + props[at];
   if (at + 4 > props.length) return undefined;
-  const len = props.readUInt32BE(at);
-  return Buffer.from(props.subarray(at + 4, at + 4 + len));
+  const start = PROPERTIES_AT + at + 4;
+  const end = start + props.readUInt32BE(at);
+  return end <= payload.length ? { start, end } : undefined;
 }
 
 /** Room to measure tables somewhat over amqplib's limit (bigger ones throw a RangeError). */

@@ -9,8 +9,7 @@ main(process.argv.slice(2)).then(exit, (err: unknown) => exit(report(err)));
 /** One line on stderr and a status, never a stack trace; the password is hidden even here. */
 function report(err: unknown): number {
   const redactor = new Redactor(urlFromArgs() ?? process.env.AMQP_URL ?? '');
-  const line = errorText(err).replace(/\s*\n\s*/g, ' ').trim();
-  process.stderr.write(`workqueue-worker: error: ${redactor.text(line)}\n`);
+  process.stderr.write(`workqueue-worker: error: ${redactor.text(errorText(err))}\n`);
   return err instanceof UsageError ? 2 : 1;
 }
 

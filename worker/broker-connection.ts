@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import * as amqp from 'amqplib';
 import { splitBrokerUrl } from './broker-login';
 
@@ -9,5 +10,33 @@ import { splitBrokerUrl } from './broker-login';
  */
 export function openBrokerConnection(url: string, options: Record<string, unknown> = {}): Promise<amqp.ChannelModel> {
   const { address, login } = splitBrokerUrl(url);
-  return amqp.connect(address, { ...options, credentials: amqp.credentials.plain(login.user, login.password) });
+  const credentials = amqp.credentials.plain(login.user, login.password);
+  const open = () => amqp.connect(address, { ...options, credentials });
+  return toIpOverTls(address) ? withoutIpServernameWarning(open) : open();
+}
+
+function toIpOverTls(address: string): boolean {
+  const { protocol, hostname } = new URL(address);
+  return protocol === 'amqps:' && isIP(hostname.replace(/^\[|\]$/g, '')) !== 0;
+}
+
+/**
+ * Runs `open` without Node's DEP0123 warning (two lines on stderr: a TLS server name must not be
+ * an IP address). amqplib sets the server name to the host whatever it is, and offers no way to
+ * leave it out; the certificate is checked against the IP address all the same. Node emits the
+ * warning synchronously inside tls.connect, which amqplib calls synchronously: only that call is
+ * filtered, and only that warning.
+ */
+function withoutIpServernameWarning<T>(open: () => T): T {
+  const emit = process.emitWarning;
+  process.emitWarning = function (this: NodeJS.Process, ...args: Parameters<typeof emit>) {
+    const [, typeOrOptions, code] = args as unknown[];
+    const named = typeof typeOrOptions === 'object' ? (typeOrOptions as { code?: unknown } | null)?.code : code;
+    if (named !== 'DEP0123') emit.apply(this, args);
+  } as typeof emit;
+  try {
+    return open();
+  } finally {
+    process.emitWarning = emit;
+  }
 }

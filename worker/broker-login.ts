@@ -17,6 +17,25 @@ const UNPARSABLE = 'the broker URL is not a valid URL: give amqp[s]://[user:pass
   + ' with @ / # ? % and non-ASCII characters in the user or password percent-encoded';
 
 /**
+ * What a URL with an '@' after its host is told: URL parsers end the authority at the first
+ * unencoded / ? or # (`amqp://u:a/b@host` goes to host `u`, port `a`), so such a URL would send
+ * the rest of the password elsewhere, as the vhost or a query. Never quotes the URL.
+ */
+const STRAY_AT = "the broker URL has an '@' after its host: a '/', '?' or '#' in the user or password"
+  + ' must be percent-encoded (%2F, %3F, %23), and an @ in the vhost as %40';
+
+/**
+ * The connection tuning a broker URL's query may set (amqplib reads them there), with the values
+ * the protocol allows: frame-max is 0 (no limit) or at least 4096, the others are 16-bit.
+ * amqplib takes any text (NaN, -1) and the connection then fails in a way retrying cannot fix.
+ */
+const TUNING: Readonly<Record<string, { readonly min: number; readonly max: number; readonly orZero?: boolean }>> = {
+  heartbeat: { min: 0, max: 65_535 },
+  channelMax: { min: 0, max: 65_535 },
+  frameMax: { min: 4096, max: 2 ** 32 - 1, orZero: true },
+};
+
+/**
  * Splits a broker URL. The one parser for the credentials in a broker URL: connections, redaction
  * and the management API all read them here.
  * Like amqplib, a URL without user and password logs in as guest/guest.
@@ -28,12 +47,26 @@ export function splitBrokerUrl(url: string): BrokerAddress {
   } catch {
     throw new UsageError(UNPARSABLE);
   }
+  if ((parsed.pathname + parsed.search + parsed.hash).includes('@')) throw new UsageError(STRAY_AT);
+  checkTuning(parsed.searchParams);
   const login = parsed.username || parsed.password
     ? { user: decoded(parsed.username, 'user'), password: decoded(parsed.password, 'password') }
     : { user: 'guest', password: 'guest' };
   parsed.username = '';
   parsed.password = '';
   return { address: parsed.toString(), login };
+}
+
+function checkTuning(query: URLSearchParams): void {
+  for (const [name, { min, max, orZero }] of Object.entries(TUNING)) {
+    const value = query.get(name);
+    if (value === null) continue;
+    const n = /^\d{1,10}$/.test(value) ? Number(value) : NaN;
+    if (!(n >= min && n <= max) && !(orZero && n === 0)) {
+      const range = `${orZero ? '0 or ' : ''}a whole number from ${min} to ${max}`;
+      throw new UsageError(`the broker URL's ?${name}= must be ${range}, not '${value.slice(0, 20)}'`);
+    }
+  }
 }
 
 function decoded(escaped: string, what: string): string {

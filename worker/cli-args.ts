@@ -74,7 +74,9 @@ export function parseArgs(argv: readonly string[]): CliRequest {
     }
     if (!setter) throw new UsageError(`unknown option '${flag}' (see --help)`);
     const value = inline ?? argv[++i];
-    if (value === undefined) throw new UsageError(`${flag} needs a value (see --help)`);
+    // `-q -- cat`: the value was forgotten; `--` ends the options, it is no value (--queue=-- would be one).
+    const missing = value === undefined || (inline === undefined && value === '--');
+    if (missing) throw new UsageError(`${flag} needs a value (see --help)`);
     setter(options, value, flag);
   }
   const [program, ...args] = argv.slice(i);

@@ -7,7 +7,65 @@
  * U+FFFD.
  */
 export function decodeHeaderTable(raw: Buffer): Record<string, unknown> {
-  return new Reader(raw).table(raw.length);
+  return new Reader(raw).table(raw.length, 0);
+}
+
+/**
+ * Deepest nesting of tables and arrays a header table may have. Decoders (amqplib's, this file's,
+ * a program's JSON parser for WQ_HEADERS) recurse once or twice per level: thousands of levels fit
+ * in one frame and overflow their stack. Real headers nest a few levels (x-death: 3); 64 is far
+ * above any producer's need and far below any stack limit.
+ */
+export const MAX_TABLE_DEPTH = 64;
+const TOO_DEEP = `the header table nests deeper than ${MAX_TABLE_DEPTH} levels`;
+
+const FIXED_SIZE: Readonly<Record<string, number>> = {
+  t: 1, b: 1, B: 1, s: 2, u: 2, I: 4, i: 4, l: 8, T: 8, f: 4, d: 8, D: 5, V: 0,
+};
+
+/**
+ * Why a raw header table cannot be decoded safely (nested deeper than MAX_TABLE_DEPTH, an
+ * unknown field type, a length past its end), or undefined when it can. Scans without
+ * recursion, so that any depth is measured without using the stack.
+ */
+export function undecodableTable(raw: Buffer): string | undefined {
+  const ends: number[] = [raw.length];
+  const inTable: boolean[] = [true];
+  let at = 0;
+  while (ends.length > 0) {
+    const level = ends.length - 1;
+    if (at >= ends[level]) {
+      if (at > ends[level]) return 'a length in the header table runs past its end';
+      ends.pop();
+      inTable.pop();
+      continue;
+    }
+    if (inTable[level]) at += 1 + raw[at]; // the key
+    if (at >= raw.length) return 'the header table ends inside an entry';
+    const tag = String.fromCharCode(raw[at++]);
+    if (tag in FIXED_SIZE) {
+      at += FIXED_SIZE[tag];
+      continue;
+    }
+    if (at + 4 > raw.length) return 'the header table ends inside an entry';
+    const end = at + 4 + raw.readUInt32BE(at);
+    at += 4;
+    if (tag === 'S' || tag === 'x') at = end;
+    else if (tag === 'F' || tag === 'A') {
+      if (ends.length > MAX_TABLE_DEPTH) return TOO_DEEP;
+      ends.push(end);
+      inTable.push(tag === 'F');
+    } else return `unknown field type ${JSON.stringify(tag)} in the header table`;
+  }
+  return undefined;
+}
+
+/**
+ * Sets `key` as an own, ordinary entry: `__proto__` included (assigned, it would replace the
+ * object's prototype instead, and a table value's entries would show up as the object's own).
+ */
+export function setEntry(table: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(table, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 type Typed = { '!': string; value: unknown };
@@ -16,18 +74,20 @@ class Reader {
   private at = 0;
   constructor(private readonly buf: Buffer) {}
 
-  table(end: number): Record<string, unknown> {
+  /** A table's entries; a key given twice keeps its last value (one object, one value a key). */
+  table(end: number, depth: number): Record<string, unknown> {
+    nestingAllowed(depth);
     const out: Record<string, unknown> = {};
     while (this.at < end) {
       const len = this.buf[this.at++];
       const key = this.buf.toString('utf8', this.at, this.at + len);
       this.at += len;
-      out[key] = this.value();
+      setEntry(out, key, this.value(depth));
     }
     return out;
   }
 
-  private value(): unknown {
+  private value(depth: number): unknown {
     const b = this.buf;
     const tag = String.fromCharCode(b[this.at++]);
     const take = (n: number) => (this.at += n) - n;
@@ -53,12 +113,13 @@ class Reader {
       case 'x': return this.bytes();
       case 'F': {
         const end = b.readUInt32BE(take(4)) + this.at;
-        return this.table(end);
+        return this.table(end, depth + 1);
       }
       case 'A': {
         const end = b.readUInt32BE(take(4)) + this.at;
+        nestingAllowed(depth + 1);
         const items: unknown[] = [];
-        while (this.at < end) items.push(this.value());
+        while (this.at < end) items.push(this.value(depth + 1));
         return items;
       }
       default:
@@ -71,6 +132,11 @@ class Reader {
     this.at += 4 + len;
     return Buffer.from(this.buf.subarray(this.at - len, this.at));
   }
+}
+
+/** Bounds the reader's recursion: as deep as a hostile table goes, it would overflow the stack. */
+function nestingAllowed(depth: number): void {
+  if (depth > MAX_TABLE_DEPTH) throw new TypeError(TOO_DEEP);
 }
 
 function typed(type: string, value: unknown): Typed {

@@ -16,7 +16,16 @@ export function createLogger(redactor: Redactor, stream: NodeJS.WritableStream =
   };
 }
 
-/** The text of any thrown value, for a one-line report. */
+/**
+ * The text of any thrown value, as one line (line breaks become spaces). Never throws: a handler
+ * may throw anything, and String() itself throws for some (Object.create(null), a throwing getter).
+ */
 export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  let text: string;
+  try {
+    text = err instanceof Error ? String(err.message) : String(err);
+  } catch {
+    text = `a thrown ${typeof err} that has no text`;
+  }
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }

@@ -9,7 +9,7 @@ import type { Outcome } from './outcome';
 import { whenDrained } from './output-drain';
 import { printable } from './printable';
 import { programEnv } from './program-env';
-import { signalGroup } from './process-group';
+import { reapGroup, signalGroup } from './process-group';
 import { KILL_AFTER_MS } from './spawn-program';
 
 export interface PersistentOptions {
@@ -90,6 +90,8 @@ class Slot {
   private closed = false;
   private restartTimer?: NodeJS.Timeout;
   private exited?: Promise<void>;
+  /** Groups of exited programs until nothing of them runs: close() waits for them. */
+  private readonly reaping = new Set<Promise<void>>();
   up = false;
 
   constructor(
@@ -159,17 +161,14 @@ class Slot {
     child.stdin.on('error', () => undefined); // a program that died: its exit is reported below
     this.exited = new Promise((resolve) => child.on('close', () => resolve()));
     child.on('error', (err: NodeJS.ErrnoException) => this.ended(child, `cannot start ${program}: ${err.code ?? err.message}`));
-    let killer: NodeJS.Timeout | undefined;
     child.on('exit', () => {
-      // Whatever it left behind would hold its pipes open: the group goes with it.
-      signalGroup(child.pid, 'SIGTERM');
-      killer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_AFTER_MS).unref();
+      // What it left behind goes with it: TERM, then KILL, whether or not it holds the pipes open.
+      const reaped = reapGroup(child.pid, KILL_AFTER_MS);
+      this.reaping.add(reaped);
+      void reaped.then(() => this.reaping.delete(reaped));
     });
     // Ended once its output is read to the end: answers it wrote just before exiting still count.
-    child.on('close', (code, sig) => {
-      clearTimeout(killer);
-      this.ended(child, sig ? `killed by ${sig}` : `exit code ${code}`);
-    });
+    child.on('close', (code, sig) => this.ended(child, sig ? `killed by ${sig}` : `exit code ${code}`));
     this.up = true;
     for (const wake of this.upWaiters.splice(0)) wake();
   }
@@ -224,13 +223,20 @@ class Slot {
     setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_AFTER_MS).unref();
   }
 
+  /** Resolves once the program has ended and nothing of its process groups runs. */
   async close(): Promise<void> {
-    if (this.closed) return this.exited;
-    this.closed = true;
-    clearTimeout(this.restartTimer);
+    if (!this.closed) {
+      this.closed = true;
+      clearTimeout(this.restartTimer);
+      await this.stopProgram();
+    }
+    await this.exited;
+    while (this.reaping.size > 0) await Promise.all(this.reaping);
+  }
+
+  private async stopProgram(): Promise<void> {
     const child = this.child;
-    if (!child) return;
-    if (child.exitCode !== null || child.signalCode !== null) return this.exited;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     child.stdin.end(); // EOF: a well-behaved program finishes and exits
     const kill = setTimeout(() => signalGroup(child.pid, 'SIGTERM'), KILL_AFTER_MS);
     const kill2 = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 2 * KILL_AFTER_MS);

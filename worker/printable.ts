@@ -5,17 +5,19 @@ const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\
 
 /**
  * A value from a message (id, header, reason), made safe for one log line or output tag: control
- * characters (C0, DEL, C1, line and paragraph separators) are escaped as \n, \x1b, \u2028 ...,
+ * characters (C0, DEL, C1, line and paragraph separators) and bidirectional controls (embeddings,
+ * overrides, isolates, marks: they reorder what a terminal shows) are escaped as \n, \x1b, \u202e ...,
  * backslashes doubled so an escape cannot be forged, and the text cut to `max` characters.
  * Messages are hostile input: raw, they could forge the worker's own lines or drive a terminal.
  */
 export function printable(value: unknown, max: number = PRINTABLE_MAX): string {
   const text = typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
   const cut = text.length > max ? `${text.slice(0, max)}…(${text.length - max} more)` : text;
-  return cut.replace(/[\\\x00-\x1f\x7f-\x9f\u2028\u2029]/g, escapeChar);
+  return cut.replace(/[\\\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g, escapeChar);
 }
 
 function escapeChar(c: string): string {
   const code = c.charCodeAt(0);
-  return ESCAPES[c] ?? (code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`);
+  const hex = code.toString(16);
+  return ESCAPES[c] ?? (code > 0xff ? `\\u${hex.padStart(4, '0')}` : `\\x${hex.padStart(2, '0')}`);
 }

@@ -10,6 +10,26 @@ export function signalGroup(pgid: number | undefined, signal: NodeJS.Signals): v
   }
 }
 
+/** How often a process group that is being stopped is checked for members still running. */
+export const GROUP_POLL_MS = 50;
+
+/**
+ * Ends what is left of group `pgid`: TERM now, KILL after `killAfterMs` to whatever ignored it.
+ * Resolves once no process of the group runs. Processes that left the group (setsid) are not seen.
+ */
+export function reapGroup(pgid: number | undefined, killAfterMs: number): Promise<void> {
+  signalGroup(pgid, 'SIGTERM');
+  return new Promise((resolve) => {
+    const killer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), killAfterMs);
+    const check = () => {
+      if (groupRunning(pgid)) return void setTimeout(check, GROUP_POLL_MS);
+      clearTimeout(killer);
+      resolve();
+    };
+    check();
+  });
+}
+
 /**
  * True while a process of group `pgid` still runs. Zombies do not count: orphans are reaped by
  * PID 1, which on some machines takes seconds, and a zombie holds nothing.

@@ -1,10 +1,11 @@
 import { splitBrokerUrl } from './broker-login';
 
 /**
- * The user-info of any URL in a line: scheme://user:...@ up to the LAST @ of the authority (before
- * / ? #), as URL parsers read it: a password may hold a raw @ (`amqp://u:s3cr@t@host` goes to host).
+ * The user-info of any URL in a line: scheme://user:...@ up to the LAST @ of the URL's text: a
+ * password may hold a raw @ (`amqp://u:s3cr@t@host` goes to host), and a raw / ? or # too, which
+ * URL parsers take as the end of the authority (`amqp://u:a/b@host`): its text is a secret all the same.
  */
-const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*:)[^\s/?#]*@/gi;
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*:)\S*@/gi;
 
 /** Shorter passwords are not blanked out of free text (they would hit ordinary words); URLs still hide them. */
 const MIN_FREE_TEXT_SECRET = 4;
@@ -38,7 +39,7 @@ export class Redactor {
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    if (!parsed.password) return url;
+    if (!parsed.password) return url.replace(USERINFO, '$1***@'); // a raw / ? # hid a password from the parser
     // guest:guest and the like: the user would show the password.
     if (parsed.username === parsed.password) parsed.username = '***';
     parsed.password = '***';
@@ -53,6 +54,9 @@ function passwordForms(url: string): string[] {
   const forms = new Set<string>();
   const written = writtenPassword(url);
   if (written) forms.add(written);
+  // A raw / ? # sends the rest of the password out as the vhost or the query: that part alone is shown too.
+  const cut = written?.search(/[/?#]/) ?? -1;
+  if (written && cut !== -1) forms.add(written.slice(cut + 1));
   try {
     const serialized = new URL(url).password;
     if (serialized) {
@@ -65,13 +69,15 @@ function passwordForms(url: string): string[] {
   return [...forms].filter((s) => s.length >= MIN_FREE_TEXT_SECRET);
 }
 
-/** The password as it stands in the text of `url`: after the user's ':' up to the last '@' of the authority. */
+/**
+ * The password as it stands in the text of `url`: after the user's ':' up to the last '@' (of the
+ * whole URL: a raw / ? # in the password is refused before use, but its text is still a secret).
+ */
 function writtenPassword(url: string): string | undefined {
   const start = url.indexOf('://');
   if (start === -1) return undefined;
   const rest = url.slice(start + 3);
-  const authority = rest.slice(0, rest.search(/[/?#]|$/));
-  const userinfo = authority.slice(0, Math.max(0, authority.lastIndexOf('@')));
-  const colon = userinfo.indexOf(':');
-  return colon === -1 ? undefined : userinfo.slice(colon + 1);
+  const userinfo = rest.slice(0, Math.max(0, rest.lastIndexOf('@')));
+  const user = userinfo.search(/[:/?#]/);
+  return user === -1 || userinfo[user] !== ':' ? undefined : userinfo.slice(user + 1);
 }

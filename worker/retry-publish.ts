@@ -1,6 +1,6 @@
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
-import { encodedTableSize, rawHeaderTable, unpublishable } from './amqp-codec';
-import { decodeHeaderTable } from './header-table';
+import { encodedTableSize, rawHeaderTable, refusedHeaderTable, unpublishable } from './amqp-codec';
+import { decodeHeaderTable, setEntry } from './header-table';
 import { ATTEMPTS_HEADER } from './message-meta';
 import type { Outcome } from './outcome';
 
@@ -16,6 +16,7 @@ export const HEADERS = {
   originalExpiration: 'x-wq-original-expiration',
   droppedProperties: 'x-wq-dropped-properties',
   droppedHeaders: 'x-wq-dropped-headers',
+  originalHeaders: 'x-wq-original-headers',
 } as const;
 
 /** Longest text (a reason, an error) the worker stores in a header: programs may report megabytes. */
@@ -37,9 +38,13 @@ export function headerText(text: string): string {
   return `${text.slice(0, HEADER_TEXT_MAX)}…(${text.length - HEADER_TEXT_MAX} more characters)`;
 }
 
-/** The producer's headers as received: typed from the raw table when captured, else amqplib's decoding. */
+/**
+ * The producer's headers as received: typed from the raw table when captured, else amqplib's
+ * decoding. A table that was not decoded (refusedHeaderTable) travels whole as a byte array.
+ */
 function producerHeaders(message: ConsumeMessage): Record<string, unknown> {
   const raw = rawHeaderTable(message.properties);
+  if (raw && refusedHeaderTable(message.properties)) return { [HEADERS.originalHeaders]: raw };
   if (raw) {
     try {
       return decodeHeaderTable(raw);
@@ -131,7 +136,7 @@ export function reducedDeadLetterProperties(
     const size = entrySize(key, value);
     if (used + size > REDUCED_HEADERS_BUDGET) droppedHeaders.push(key);
     else {
-      headers[key] = value;
+      setEntry(headers, key, value);
       used += size;
     }
   }

@@ -1,6 +1,6 @@
 import { createLineTagger, type LineTagger } from './line-tagger';
 import type { Outcome } from './outcome';
-import { groupRunning, signalGroup } from './process-group';
+import { GROUP_POLL_MS, groupRunning, signalGroup } from './process-group';
 import type { LaunchRequest, Launcher } from './program-launcher';
 
 /**
@@ -8,8 +8,6 @@ import type { LaunchRequest, Launcher } from './program-launcher';
  * program left behind ignore the TERM they got at its exit.
  */
 export const KILL_AFTER_MS = 5_000;
-/** How often a stopped program's process group is checked for members still running. */
-const GROUP_POLL_MS = 50;
 
 export interface SpawnRequest extends LaunchRequest {
   readonly stdout: NodeJS.WritableStream;

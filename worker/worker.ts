@@ -12,9 +12,11 @@ import type { ResolvedWorkerOptions } from './options';
 import type { Outcome } from './outcome';
 import { printable } from './printable';
 import { redactUrl } from './redact';
-import { unpublishable, captureRawHeaders } from './amqp-codec';
+import { unpublishable, captureRawHeaders, refusedHeaderTable } from './amqp-codec';
 import { RateLimitedLog } from './rate-limited-log';
-import { failureProperties, minimalDeadLetterProperties, publishConfirmed, reducedDeadLetterProperties } from './retry-publish';
+import {
+  failureProperties, HEADERS, minimalDeadLetterProperties, publishConfirmed, reducedDeadLetterProperties,
+} from './retry-publish';
 import { loadTlsFiles, type TlsSocketOptions } from './tls-files';
 
 /** One connection with its consuming channel; `open` turns false for good when either closes. */
@@ -254,8 +256,12 @@ export class Worker {
     this.metrics.inFlight.inc();
     const endTimer = this.metrics.processingSeconds.startTimer();
     let outcome: Outcome;
+    // Headers that could not be decoded: the program would get none; nothing in a retry changes that.
+    const refused = refusedHeaderTable(message.properties);
     try {
-      outcome = await this.handler(message.content, meta, attempt.signal);
+      outcome = refused
+        ? { ok: false, reason: `${refused}; it is kept as bytes in ${HEADERS.originalHeaders}`, retry: false }
+        : await this.handler(message.content, meta, attempt.signal);
     } catch (err) {
       outcome = { ok: false, reason: `handler failed: ${errorText(err)}` };
     } finally {
@@ -326,7 +332,12 @@ export class Worker {
         this.repeats.error(`refused ${copy.target}`, `message ${id}: the broker refused its copy for '${copy.target}' (${printable(errorText(err))})`);
         continue;
       }
-      if (ack(link, message) && copy.target === deadLetterQueue) this.metrics.deadLettered.inc();
+      const acked = ack(link, message);
+      if (acked && copy.target === deadLetterQueue) this.metrics.deadLettered.inc();
+      // What was announced above is not what happened: say what did.
+      if (acked && copy.properties !== full) {
+        this.log.info(`message ${id}: moved a reduced copy to '${copy.target}' instead (${printable(why ?? '')})`);
+      }
       return;
     }
     // No copy at all: the original stays with the broker, after a pause so that it cannot spin.
