@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
 import { MAX_QUEUE_NAME_BYTES } from '../worker/options';
+import { CONTROL_CHARACTERS } from '../worker/printable';
 import { deadLetterQueueName } from './broker-config';
 
 /**
@@ -10,8 +11,8 @@ export function constructLabel(kind: string, construct: Construct): string {
   return `${kind} (${construct.node.path})`;
 }
 
-/** Characters that break a line, a Dockerfile, a terminal or a C string: C0, DEL, C1, line and paragraph separators. */
-const CONTROL_CHARS = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/;
+/** Characters that break a line, a Dockerfile, a terminal or a C string: the worker's own rule for log lines. */
+
 
 /** An error that names the construct and prop, shows the value (escaped, cut) and says the fix. */
 export function propError(construct: string, prop: string, value: unknown, fix: string): Error {
@@ -22,13 +23,13 @@ export function propError(construct: string, prop: string, value: unknown, fix: 
 
 /** JSON's string escapes, plus the control characters JSON leaves raw (DEL, C1, U+2028/9): one line, no terminal codes. */
 function escaped(text: string): string {
-  const rest = new RegExp(CONTROL_CHARS.source, 'g');
+  const rest = new RegExp(CONTROL_CHARACTERS.source, 'g');
   return JSON.stringify(text).slice(1, -1).replace(rest, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Text that goes into a Dockerfile, a command line or a JSON app as one line: no control characters. */
 export function checkNoControlChars(construct: string, prop: string, value: string, fix: string): void {
-  if (CONTROL_CHARS.test(value)) {
+  if (CONTROL_CHARACTERS.test(value)) {
     throw propError(construct, prop, value, `it holds a control character (newline, NUL, escape...): ${fix}`);
   }
 }
