@@ -11,8 +11,6 @@ export function constructLabel(kind: string, construct: Construct): string {
   return `${kind} (${construct.node.path})`;
 }
 
-/** Characters that break a line, a Dockerfile, a terminal or a C string: the worker's own rule for log lines. */
-
 
 /** An error that names the construct and prop, shows the value (escaped, cut) and says the fix. */
 export function propError(construct: string, prop: string, value: unknown, fix: string): Error {
