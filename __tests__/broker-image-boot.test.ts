@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as amqp from 'amqplib';
 import { Broker } from '../constructs';
+import { BROKER_DELIVERY_LIMIT } from '../worker/delivery-limit';
 import { PrivateBroker, answers } from './helpers/private-broker';
 import { resources, synthesize } from './helpers/synth';
 import { runWorker } from './helpers/worker-process';
@@ -174,7 +175,7 @@ describe('the synthesized broker configuration on a real RabbitMQ node', () => {
       const channel = await connection.createConfirmChannel();
       channel.sendToQueue('jobs', Buffer.from('crashes its worker'), { persistent: true });
       await channel.waitForConfirms();
-      for (let i = 0; i < 5; i++) {
+      for (let i = 0; i <= BROKER_DELIVERY_LIMIT; i++) {
         const m = await channel.get('jobs');
         if (!m) break;
         channel.nack(m, false, true);

@@ -33,8 +33,8 @@ describe('a user stack with two worker fleets on two queues sharing one broker',
     expect(defs.queues.every((q) => q.durable && q.arguments['x-queue-type'] === 'quorum')).toBe(true);
     expect(defs.policies).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ pattern: '^emails$', definition: { 'dead-letter-exchange': '', 'dead-letter-routing-key': 'emails.dlq', 'delivery-limit': 10 } }),
-        expect.objectContaining({ pattern: '^thumbnails$', definition: { 'dead-letter-exchange': '', 'dead-letter-routing-key': 'thumbnails.dlq', 'delivery-limit': 5 } }),
+        expect.objectContaining({ pattern: '^emails$', definition: { 'dead-letter-exchange': '', 'dead-letter-routing-key': 'emails.dlq', 'delivery-limit': 20 } }),
+        expect.objectContaining({ pattern: '^thumbnails$', definition: { 'dead-letter-exchange': '', 'dead-letter-routing-key': 'thumbnails.dlq', 'delivery-limit': 20 } }),
       ]),
     );
     // names and hashes are placeholders the entrypoint fills from the container environment at start

@@ -1,11 +1,12 @@
+import { BROKER_DELIVERY_LIMIT } from '../worker/delivery-limit';
+
 /** A queue the broker declares at boot, with its dead-letter queue and retry limit. */
 export interface BrokerQueue {
   /** Queue name; `${name}.dlq` is declared beside it. */
   readonly name: string;
   /**
    * Attempts before a message goes to the dead-letter queue; the workers of this queue use the
-   * same number as their --max-attempts, and on quorum queues the broker's delivery-limit
-   * policy enforces it too when a worker dies mid-message. 0 retries forever.
+   * same number as their --max-attempts and count the attempts themselves. 0 retries forever.
    * @default 5
    */
   readonly maxAttempts?: number;
@@ -76,7 +77,7 @@ export function workerPermissions(queues: readonly Required<BrokerQueue>[]): Bro
 /**
  * RabbitMQ definitions: the administrator (for operators) and the worker user, with
  * placeholders the image's entrypoint fills in; each queue and its .dlq, durable; one policy
- * per queue that dead-letters to the .dlq and, on quorum queues, caps deliveries at maxAttempts.
+ * per queue (queuePolicy).
  */
 export function definitions(input: BrokerConfigInput): Record<string, unknown> {
   const args = input.queueType === 'quorum' ? { 'x-queue-type': 'quorum' } : {};
@@ -91,19 +92,39 @@ export function definitions(input: BrokerConfigInput): Record<string, unknown> {
     ],
     vhosts: [{ name: '/' }],
     queues: input.queues.flatMap((q) => [queue(q.name), queue(deadLetterQueueName(q.name))]),
-    policies: input.queues.map((q) => ({
-      vhost: '/',
-      name: `workqueue-${q.name}`,
-      pattern: `^${escapeRegExp(q.name)}$`,
-      'apply-to': 'queues',
-      priority: 10,
-      definition: {
-        'dead-letter-exchange': '',
-        'dead-letter-routing-key': deadLetterQueueName(q.name),
-        ...(input.queueType === 'quorum' && q.maxAttempts > 0 ? { 'delivery-limit': q.maxAttempts } : {}),
-      },
-    })),
+    policies: input.queues.map((q) => queuePolicy(q.name, input.queueType)),
   };
+}
+
+/**
+ * The policy of one queue: dead-letters to its .dlq and, on quorum queues, sets the broker's
+ * delivery-limit, a safety net for a message whose worker keeps dying with it. The workers count
+ * failed attempts themselves (maxAttempts) and keep returns on purpose below this limit
+ * (worker/delivery-limit.ts), so it does not depend on maxAttempts.
+ */
+export function queuePolicy(queue: string, queueType: QueueType): RabbitPolicy {
+  return {
+    vhost: '/',
+    name: `workqueue-${queue}`,
+    pattern: `^${escapeRegExp(queue)}$`,
+    'apply-to': 'queues',
+    priority: 10,
+    definition: {
+      'dead-letter-exchange': '',
+      'dead-letter-routing-key': deadLetterQueueName(queue),
+      ...(queueType === 'quorum' ? { 'delivery-limit': BROKER_DELIVERY_LIMIT } : {}),
+    },
+  };
+}
+
+/** A policy as RabbitMQ's definitions (and management API) spell it. */
+export interface RabbitPolicy {
+  readonly vhost: string;
+  readonly name: string;
+  readonly pattern: string;
+  readonly 'apply-to': 'queues';
+  readonly priority: number;
+  readonly definition: Readonly<Record<string, string | number>>;
 }
 
 function escapeRegExp(text: string): string {

@@ -1,4 +1,5 @@
 import type { ConsumeMessage } from 'amqplib';
+import { DELIVERY_COUNT_HEADER } from './delivery-limit';
 
 /** What a program learns about its message besides the body (the WQ_* variables). */
 export interface MessageMeta {
@@ -16,13 +17,18 @@ export interface MessageMeta {
 /** Header counting the failed attempts a message has had so far. */
 export const ATTEMPTS_HEADER = 'x-wq-attempts';
 
-/** Failed attempts recorded in the message (ours, or the broker's count on quorum queues). */
+/**
+ * Failed attempts recorded in the message: the worker's own count, the one that decides dead-lettering.
+ * Not the broker's x-delivery-count, which before RabbitMQ 4.3 also counts returns (a shutdown, a lost
+ * link) that are no failure (worker/delivery-limit.ts).
+ */
 export function failedAttempts(message: ConsumeMessage): number {
-  const headers = message.properties.headers ?? {};
-  const ours = toCount(headers[ATTEMPTS_HEADER]);
-  // Quorum queues count redeliveries themselves; a crash mid-message shows up only there.
-  const broker = toCount(headers['x-delivery-count']);
-  return Math.max(ours, broker);
+  return toCount((message.properties.headers ?? {})[ATTEMPTS_HEADER]);
+}
+
+/** The broker's delivery count of a quorum queue message (0 when absent). */
+export function brokerDeliveryCount(message: ConsumeMessage): number {
+  return toCount((message.properties.headers ?? {})[DELIVERY_COUNT_HEADER]);
 }
 
 export function messageMeta(queue: string, message: ConsumeMessage): MessageMeta {

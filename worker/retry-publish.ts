@@ -1,5 +1,6 @@
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { encodedTableSize, rawHeaderTable, refusedHeaderTable, unpublishable } from './amqp-codec';
+import { DELIVERY_COUNT_HEADER } from './delivery-limit';
 import { decodeHeaderTable, setEntry } from './header-table';
 import { ATTEMPTS_HEADER } from './message-meta';
 import type { Outcome } from './outcome';
@@ -41,8 +42,15 @@ export function headerText(text: string): string {
 /**
  * The producer's headers as received: typed from the raw table when captured, else amqplib's
  * decoding. A table that was not decoded (refusedHeaderTable) travels whole as a byte array.
+ * Without the broker's x-delivery-count: it counts deliveries of the original; a copy is a new message.
  */
 function producerHeaders(message: ConsumeMessage): Record<string, unknown> {
+  const headers = decodedHeaders(message);
+  delete headers[DELIVERY_COUNT_HEADER];
+  return headers;
+}
+
+function decodedHeaders(message: ConsumeMessage): Record<string, unknown> {
   const raw = rawHeaderTable(message.properties);
   if (raw && refusedHeaderTable(message.properties)) return { [HEADERS.originalHeaders]: raw };
   if (raw) {
@@ -69,14 +77,31 @@ export function failureProperties(
   queue: string,
   deadLettered: boolean,
 ): Options.Publish {
-  const p = message.properties;
   const headers = producerHeaders(message);
   delete headers[HEADERS.lastExitCode];
   delete headers[HEADERS.lastSignal];
   Object.assign(headers, workerHeaders(message, failure, attempts, queue, deadLettered));
+  const properties = withCopiedProperties(message, headers);
+  if (deadLettered) delete properties.expiration;
+  return properties;
+}
+
+/**
+ * Properties for publishing `message` back to its queue unchanged, instead of a nack that would raise
+ * its x-delivery-count (worker/delivery-limit.ts): everything as received, x-wq-attempts included;
+ * only a user-id moves to x-wq-user-id, as on every copy.
+ */
+export function returnedCopyProperties(message: ConsumeMessage): Options.Publish {
+  const headers = producerHeaders(message);
+  if (message.properties.userId !== undefined) headers[HEADERS.userId] = message.properties.userId;
+  return withCopiedProperties(message, headers);
+}
+
+/** `headers` with the properties besides headers a copy carries, as received. */
+function withCopiedProperties(message: ConsumeMessage, headers: Record<string, unknown>): Options.Publish {
+  const p = message.properties;
   const properties: Options.Publish = { headers };
   for (const name of COPIED) if (p[name] !== undefined) (properties as Record<string, unknown>)[name] = p[name];
-  if (deadLettered) delete properties.expiration;
   return properties;
 }
 

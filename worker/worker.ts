@@ -6,7 +6,8 @@ import { ensureQueue } from './ensure-queue';
 import { FatalError } from './errors';
 import { errorText, type Logger } from './logger';
 import type { MessageHandler } from './message-handler';
-import { messageMeta, type MessageMeta } from './message-meta';
+import { REFRESH_DELIVERY_COUNT } from './delivery-limit';
+import { brokerDeliveryCount, messageMeta, type MessageMeta } from './message-meta';
 import { WorkerMetrics } from './metrics';
 import type { ResolvedWorkerOptions } from './options';
 import type { Outcome } from './outcome';
@@ -16,6 +17,7 @@ import { unpublishable, captureRawHeaders, refusedHeaderTable } from './amqp-cod
 import { RateLimitedLog } from './rate-limited-log';
 import {
   failureProperties, HEADERS, minimalDeadLetterProperties, publishConfirmed, reducedDeadLetterProperties,
+  returnedCopyProperties,
 } from './retry-publish';
 import { loadTlsFiles, type TlsSocketOptions } from './tls-files';
 
@@ -68,6 +70,8 @@ export class Worker {
   /** The attempts running now, aborted as 'shutdown' when the grace is over (one list, not a listener each). */
   private readonly attempts = new Set<AbortController>();
   private graceTimer?: NodeJS.Timeout;
+  /** Messages being handed back (giveBack), awaited before the channel closes on a stop. */
+  private readonly returning = new Set<Promise<void>>();
   private idleWaiters: (() => void)[] = [];
   private resolveDone!: () => void;
   private readonly donePromise = new Promise<void>((resolve) => (this.resolveDone = resolve));
@@ -129,13 +133,15 @@ export class Worker {
       // If the cancel fails the channel is gone, and its unacked messages with it.
       await link.channel.cancel(link.consumerTag).catch(() => undefined);
     }
-    for (const { link: from, message } of this.waiting.splice(0)) requeue(from, message);
+    for (const { link: from, message } of this.waiting.splice(0)) this.giveBack(from, message);
     if (this.running > 0) {
       if (Number.isFinite(graceMs)) this.log.info(`stopping: ${this.running} running program(s) get ${graceMs / 1000} s to finish`);
       this.armGrace(graceMs);
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
     clearTimeout(this.graceTimer);
+    // A copy confirmed but its original not yet acked would be a duplicate once the channel closes.
+    while (this.returning.size > 0) await Promise.all(this.returning);
     // The current link: a connection attempt under way when the stop began may have opened a new one.
     const last = this.link;
     if (last?.open) {
@@ -220,7 +226,7 @@ export class Worker {
 
   private receive(link: Link, message: ConsumeMessage): void {
     if (this.stopping || this.countReached()) {
-      requeue(link, message);
+      this.giveBack(link, message);
       return;
     }
     this.waiting.push({ link, message });
@@ -273,7 +279,7 @@ export class Worker {
     const aborted = attempt.signal.reason as AbortReason | undefined;
     if (!outcome.ok && aborted === 'shutdown') {
       // Not the message's fault: it goes back as it was, without counting an attempt.
-      requeue(link, message);
+      await this.giveBack(link, message);
       return;
     }
     if (!outcome.ok && aborted === 'timeout') {
@@ -343,6 +349,36 @@ export class Worker {
     // No copy at all: the original stays with the broker, after a pause so that it cannot spin.
     this.repeats.error('no copy', `message ${id}: no copy of it could be published; it stays in '${queue}'`);
     await sleep(NO_COPY_PAUSE_MS, this.stopSignal.signal);
+    await this.giveBack(link, message);
+  }
+
+  /**
+   * Hands a message back to the queue as it was, no attempt counted. A nack does, unless the broker's
+   * x-delivery-count (raised by every return before RabbitMQ 4.3) reached REFRESH_DELIVERY_COUNT: then
+   * an unchanged copy goes back, confirmed, and the original is acked, so returns on purpose never
+   * reach the broker's delivery limit (worker/delivery-limit.ts). Tracked until settled.
+   */
+  private giveBack(link: Link, message: ConsumeMessage): Promise<void> {
+    const done = this.returnMessage(link, message).finally(() => this.returning.delete(done));
+    this.returning.add(done);
+    return done;
+  }
+
+  private async returnMessage(link: Link, message: ConsumeMessage): Promise<void> {
+    if (link.open && brokerDeliveryCount(message) >= REFRESH_DELIVERY_COUNT) {
+      const properties = returnedCopyProperties(message);
+      const unfit = unpublishable(properties, message.content.length, frameMaxOf(link));
+      if (!unfit) {
+        try {
+          await publishConfirmed(link.channel, this.options.queue, message.content, properties);
+          ack(link, message);
+          return;
+        } catch (err) {
+          // The nack below still returns it; only its broker count goes up.
+          this.repeats.error('refresh', `a fresh copy of a returned message was not confirmed (${printable(errorText(err))}); returning the original`);
+        }
+      }
+    }
     requeue(link, message);
   }
 }
