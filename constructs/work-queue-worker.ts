@@ -285,7 +285,9 @@ export class WorkQueueWorker extends Construct {
       throw propError(C, 'queue', this.queue, `broker '${broker.name}' does not declare it: add it to the Broker's queues (declared: ${broker.queues.map((q) => q.name).join(', ') || 'none'})`);
     }
     if (props.maxAttempts !== undefined && props.maxAttempts !== declared.maxAttempts) {
-      throw propError(C, 'maxAttempts', props.maxAttempts, `the broker's policy for '${this.queue}' allows ${declared.maxAttempts}: set maxAttempts on the Broker's queue instead, so one limit applies`);
+      const fix = `the Broker declares '${this.queue}' with maxAttempts ${declared.maxAttempts}: `
+        + "set maxAttempts on the Broker's queue instead, so every fleet on it uses one limit";
+      throw propError(C, 'maxAttempts', props.maxAttempts, fix);
     }
     if (props.timeoutSeconds !== undefined && props.timeoutSeconds >= broker.consumerTimeoutSeconds) {
       throw propError(C, 'timeoutSeconds', props.timeoutSeconds, `it must stay below the broker's consumerTimeoutSeconds (${broker.consumerTimeoutSeconds}), or RabbitMQ closes the channel before the program is stopped; raise the Broker's consumerTimeoutSeconds or lower timeoutSeconds`);
