@@ -45,7 +45,7 @@ describe('props are validated at construction, with the prop, the value and the 
     ['a queue the broker does not declare', { queue: 'other' }, /WorkQueueWorker \(test\/workers\): invalid queue "other": broker 'broker' does not declare it: add it to the Broker's queues \(declared: jobs\)/],
     ['a Marathon-invalid name', { queue: 'jobs', name: '-bad-' }, /WorkQueueWorker \(test\/workers\): invalid name "-bad-"/],
     ['an unknown target', { queue: 'jobs', target: 'nomad' as never }, /WorkQueueWorker \(test\/workers\): invalid target "nomad": use one of/],
-    ['an attempt limit other than the Broker's queue declares', { queue: 'jobs', maxAttempts: 9 }, /WorkQueueWorker \(test\/workers\): invalid maxAttempts 9: the Broker declares 'jobs' with maxAttempts 5/],
+    ["an attempt limit other than the Broker's queue declares", { queue: 'jobs', maxAttempts: 9 }, /WorkQueueWorker \(test\/workers\): invalid maxAttempts 9: the Broker declares 'jobs' with maxAttempts 5/],
     ['a missing handler path', { queue: 'jobs', handlerPath: '/no/such/dir' }, /WorkQueueWorker \(test\/workers\): invalid handlerPath "\/no\/such\/dir": give an existing file or directory/],
   ])('WorkQueueWorker rejects %s', (_what, props, message) => {
     expect(workerError(props)).toMatch(message);
