@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
-import { runWorker } from './helpers/worker-process';
+import { waitFor } from './helpers/wait-for';
+import { WorkerProcess, runWorker } from './helpers/worker-process';
 
 describe('workqueue-worker on failed attempts', () => {
   let broker: TestBroker;
@@ -15,6 +16,26 @@ describe('workqueue-worker on failed attempts', () => {
   afterEach(() => broker.close());
 
   const worker = (...args: string[]) => runWorker(['-u', brokerUrl(), '-q', queue, ...args]);
+
+  it('declares a dead-letter queue deleted while the worker runs, and moves the message there: nothing lost', async () => {
+    // GIVEN a worker whose program waits for a go file, then fails, with 1 attempt allowed
+    const dir = mkdtempSync(join(tmpdir(), 'wq-dlq-gone-'));
+    await broker.publish(queue, ['keep me'], { messageId: 'm-gone' });
+    const program = 'touch "$0/started"; while [ ! -e "$0/go" ]; do sleep 0.05; done; exit 3';
+    const running = new WorkerProcess(['-u', brokerUrl(), '-q', queue, '-c', '1', '--max-attempts', '1', '--', 'sh', '-c', program, dir]);
+    await waitFor('the program to start', () => existsSync(join(dir, 'started')));
+    // WHEN QUEUE.dlq is deleted before the message fails
+    await broker.delete(`${queue}.dlq`);
+    writeFileSync(join(dir, 'go'), '');
+    const exit = await running.finish();
+    // THEN the worker declared it again and the message is in it, not lost (a confirm alone would have let it go)
+    expect(exit.code).toBe(0);
+    expect(exit.stderr).toContain(`declared missing durable queue '${queue}.dlq'`);
+    expect(await broker.count(queue)).toBe(0);
+    const dead = await broker.drain(`${queue}.dlq`);
+    expect(dead.map((d) => [d.properties.messageId, d.body.toString()])).toEqual([['m-gone', 'keep me']]);
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('retries a failing message, then dead-letters it with body, properties and failure headers intact', async () => {
     // GIVEN a message with properties and headers of its own

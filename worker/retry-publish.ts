@@ -1,4 +1,4 @@
-import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { ConsumeMessage, Options } from 'amqplib';
 import { encodedTableSize, rawHeaderTable, refusedHeaderTable, unpublishable } from './amqp-codec';
 import { DELIVERY_COUNT_HEADER } from './delivery-limit';
 import { decodeHeaderTable, setEntry } from './header-table';
@@ -203,16 +203,4 @@ function entrySize(key: string, value: unknown): number {
   } catch {
     return Infinity;
   }
-}
-
-/** Publishes to `queue` through the default exchange and resolves once the broker confirmed it. */
-export function publishConfirmed(
-  channel: ConfirmChannel,
-  queue: string,
-  body: Buffer,
-  properties: Options.Publish,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    channel.publish('', queue, body, properties, (err) => (err ? reject(err) : resolve()));
-  });
 }

@@ -1,7 +1,8 @@
-import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { Backoff, sleep } from './backoff';
 import { brokerUrlSource } from './broker-url';
 import { connectWithRetry } from './connect';
+import { CopyPublisher, UnroutableError } from './copy-publisher';
 import { ensureQueue } from './ensure-queue';
 import { FatalError } from './errors';
 import { errorText, type Logger } from './logger';
@@ -16,7 +17,7 @@ import { redactUrl } from './redact';
 import { unpublishable, captureRawHeaders, refusedHeaderTable } from './amqp-codec';
 import { RateLimitedLog } from './rate-limited-log';
 import {
-  failureProperties, HEADERS, minimalDeadLetterProperties, publishConfirmed, reducedDeadLetterProperties,
+  failureProperties, HEADERS, minimalDeadLetterProperties, reducedDeadLetterProperties,
   returnedCopyProperties,
 } from './retry-publish';
 import { loadTlsFiles, type TlsSocketOptions } from './tls-files';
@@ -25,6 +26,8 @@ import { loadTlsFiles, type TlsSocketOptions } from './tls-files';
 interface Link {
   readonly connection: ChannelModel;
   readonly channel: ConfirmChannel;
+  /** Publishes copies of messages, confirmed and routed (mandatory), one at a time. */
+  readonly copies: CopyPublisher;
   consumerTag?: string;
   open: boolean;
 }
@@ -174,7 +177,7 @@ export class Worker {
         if ((await ensureQueue(connection, name)) === 'declared') this.log.info(`declared missing durable queue '${name}'`);
       }
       const channel = await connection.createConfirmChannel();
-      const link: Link = { connection, channel, open: true };
+      const link: Link = { connection, channel, copies: new CopyPublisher(channel), open: true };
       connection.on('close', () => this.lost(link, 'connection closed'));
       channel.on('error', (err: Error) => this.log.error(`channel error: ${printable(err.message)}`));
       channel.on('close', () => this.lost(link, 'channel closed'));
@@ -328,7 +331,7 @@ export class Worker {
         continue;
       }
       try {
-        await publishConfirmed(link.channel, copy.target, message.content, copy.properties);
+        await this.publishCopy(link, copy.target, message.content, copy.properties);
       } catch (err) {
         if (!link.open) {
           this.log.error(`could not publish message ${id} to '${copy.target}' (${printable(errorText(err))}); the broker will deliver it again`);
@@ -353,6 +356,20 @@ export class Worker {
   }
 
   /**
+   * Publishes a copy and resolves once the broker confirmed that `queue` took it. A queue deleted
+   * since start-up (a removed QUEUE.dlq) is declared again, as at start-up, and the copy sent once more.
+   */
+  private async publishCopy(link: Link, queue: string, body: Buffer, properties: Options.Publish): Promise<void> {
+    try {
+      await link.copies.publish(queue, body, properties);
+    } catch (err) {
+      if (!(err instanceof UnroutableError) || !link.open) throw err;
+      if ((await ensureQueue(link.connection, queue)) === 'declared') this.log.info(`declared missing durable queue '${queue}'`);
+      await link.copies.publish(queue, body, properties);
+    }
+  }
+
+  /**
    * Hands a message back to the queue as it was, no attempt counted. A nack does, unless the broker's
    * x-delivery-count (raised by every return before RabbitMQ 4.3) reached REFRESH_DELIVERY_COUNT: then
    * an unchanged copy goes back, confirmed, and the original is acked, so returns on purpose never
@@ -370,7 +387,7 @@ export class Worker {
       const unfit = unpublishable(properties, message.content.length, frameMaxOf(link));
       if (!unfit) {
         try {
-          await publishConfirmed(link.channel, this.options.queue, message.content, properties);
+          await this.publishCopy(link, this.options.queue, message.content, properties);
           ack(link, message);
           return;
         } catch (err) {

@@ -167,6 +167,11 @@ export class TestBroker {
     throw new Error(`queue ${queue} holds ${last} messages, expected ${n}`);
   }
 
+  /** Deletes a queue now, as an operator (or a queue's `expires`) might while workers run. */
+  async delete(queue: string): Promise<void> {
+    await this.channel.deleteQueue(queue);
+  }
+
   async close(): Promise<void> {
     for (const q of this.queues) await this.channel.deleteQueue(q).catch(() => undefined);
     for (const p of this.policies) await this.managementApi('DELETE', `/api/policies/%2F/${encodeURIComponent(p)}`).catch(() => undefined);
