@@ -22,8 +22,7 @@ module.exports = {
     {
       ...project,
       displayName: 'quorum',
-      // broker-restart declares its queue on private nodes of its own, without the management plugin: classic only.
-      testPathIgnorePatterns: [...project.testPathIgnorePatterns, '/memory\\.faults\\.test\\.ts$', '/broker-restart\\.faults\\.test\\.ts$'],
+      testPathIgnorePatterns: [...project.testPathIgnorePatterns, '/memory\\.faults\\.test\\.ts$'],
       globals: { WQ_TEST_QUEUE_TYPE: 'quorum' },
     },
   ],

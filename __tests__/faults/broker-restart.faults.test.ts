@@ -1,4 +1,4 @@
-import { TestBroker, uniqueQueue } from '../helpers/amqp';
+import { TestBroker, testQueueType, uniqueQueue } from '../helpers/amqp';
 import { PrivateBroker } from '../helpers/private-broker';
 import { waitFor } from '../helpers/wait-for';
 import { WorkerProcess } from '../helpers/worker-process';
@@ -24,13 +24,14 @@ describe('fault: the broker itself goes away', () => {
   });
 
   it('restarted mid-run: workers resume without a restart of their own, durable messages kept', async () => {
-    // GIVEN a private node holding 400 persistent messages in a durable queue, and two workers
-    node = new PrivateBroker(RESTART_PORT);
+    // GIVEN a private node holding 400 persistent messages in a durable queue (of this run's type; a quorum
+    // queue with the construct's policy, set through the node's management API), and two workers
+    node = new PrivateBroker(RESTART_PORT, undefined, '', { management: testQueueType() === 'quorum' });
     await node.start();
     const queue = uniqueQueue('restart');
     const expected = ids('r', 400);
-    const producer = await TestBroker.open(node.url);
-    await producer.channel.assertQueue(queue, { durable: true }); // not declare(): close() would delete it
+    const producer = await TestBroker.open(node.url, node.managementUrl);
+    await producer.declare(queue, undefined, undefined, true); // kept: close() must not delete it
     await producer.publishIds(queue, expected);
     await producer.close();
     for (let i = 0; i < 2; i++) {

@@ -66,11 +66,12 @@ export class TestBroker {
    * Declares `queue` durable (and remembers it and its .dlq for deletion). Of `type` (this run's
    * testQueueType() unless `args` name one): a quorum queue is declared as the Broker construct does,
    * with its .dlq and the construct's policy (queuePolicy), set first so the queue starts with it.
+   * With `keep`, neither queue nor policy is removed by close() (a node that restarts keeps them).
    */
-  async declare(queue: string, args?: amqp.Options.AssertQueue, type = testQueueType()): Promise<void> {
-    this.track(queue);
+  async declare(queue: string, args?: amqp.Options.AssertQueue, type = testQueueType(), keep = false): Promise<void> {
+    if (!keep) this.track(queue);
     if (type === 'quorum' && args?.arguments?.['x-queue-type'] === undefined) {
-      await this.setPolicy(queue, 'quorum');
+      await this.setPolicy(queue, 'quorum', keep);
       const quorum = { durable: true, ...args, arguments: { ...args?.arguments, 'x-queue-type': 'quorum' } };
       await this.channel.assertQueue(deadLetterQueueName(queue), { durable: true, arguments: { 'x-queue-type': 'quorum' } });
       await this.channel.assertQueue(queue, quorum);
@@ -80,10 +81,10 @@ export class TestBroker {
   }
 
   /** Applies the Broker construct's policy for `queue` through the management API (removed by close()). */
-  async setPolicy(queue: string, type: QueueType): Promise<void> {
+  async setPolicy(queue: string, type: QueueType, keep = false): Promise<void> {
     const { vhost, name, ...policy } = queuePolicy(queue, type);
     await this.managementApi('PUT', `/api/policies/${encodeURIComponent(vhost)}/${encodeURIComponent(name)}`, policy);
-    this.policies.add(name);
+    if (!keep) this.policies.add(name);
   }
 
   /** A request to the management API; fails with what to do when the plugin does not answer. */

@@ -5,6 +5,13 @@ import { join } from 'node:path';
 import * as amqp from 'amqplib';
 
 const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+/** A node with the management plugin listens for it on its AMQP port + this. */
+const MANAGEMENT_OFFSET = 20_000;
+
+export interface PrivateBrokerOptions {
+  /** Run the management plugin too, on 127.0.0.1 (managementUrl), e.g. to set policies. @default false */
+  readonly management?: boolean;
+}
 
 /** A RabbitMQ node of the test's own: its own AMQP and distribution ports and data directory. */
 export class PrivateBroker {
@@ -16,8 +23,14 @@ export class PrivateBroker {
     readonly dataDir = mkdtempSync(join(tmpdir(), 'wq-rabbit-')),
     /** rabbitmq.conf lines added after the node's own listener settings. */
     private readonly extraConf = '',
+    private readonly options: PrivateBrokerOptions = {},
   ) {
     this.url = `amqp://guest:guest@127.0.0.1:${port}`;
+  }
+
+  /** The management API's base URL (with the management option). */
+  get managementUrl(): string {
+    return `http://guest:guest@127.0.0.1:${this.port + MANAGEMENT_OFFSET}`;
   }
 
   static installed(): boolean {
@@ -28,8 +41,12 @@ export class PrivateBroker {
   async start(timeoutMs = 90_000, readyUrl = this.url): Promise<void> {
     const dir = this.dataDir;
     mkdirSync(join(dir, 'log'), { recursive: true });
-    writeFileSync(join(dir, 'rabbitmq.conf'), `listeners.tcp.default = 127.0.0.1:${this.port}\nloopback_users = none\n${this.extraConf}`);
-    writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
+    const management = this.options.management
+      ? `management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = ${this.port + MANAGEMENT_OFFSET}\n`
+      : '';
+    const conf = `listeners.tcp.default = 127.0.0.1:${this.port}\nloopback_users = none\n${management}${this.extraConf}`;
+    writeFileSync(join(dir, 'rabbitmq.conf'), conf);
+    writeFileSync(join(dir, 'enabled_plugins'), this.options.management ? '[rabbitmq_management].\n' : '[].\n');
     this.child = spawn(SERVER, [], {
       stdio: 'ignore',
       env: {
