@@ -27,7 +27,13 @@ describe('workqueue status -o json', () => {
     await broker.publish(queue, ['1', '2', '3']);
     await broker.publish(`${queue}.dlq`, ['dead']);
     // AND Marathon lists two running tasks of the app, which has no health checks
-    marathon.tasks = (id) => (id === '/jobs-worker' ? [{ host: 'h', state: 'TASK_RUNNING' }, { host: 'h', state: 'TASK_STAGING' }] : undefined);
+    marathon.tasks = (id) =>
+      id === '/jobs-worker'
+        ? [
+            { host: 'h', state: 'TASK_RUNNING' },
+            { host: 'h', state: 'TASK_STAGING' },
+          ]
+        : undefined;
   });
   afterEach(async () => {
     await broker.close();
@@ -37,7 +43,19 @@ describe('workqueue status -o json', () => {
 
   it('prints one JSON document: counts as numbers, null where unknown', async () => {
     // WHEN status -o json runs for the app's queue and one that does not exist, the management API unreachable
-    const args = ['status', '-o', 'json', '-q', queue, '-q', `${queue}-missing`, '-u', brokerUrl(), '--management', 'http://127.0.0.1:1'];
+    const args = [
+      'status',
+      '-o',
+      'json',
+      '-q',
+      queue,
+      '-q',
+      `${queue}-missing`,
+      '-u',
+      brokerUrl(),
+      '--management',
+      'http://127.0.0.1:1',
+    ];
     const exit = await runCli([...args, '--marathon', marathon.url], { cwd: project });
     // THEN stdout is exactly one JSON document with the counts
     expect(exit.code).toBe(0);
@@ -54,7 +72,17 @@ describe('workqueue status -o json', () => {
   });
 
   it('gives null tasks for an app Marathon does not answer for', async () => {
-    const args = ['status', '-o', 'json', '-u', brokerUrl(), '--management', 'http://127.0.0.1:1', '--marathon', 'http://127.0.0.1:1'];
+    const args = [
+      'status',
+      '-o',
+      'json',
+      '-u',
+      brokerUrl(),
+      '--management',
+      'http://127.0.0.1:1',
+      '--marathon',
+      'http://127.0.0.1:1',
+    ];
     const exit = await runCli(args, { cwd: project });
     expect(exit.code).toBe(0);
     const report = JSON.parse(exit.stdout) as { queues: { name: string }[]; apps: unknown[] };

@@ -9,13 +9,16 @@ import { runWorker } from './helpers/worker-process';
 /** A call to the test broker's management API (users and permissions). */
 async function management(method: string, path: string, body?: unknown): Promise<void> {
   const base = new URL(managementUrl());
-  const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64');
+  const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString(
+    'base64'
+  );
   const response = await fetch(`${base.protocol}//${base.host}${path}`, {
     method,
     headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (!response.ok && !(method === 'DELETE' && response.status === 404)) throw new Error(`${method} ${path}: ${response.status}`);
+  if (!response.ok && !(method === 'DELETE' && response.status === 404))
+    throw new Error(`${method} ${path}: ${response.status}`);
 }
 
 /** The test broker's URL with another login and vhost. */
@@ -44,7 +47,9 @@ describe('a vhost the broker refuses ends the worker and the CLI at once, naming
     ['a user without permissions on the vhost', () => urlWith(user, password, '/'), '/'],
   ])('%s', async (_what, url, vhost) => {
     const queue = uniqueQueue('vhost');
-    const line = new RegExp(`refused vhost '${vhost}' to user '[^']+': the vhost does not exist, or the user has no permissions on it$`);
+    const line = new RegExp(
+      `refused vhost '${vhost}' to user '[^']+': the vhost does not exist, or the user has no permissions on it$`
+    );
     // WHEN the worker starts with that URL (a connect timeout far beyond a first attempt)
     const worker = await runWorker(['-u', url(), '-q', queue, '--connect-timeout', '120', '--', 'cat'], {}, 20_000);
     // THEN it stops at once, with one line and no retries, exit 1
@@ -55,7 +60,10 @@ describe('a vhost the broker refuses ends the worker and the CLI at once, naming
     expect(worker.stderr).not.toContain(password);
     // AND publish says the same, exit 1
     const publish = await runCli(['publish', '-q', queue, '-u', url()], { cwd, input: 'x\n' });
-    expect({ code: publish.code, lines: publish.stderr.trim().split('\n') }).toEqual({ code: 1, lines: [expect.stringMatching(line)] });
+    expect({ code: publish.code, lines: publish.stderr.trim().split('\n') }).toEqual({
+      code: 1,
+      lines: [expect.stringMatching(line)],
+    });
     expect(publish.stderr).not.toContain(password);
   });
 });

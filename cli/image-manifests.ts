@@ -20,7 +20,8 @@ export function imageManifests(stackDir: string): ImageManifest[] {
         .sort()
         .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as ImageManifest)
     : [];
-  if (all.length === 0) throw new UsageError(`no image in ${dir}: synthesize a stack with Broker or WorkQueueWorker constructs (--synth)`);
+  if (all.length === 0)
+    throw new UsageError(`no image in ${dir}: synthesize a stack with Broker or WorkQueueWorker constructs (--synth)`);
   return all;
 }
 
@@ -28,7 +29,12 @@ export function imageManifests(stackDir: string): ImageManifest[] {
 export function imageManifestNamed(stackDir: string, name: string, appId: string): ImageManifest {
   const found = imageManifests(stackDir).find((m) => m.image === name);
   if (!found) {
-    throw new UsageError(`app ${appId} runs image ${name}, which has no manifest in ${join(stackDir, 'images')}: synthesize again (--synth)`);
+    throw new UsageError(
+      `app ${appId} runs image ${name}, which has no manifest in ${join(
+        stackDir,
+        'images'
+      )}: synthesize again (--synth)`
+    );
   }
   return found;
 }

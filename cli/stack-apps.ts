@@ -54,8 +54,10 @@ export function oneApp(command: string, apps: readonly AppFile[], word: string, 
 export function ambiguous(command: string, apps: readonly AppFile[], example: string): UsageError {
   const first = apps[0].id.replace(/^\//, '');
   const what = labelOf(apps[0], COMPONENT_LABEL) ?? 'matching';
-  return new UsageError(`${command}: the stack has ${apps.length} ${what} apps; name one: `
-    + `${apps.map(describeApp).join(', ')} (e.g. ${example.replace('APP', first)})`);
+  return new UsageError(
+    `${command}: the stack has ${apps.length} ${what} apps; name one: ` +
+      `${apps.map(describeApp).join(', ')} (e.g. ${example.replace('APP', first)})`
+  );
 }
 
 /** The image an app runs: the manifest of its container image's name (the tag taken off). */

@@ -37,7 +37,8 @@ export async function build(argv: readonly string[]): Promise<number> {
   const tag = text(flags, 'tag');
   if (!tag) throw new UsageError('build: missing -t TAG');
   const dir = stackDir({ project: process.cwd(), stack: text(flags, 'stack'), synth: flags.synth === true, progress });
-  const images = positional.length === 0 ? imageManifests(dir) : imagesOf(dir, appsNamed('build', marathonApps(dir), positional));
+  const images =
+    positional.length === 0 ? imageManifests(dir) : imagesOf(dir, appsNamed('build', marathonApps(dir), positional));
   for (const [i, image] of images.entries()) {
     const name = `${image.image}:${tag}`;
     progress(`building ${name} (${i + 1}/${images.length})`);

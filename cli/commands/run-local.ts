@@ -50,13 +50,17 @@ const SPECS: FlagSpec[] = [
 
 export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { flags, positional } = parseFlags('run-local', argv, SPECS);
-  if (positional.length !== 1) throw new UsageError('run-local: name one app: its id, or broker or worker when the stack has one');
+  if (positional.length !== 1) {
+    throw new UsageError('run-local: name one app: its id, or broker or worker when the stack has one');
+  }
   const tag = text(flags, 'tag');
   if (!tag) throw new UsageError('run-local: missing -t TAG');
   const dir = stackDir({ project: process.cwd(), stack: text(flags, 'stack'), synth: false, progress });
   const app = oneApp('run-local', marathonApps(dir), positional[0], `workqueue run-local APP -t ${tag}`);
   const component = labelOf(app, COMPONENT_LABEL);
-  if (component !== 'broker' && component !== 'worker') throw new UsageError(`run-local: app ${app.id} is neither a broker nor a worker`);
+  if (component !== 'broker' && component !== 'worker') {
+    throw new UsageError(`run-local: app ${app.id} is neither a broker nor a worker`);
+  }
   const image = appImage(dir, app);
   const name = app.id.replace(/^\/+/, '').split('/').join('-');
   const detach = flags.detach === true;

@@ -13,7 +13,8 @@ import { MarathonClient } from '../marathon-client';
 import { labelOf, QUEUE_LABEL } from '../stack-apps';
 import { marathonApps, type AppFile } from '../synth-output';
 
-export const STATUS_HELP = `Usage: workqueue status [-q QUEUE]... [-u URL] [--management URL] [--marathon URL] [-o table|json]
+export const STATUS_HELP = `Usage: workqueue status [-q QUEUE]... [-u URL] [--management URL] [--marathon URL]
+                        [-o table|json]
 
 Shows how far behind the workers are: for each queue its ready, unacked and dead-lettered
 (QUEUE.dlq) message counts and its consumers; with Marathon configured, the running and healthy
@@ -78,11 +79,14 @@ interface StatusReport {
 export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { flags, values } = parseFlags('status', argv, SPECS);
   const output = text(flags, 'output') ?? 'table';
-  if (output !== 'table' && output !== 'json') throw new UsageError(`status: -o/--output must be table or json, not '${printable(output, 20)}'`);
+  if (output !== 'table' && output !== 'json') {
+    throw new UsageError(`status: -o/--output must be table or json, not '${printable(output, 20)}'`);
+  }
   const queuesGiven = values.queue ?? [];
   const stacks = join(process.cwd(), 'cdktf.out', 'stacks');
   const apps = existsSync(stacks) ? safeApps(stacks) : [];
-  const queues = queuesGiven.length ? queuesGiven : apps.map((a) => labelOf(a, QUEUE_LABEL)).filter((q): q is string => !!q);
+  const appQueues = apps.map((a) => labelOf(a, QUEUE_LABEL)).filter((q): q is string => !!q);
+  const queues = queuesGiven.length ? queuesGiven : appQueues;
   if (queues.length === 0) throw new UsageError('status: name a queue with -q (no synthesized worker apps to take them from)');
   const url = brokerUrlOption('status', flags, env);
   const api = managementApi(text(flags, 'management'), url);
@@ -133,11 +137,14 @@ function tables(report: StatusReport): string {
   const count = (n: number | null, unknown: string) => (n === null ? unknown : String(n));
   const queueRows = [['QUEUE', 'READY', 'UNACKED', 'DEAD-LETTERED', 'CONSUMERS']];
   for (const q of report.queues) {
-    queueRows.push([q.name, count(q.ready, 'missing'), count(q.unacked, '-'), count(q.deadLettered, 'missing'), count(q.consumers, '-')]);
+    const dead = count(q.deadLettered, 'missing');
+    queueRows.push([q.name, count(q.ready, 'missing'), count(q.unacked, '-'), dead, count(q.consumers, '-')]);
   }
   if (!report.apps) return table(queueRows);
   const appRows = [['APP', 'TASKS', 'RUNNING', 'HEALTHY']];
-  for (const a of report.apps) appRows.push([a.id, count(a.tasks, 'unknown'), count(a.running, '-'), count(a.healthy, '-')]);
+  for (const a of report.apps) {
+    appRows.push([a.id, count(a.tasks, 'unknown'), count(a.running, '-'), count(a.healthy, '-')]);
+  }
   return `${table(queueRows)}\n${table(appRows)}`;
 }
 
