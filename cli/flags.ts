@@ -30,7 +30,8 @@ export function parseFlags(command: string, argv: readonly string[], specs: read
       break;
     }
     if (word === '-h' || word === '--help') throw new HelpRequested(command);
-    if (!word.startsWith('-') || word === '-') {
+    // '-1' is a (wrong) number for the command to judge, not an option.
+    if (!word.startsWith('-') || word === '-' || /^-\d/.test(word)) {
       positional.push(word);
       continue;
     }

@@ -11,11 +11,8 @@ export interface ImageManifest {
   readonly buildArgs: Readonly<Record<string, string>>;
 }
 
-/** The stack's images, optionally only those of one component. */
-export function imageManifests(stackDir: string, component?: string): ImageManifest[] {
-  if (component !== undefined && component !== 'broker' && component !== 'worker') {
-    throw new UsageError(`'${component}' is not a component: use broker or worker`);
-  }
+/** The stack's images. */
+export function imageManifests(stackDir: string): ImageManifest[] {
   const dir = join(stackDir, 'images');
   const all = existsSync(dir)
     ? readdirSync(dir)
@@ -23,7 +20,21 @@ export function imageManifests(stackDir: string, component?: string): ImageManif
         .sort()
         .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as ImageManifest)
     : [];
-  const chosen = all.filter((m) => component === undefined || m.component === component);
-  if (chosen.length === 0) throw new UsageError(`no ${component ?? ''} image in ${dir}: synthesize a stack with Broker or WorkQueueWorker constructs (--synth)`);
-  return chosen;
+  if (all.length === 0)
+    throw new UsageError(`no image in ${dir}: synthesize a stack with Broker or WorkQueueWorker constructs (--synth)`);
+  return all;
+}
+
+/** The manifest of image `name` (what app `appId` runs). */
+export function imageManifestNamed(stackDir: string, name: string, appId: string): ImageManifest {
+  const found = imageManifests(stackDir).find((m) => m.image === name);
+  if (!found) {
+    throw new UsageError(
+      `app ${appId} runs image ${name}, which has no manifest in ${join(
+        stackDir,
+        'images'
+      )}: synthesize again (--synth)`
+    );
+  }
+  return found;
 }

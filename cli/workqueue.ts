@@ -25,19 +25,24 @@ Builds, runs, deploys and watches the work queue system that the cdktf stack in 
 describes (cdktf.out is synthesized when missing).
 
 Commands:
-  build [broker|worker] -t TAG      build the images from the synthesized contexts (Docker)
-  run-local [broker|worker] -t TAG  run one component on this host (Docker)
-  deploy [APP...]                   create or replace the Marathon apps (broker first), --wait
-  scale APP N                       set a Marathon app's instances
-  publish -q QUEUE [FILE...]        put messages on a queue (stdin lines or files), confirmed
-  status [-q QUEUE]                 ready, unacked, dead-lettered, consumers, Marathon tasks
+  build [APP...] -t TAG         build the images from the synthesized contexts (Docker)
+  run-local APP -t TAG          run one app on this host (Docker); APP may be broker or worker
+                                when the stack has one of that kind
+  deploy [APP...]               create or replace the Marathon apps (broker first), --wait
+  scale APP N                   set a Marathon app's instances
+  publish -q QUEUE [FILE...]    put messages on a queue (stdin lines or files), confirmed
+  status [-q QUEUE] [-o json]   ready, unacked, dead-lettered, consumers, Marathon tasks
+
+APP is a Marathon app id of the stack (e.g. thumbnails-worker), or broker or worker for every
+app of that kind.
 
 Run 'workqueue COMMAND --help' for a command's options and examples.
 
 Examples:
   seq 100 | workqueue publish -q queue -u amqp://workqueue:PASSWORD@localhost:5672
   BROKER_PASSWORD=... workqueue deploy -t v1 --marathon http://marathon.mesos:8080 --wait
-  workqueue status -q queue
+  workqueue run-local thumbnails-worker -t dev -u amqp://localhost:5672
+  workqueue status -q queue -o json
 `;
 
 /** Runs the workqueue command line; resolves the exit status. */

@@ -1,6 +1,15 @@
 import { isIP } from 'node:net';
 import * as amqp from 'amqplib';
 import { splitBrokerUrl } from './broker-login';
+import { FatalError } from './errors';
+import { printable } from './printable';
+
+/**
+ * The broker closed the connection in answer to connection.open: the vhost does not exist, or the
+ * user has no permissions on it (RabbitMQ's NOT_ALLOWED, whose text amqplib drops). Retrying
+ * cannot fix either, so the worker stops as for refused credentials.
+ */
+export class VhostRefused extends FatalError {}
 
 /**
  * Opens an amqplib connection to a broker URL.
@@ -9,10 +18,15 @@ import { splitBrokerUrl } from './broker-login';
  * refused. So the URL goes without credentials and the login as SASL PLAIN, encoded once.
  */
 export function openBrokerConnection(url: string, options: Record<string, unknown> = {}): Promise<amqp.ChannelModel> {
-  const { address, login } = splitBrokerUrl(url);
+  const { address, login, vhost } = splitBrokerUrl(url);
   const credentials = amqp.credentials.plain(login.user, login.password);
   const open = () => amqp.connect(address, { ...options, credentials });
-  return toIpOverTls(address) ? withoutIpServernameWarning(open) : open();
+  const opening = toIpOverTls(address) ? withoutIpServernameWarning(open) : open();
+  return opening.catch((err: unknown) => {
+    if (!(err instanceof Error && /^Expected ConnectionOpenOk; got <ConnectionClose/.test(err.message))) throw err;
+    throw new VhostRefused(`the broker refused vhost '${printable(vhost)}' to user '${printable(login.user)}': `
+      + 'the vhost does not exist, or the user has no permissions on it');
+  });
 }
 
 function toIpOverTls(address: string): boolean {

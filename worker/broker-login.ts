@@ -1,3 +1,4 @@
+import { unescape } from 'node:querystring';
 import { UsageError } from './errors';
 
 /** Who a broker URL logs in as, percent-escapes decoded as UTF-8: the text the broker hashed. */
@@ -10,6 +11,8 @@ export interface BrokerLogin {
 export interface BrokerAddress {
   readonly address: string;
   readonly login: BrokerLogin;
+  /** The virtual host the connection opens: the path without its '/', decoded as amqplib does; '/' when empty. */
+  readonly vhost: string;
 }
 
 /** What a URL that cannot be parsed is told; never quotes the URL, which may hold the password. */
@@ -54,7 +57,31 @@ export function splitBrokerUrl(url: string): BrokerAddress {
     : { user: 'guest', password: 'guest' };
   parsed.username = '';
   parsed.password = '';
-  return { address: parsed.toString(), login };
+  return { address: parsed.toString(), login, vhost: unescape(parsed.pathname.slice(1)) || '/' };
+}
+
+/**
+ * The one check of a broker URL given by a user: parses, amqp:// or amqps://, a host, and a login
+ * that decodes. Messages name `source` (the flag or variable the URL came from), never the URL.
+ */
+export function checkBrokerUrl(source: string, url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`${source} is not a valid URL: give amqp[s]://[user:password@]host[:port][/vhost]`);
+  }
+  if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
+    throw new UsageError(`${source} must start with amqp:// or amqps://, not ${parsed.protocol}//`);
+  }
+  if (!parsed.hostname) throw new UsageError(`${source} has no host: give amqp://host[:port]`);
+  try {
+    splitBrokerUrl(url);
+  } catch (err) {
+    // The parser's own words, said of the flag the user typed.
+    if (err instanceof UsageError) throw new UsageError(`${source}: ${err.message}`);
+    throw err;
+  }
 }
 
 function checkTuning(query: URLSearchParams): void {

@@ -1,6 +1,6 @@
 import type * as amqp from 'amqplib';
 import { Backoff, sleep } from './backoff';
-import { openBrokerConnection } from './broker-connection';
+import { openBrokerConnection, VhostRefused } from './broker-connection';
 import { FatalError, UsageError } from './errors';
 import { errorText, type Logger } from './logger';
 import { redactUrl } from './redact';
@@ -27,7 +27,7 @@ export interface Connected {
 
 /**
  * Opens a connection, retrying with capped exponential backoff while the broker is unreachable.
- * Refused credentials end the attempt at once: retrying would not make them right.
+ * Refused credentials or vhost end the attempt at once: retrying would not make them right.
  * Resolves undefined when `signal` aborted first.
  */
 export async function connectWithRetry(opts: ConnectOptions): Promise<Connected | undefined> {
@@ -42,6 +42,7 @@ export async function connectWithRetry(opts: ConnectOptions): Promise<Connected 
       return { connection: await openBrokerConnection(url, { ...opts.tls, timeout }), url };
     } catch (err) {
       if (err instanceof UsageError) throw err; // a URL that cannot be used stays so
+      if (err instanceof VhostRefused) throw new FatalError(`cannot connect to ${where}: ${err.message}`);
       const text = errorText(err);
       const tls = tlsFailure(err);
       if (tls) throw new FatalError(`cannot connect to ${where}: ${tls}`);

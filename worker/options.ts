@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from './errors';
-import { splitBrokerUrl } from './broker-login';
+import { checkBrokerUrl } from './broker-login';
 import { WITHHELD_VARIABLES } from './program-env';
 
 /** Everything that configures a worker; the CLI flags map onto it one to one. */
@@ -124,7 +124,7 @@ function validate(o: ResolvedWorkerOptions): void {
   }
   if (o.persistent && o.module !== undefined) throw new UsageError('--persistent runs a PROGRAM; it does not go with --module');
   if (o.module === '') throw new UsageError('--module needs a file, e.g. --module ./handler.js');
-  checkUrl(o.url);
+  checkBrokerUrl('--url', o.url);
   checkTls(o);
   if (o.broker !== undefined && !/^[A-Za-z0-9._/-]+(:\d{1,5})?$/.test(o.broker)) {
     throw new UsageError(`--broker must be a name (a Marathon app id or host name), optionally NAME:PORT, not '${o.broker}'`);
@@ -151,20 +151,6 @@ function checkQueueName(flag: string, name: string | undefined): void {
     throw new UsageError(`${flag} is ${Buffer.byteLength(name)} bytes long; RabbitMQ allows at most ${MAX_QUEUE_NAME_BYTES}`);
   }
   if (name.startsWith('amq.')) throw new UsageError(`${flag} '${name}': names starting with 'amq.' are reserved by RabbitMQ`);
-}
-
-function checkUrl(url: string): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`--url is not a valid URL: give amqp://[user:password@]host[:port][/vhost]`);
-  }
-  if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
-    throw new UsageError(`--url must start with amqp:// or amqps://, not ${parsed.protocol}//`);
-  }
-  if (!parsed.hostname) throw new UsageError('--url has no host: give amqp://host[:port]');
-  splitBrokerUrl(url); // refuses a user or password that cannot be decoded, before anything starts
 }
 
 function checkTls(o: ResolvedWorkerOptions): void {

@@ -2,15 +2,17 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FatalError, UsageError } from '../../worker/errors';
 import { parseFlags, text, type FlagSpec } from '../flags';
-import { imageManifests } from '../image-manifests';
+import { imageManifests, type ImageManifest } from '../image-manifests';
 import { progress } from '../progress';
-import { stackDir } from '../synth-output';
+import { appImage, appsNamed } from '../stack-apps';
+import { marathonApps, stackDir, type AppFile } from '../synth-output';
 
-export const BUILD_HELP = `Usage: workqueue build [broker|worker] -t TAG
+export const BUILD_HELP = `Usage: workqueue build [APP|broker|worker]... -t TAG
 
-Builds the images of the stack (both, or one component) with the local Docker engine, from the
-build contexts that cdktf synth wrote to cdktf.out (synthesized first when missing), tagged
-IMAGE:TAG. Docker's own output shows the progress.
+Builds images of the stack with the local Docker engine, from the build contexts that cdktf
+synth wrote to cdktf.out (synthesized first when missing), tagged IMAGE:TAG: every image, or
+those of the apps named by id (as deploy names them), or of every broker or worker app.
+Docker's own output shows the progress.
 
 Options:
   -t, --tag TAG      tag of the images (required)
@@ -21,6 +23,7 @@ Options:
 Examples:
   workqueue build -t v1.2
   workqueue build worker -t dev --synth
+  workqueue build thumbnails-worker mailers-worker -t dev
 `;
 
 const SPECS: FlagSpec[] = [
@@ -33,9 +36,9 @@ export async function build(argv: readonly string[]): Promise<number> {
   const { flags, positional } = parseFlags('build', argv, SPECS);
   const tag = text(flags, 'tag');
   if (!tag) throw new UsageError('build: missing -t TAG');
-  if (positional.length > 1) throw new UsageError('build: name at most one component: broker or worker');
   const dir = stackDir({ project: process.cwd(), stack: text(flags, 'stack'), synth: flags.synth === true, progress });
-  const images = imageManifests(dir, positional[0]);
+  const images =
+    positional.length === 0 ? imageManifests(dir) : imagesOf(dir, appsNamed('build', marathonApps(dir), positional));
   for (const [i, image] of images.entries()) {
     const name = `${image.image}:${tag}`;
     progress(`building ${name} (${i + 1}/${images.length})`);
@@ -46,4 +49,10 @@ export async function build(argv: readonly string[]): Promise<number> {
   }
   progress(`built ${images.map((m) => `${m.image}:${tag}`).join(', ')}`);
   return 0;
+}
+
+/** The images the apps run, each once. */
+function imagesOf(dir: string, apps: readonly AppFile[]): ImageManifest[] {
+  const images = new Map(apps.map((app) => appImage(dir, app)).map((m) => [m.image, m]));
+  return [...images.values()];
 }

@@ -1,8 +1,8 @@
-import { UsageError } from '../../worker/errors';
 import { parseFlags, text, type FlagSpec } from '../flags';
 import { MARATHON_FLAGS, marathonOptions } from '../marathon-flags';
 import { fillPlaceholders } from '../placeholders';
 import { progress } from '../progress';
+import { ambiguous, appsNamed, labelOf, normalAppId, COMPONENT_LABEL, QUEUE_LABEL } from '../stack-apps';
 import { marathonApps, stackDir } from '../synth-output';
 import { waitForDeployments } from '../wait-deployments';
 
@@ -13,7 +13,10 @@ PUT /v2/apps/{id}?partialUpdate=false, each app after the apps it depends on (th
 the workers). {{PLACEHOLDERS}} are filled from the flags (-t fills {{TAG}}) and the environment
 ({{BROKER_PASSWORD}} from $BROKER_PASSWORD: the broker's administrator; {{WORKER_PASSWORD}} from
 $WORKER_PASSWORD: the workers' own user; {{NAME}} of a worker's secretEnv from $NAME); inside a URL
-a value is percent-encoded, so a password holding @ / # stays a password. -b and -q also set the workers' -b and -q arguments.
+a value is percent-encoded, so a password holding @ / # stays a password. -b and -q also set the
+workers' -b and -q arguments. APP is an app id (broker, worker: every app of that kind when no app
+has that id); -q with several worker apps is refused unless they are named, so that one queue is
+never given to every fleet by mistake.
 Marathon: --marathon or $MARATHON_URL (user:password@ for basic auth), or $MARATHON_TOKEN.
 
 Options:
@@ -31,6 +34,7 @@ Options:
 Examples:
   BROKER_PASSWORD=... WORKER_PASSWORD=... workqueue deploy -t v1.2 --marathon http://marathon.mesos:8080 --wait
   workqueue deploy worker -t v1.3 -q images --force
+  workqueue deploy thumbnails-worker -t v1.3 -q thumbnails-v2
 `;
 
 const SPECS: FlagSpec[] = [
@@ -46,14 +50,15 @@ export async function deploy(argv: readonly string[], env: NodeJS.ProcessEnv): P
   const { flags, positional } = parseFlags('deploy', argv, SPECS);
   const { client, force, wait, timeoutSeconds } = marathonOptions('deploy', flags, env);
   const dir = stackDir({ project: process.cwd(), stack: text(flags, 'stack'), synth: flags.synth === true, progress });
-  let apps = marathonApps(dir);
-  if (positional.length > 0) {
-    const wanted = positional.map((a) => `/${a.replace(/^\/+/, '')}`);
-    const unknown = wanted.filter((w) => !apps.some((a) => a.id === w));
-    if (unknown.length) throw new UsageError(`deploy: no synthesized app ${unknown.join(', ')} (have: ${apps.map((a) => a.id).join(', ')})`);
-    apps = apps.filter((a) => wanted.includes(a.id));
-  }
+  const all = marathonApps(dir);
+  const apps = positional.length > 0 ? appsNamed('deploy', all, positional) : all;
   const given = { TAG: text(flags, 'tag'), BROKER: text(flags, 'broker'), QUEUE: text(flags, 'queue') };
+  const workers = apps.filter((a) => labelOf(a, COMPONENT_LABEL) === 'worker');
+  // One -q for several fleets, none of them named, would point them all at one queue.
+  const named = positional.every((word) => all.some((a) => a.id === normalAppId(word)));
+  if (given.QUEUE !== undefined && workers.length > 1 && !(positional.length > 0 && named)) {
+    throw ambiguous('deploy -q', workers, `workqueue deploy APP -q ${given.QUEUE}`);
+  }
   const bodies = apps.map((app) => fillPlaceholders(withWorkerArgs(app.definition, given.BROKER, given.QUEUE), given, env, `app ${app.id}`));
   const deployments: string[] = [];
   for (const body of bodies) {
@@ -68,7 +73,7 @@ export async function deploy(argv: readonly string[], env: NodeJS.ProcessEnv): P
 /** The worker apps' -b/-q arguments (and broker dependency) set from the flags. */
 function withWorkerArgs(app: Record<string, unknown>, broker: string | undefined, queue: string | undefined): Record<string, unknown> {
   const labels = (app.labels ?? {}) as Record<string, string>;
-  if (labels['workqueue.component'] !== 'worker' || !Array.isArray(app.args)) return app;
+  if (labels[COMPONENT_LABEL] !== 'worker' || !Array.isArray(app.args)) return app;
   const args = [...(app.args as string[])];
   const end = args.indexOf('--') === -1 ? args.length : args.indexOf('--');
   const set = (flag: string, value: string | undefined) => {
@@ -79,7 +84,7 @@ function withWorkerArgs(app: Record<string, unknown>, broker: string | undefined
   set('-b', broker);
   set('-q', queue);
   const out: Record<string, unknown> = { ...app, args };
-  if (broker !== undefined) out.dependencies = [`/${broker.replace(/^\/+/, '')}`];
-  if (queue !== undefined) out.labels = { ...labels, 'workqueue.queue': queue };
+  if (broker !== undefined) out.dependencies = [normalAppId(broker)];
+  if (queue !== undefined) out.labels = { ...labels, [QUEUE_LABEL]: queue };
   return out;
 }

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { openBrokerConnection } from '../../worker/broker-connection';
 import { FatalError, UsageError } from '../../worker/errors';
 import { DEFAULT_URL } from '../../worker/options';
+import { brokerUrlOption } from '../broker-url-option';
 import { parseFlags, text, type FlagSpec } from '../flags';
 import { progress } from '../progress';
 
@@ -12,7 +13,9 @@ export const PUBLISH_HELP = `Usage: workqueue publish -q QUEUE [-u URL] [FILE...
 Puts work on a queue: each FILE is one message; with no FILE, each line of standard input is one
 message. Messages are persistent, carry a new random message id each (the worker's
 WQ_MESSAGE_ID), and are confirmed by the broker (publisher confirms) before the command exits 0;
-the rate is shown as it goes.
+the rate is shown as it goes. A URL that is not amqp[s]://[user:password@]host[:port][/vhost] is
+refused (exit 2); a broker that refuses the login, or the vhost (it does not exist, or the user has
+no permissions on it), ends the command with one line (exit 1).
 
 Options:
   -q, --queue NAME   queue to publish to (through the default exchange)
@@ -22,6 +25,7 @@ Options:
 Examples:
   seq 1000 | workqueue publish -q jobs
   workqueue publish -q images -u amqp://workqueue:PASSWORD@broker:5672 photos/*.json
+  workqueue publish -q jobs -u amqp://workqueue:PASSWORD@broker:5672/staging < jobs.txt
 `;
 
 const SPECS: FlagSpec[] = [
@@ -36,7 +40,7 @@ export async function publish(argv: readonly string[], env: NodeJS.ProcessEnv): 
   const { flags, positional } = parseFlags('publish', argv, SPECS);
   const queue = text(flags, 'queue');
   if (!queue) throw new UsageError('publish: missing -q QUEUE');
-  const connection = await openBrokerConnection(text(flags, 'url') ?? env.AMQP_URL ?? DEFAULT_URL);
+  const connection = await openBrokerConnection(brokerUrlOption('publish', flags, env));
   connection.on('error', () => undefined); // a failed confirm below reports it
   let sent = 0;
   const started = Date.now();

@@ -1,15 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { FatalError, UsageError } from '../../worker/errors';
 import { parseFlags, text, type FlagSpec } from '../flags';
-import { imageManifests } from '../image-manifests';
+import { brokerUrlOption } from '../broker-url-option';
 import { fillPlaceholders } from '../placeholders';
 import { progress } from '../progress';
+import { appImage, labelOf, oneApp, COMPONENT_LABEL } from '../stack-apps';
 import { marathonApps, stackDir } from '../synth-output';
 
-export const RUN_LOCAL_HELP = `Usage: workqueue run-local [broker|worker] -t TAG [-q QUEUE] [-u URL | -b BROKER] [-d]
+export const RUN_LOCAL_HELP = `Usage: workqueue run-local APP|broker|worker -t TAG [-q QUEUE] [-u URL | -b BROKER] [-d]
 
-Runs one component of the stack on this host with the local Docker engine, as the synthesized
-apps describe it (the worker's program and runtime options come from its Marathon app):
+Runs one app of the stack on this host with the local Docker engine, in the image and with the
+arguments its synthesized Marathon app describes. Name the app by its id (as deploy does); broker
+or worker stand for the stack's only app of that kind, and are refused, with the choices, when
+the stack has several (two worker fleets: name the fleet).
   broker  publishes AMQP on 127.0.0.1:--port (default 5672), and the management UI on
           127.0.0.1:--management-port only when that is given; the passwords come from
           $BROKER_PASSWORD (administrator) and $WORKER_PASSWORD (the workers' user)
@@ -31,6 +34,7 @@ Options:
 Examples:
   BROKER_PASSWORD=admin-secret WORKER_PASSWORD=secret workqueue run-local broker -t dev -d
   workqueue run-local worker -t dev -u amqp://workqueue-worker:secret@localhost:5672
+  workqueue run-local thumbnails-worker -t dev -q thumbnails-test -u amqp://localhost:5672
 `;
 
 const SPECS: FlagSpec[] = [
@@ -46,14 +50,18 @@ const SPECS: FlagSpec[] = [
 
 export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { flags, positional } = parseFlags('run-local', argv, SPECS);
-  const component = positional[0];
-  if (component !== 'broker' && component !== 'worker') throw new UsageError('run-local: name the component: broker or worker');
+  if (positional.length !== 1) {
+    throw new UsageError('run-local: name one app: its id, or broker or worker when the stack has one');
+  }
   const tag = text(flags, 'tag');
   if (!tag) throw new UsageError('run-local: missing -t TAG');
   const dir = stackDir({ project: process.cwd(), stack: text(flags, 'stack'), synth: false, progress });
-  const [image] = imageManifests(dir, component);
-  const app = marathonApps(dir).find((a) => (a.definition.labels as Record<string, string> | undefined)?.['workqueue.component'] === component);
-  if (!app) throw new UsageError(`run-local: no synthesized ${component} app in ${dir}`);
+  const app = oneApp('run-local', marathonApps(dir), positional[0], `workqueue run-local APP -t ${tag}`);
+  const component = labelOf(app, COMPONENT_LABEL);
+  if (component !== 'broker' && component !== 'worker') {
+    throw new UsageError(`run-local: app ${app.id} is neither a broker nor a worker`);
+  }
+  const image = appImage(dir, app);
   const name = app.id.replace(/^\/+/, '').split('/').join('-');
   const detach = flags.detach === true;
   const args = ['run', '--rm', '--init', '--name', name, ...(detach ? ['-d'] : ['-i'])];
@@ -74,7 +82,8 @@ export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv):
     if (management !== undefined) args.push('-p', `127.0.0.1:${management}:15672`);
     args.push(`${image.image}:${tag}`);
   } else {
-    const url = text(flags, 'url') ?? env.AMQP_URL;
+    const given = text(flags, 'url') !== undefined || env.AMQP_URL !== undefined;
+    const url = given ? brokerUrlOption('run-local', flags, env) : undefined;
     const broker = text(flags, 'broker');
     if (!url && !broker) throw new UsageError('run-local worker: give the broker with -u URL (or $AMQP_URL) or -b NAME');
     const { AMQP_URL: _clusterUrl, ...rest } = appEnv; // the cluster's broker URL means nothing on this host

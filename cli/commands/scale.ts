@@ -1,12 +1,15 @@
 import { UsageError } from '../../worker/errors';
+import { printable } from '../../worker/printable';
 import { parseFlags } from '../flags';
 import { MARATHON_FLAGS, marathonOptions } from '../marathon-flags';
 import { progress } from '../progress';
+import { normalAppId } from '../stack-apps';
 import { waitForDeployments } from '../wait-deployments';
 
 export const SCALE_HELP = `Usage: workqueue scale APP N [--marathon URL] [--force] [--wait]
 
 Sets the number of instances of Marathon app APP (PUT /v2/apps/APP with {"instances": N}).
+N is a whole number from 0 up; anything else (-1, 2.5) is refused with exit 2.
 
 Options:
       --marathon URL     Marathon's URL (default: $MARATHON_URL)
@@ -17,19 +20,23 @@ Options:
 
 Examples:
   workqueue scale worker 10 --wait
+  workqueue scale thumbnails-worker 0
   MARATHON_URL=http://marathon.mesos:8080 workqueue scale /worker 0
 `;
 
 export async function scale(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { flags, positional } = parseFlags('scale', argv, MARATHON_FLAGS);
   const [app, count, ...extra] = positional;
-  const instances = Number(count);
-  if (!app || count === undefined || extra.length || !Number.isInteger(instances) || instances < 0) {
+  if (!app || count === undefined || extra.length) {
     throw new UsageError('scale: give APP and a whole number N >= 0, e.g. workqueue scale worker 5');
+  }
+  const instances = /^\d{1,9}$/.test(count) ? Number(count) : NaN;
+  if (!Number.isInteger(instances)) {
+    throw new UsageError(`scale: the instance count must be a whole number from 0 up, not '${printable(count, 20)}'`);
   }
   const { client, force, wait, timeoutSeconds } = marathonOptions('scale', flags, env);
   const deployment = await client.scale(app, instances, force);
-  progress(`scaling /${app.replace(/^\/+/, '')} to ${instances} (deployment ${deployment})`);
+  progress(`scaling ${normalAppId(app)} to ${instances} (deployment ${deployment})`);
   if (wait && deployment) await waitForDeployments(client, [deployment], timeoutSeconds);
   return 0;
 }

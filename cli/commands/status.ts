@@ -6,11 +6,15 @@ import { splitBrokerUrl, type BrokerLogin } from '../../worker/broker-login';
 import { UsageError } from '../../worker/errors';
 import { isHealthy, isRunning } from '../../worker/marathon-task-health';
 import { DEFAULT_URL } from '../../worker/options';
+import { printable } from '../../worker/printable';
+import { brokerUrlOption } from '../broker-url-option';
 import { parseFlags, text, type FlagSpec } from '../flags';
 import { MarathonClient } from '../marathon-client';
-import { marathonApps } from '../synth-output';
+import { labelOf, QUEUE_LABEL } from '../stack-apps';
+import { marathonApps, type AppFile } from '../synth-output';
 
 export const STATUS_HELP = `Usage: workqueue status [-q QUEUE]... [-u URL] [--management URL] [--marathon URL]
+                        [-o table|json]
 
 Shows how far behind the workers are: for each queue its ready, unacked and dead-lettered
 (QUEUE.dlq) message counts and its consumers; with Marathon configured, the running and healthy
@@ -18,17 +22,23 @@ tasks of each synthesized app. Without -q, the queues of the synthesized worker 
 Unacked counts come from RabbitMQ's management API with the broker URL's user and password (default:
 https://<broker host>:15671 for amqps://, http://<broker host>:15672 for amqp://); "-" when it cannot
 be reached. The password of an amqps:// URL is never sent over plain http to another machine.
+With -o json, one JSON document for scripts:
+  {"queues": [{"name", "exists", "ready", "unacked", "deadLettered", "consumers"}],
+   "apps": [{"id", "queue", "tasks", "running", "healthy"}] or null without Marathon}
+counts as numbers, null where unknown (a missing queue, no management API, Marathon not answering).
 
 Options:
   -q, --queue NAME       a queue to show (repeatable through several -q)
   -u, --url URL          broker URL (default: $AMQP_URL, else ${DEFAULT_URL})
       --management URL   RabbitMQ management API base URL
       --marathon URL     Marathon's URL (default: $MARATHON_URL)
+  -o, --output FORMAT    table (default) or json
   -h, --help             show this help
 
 Examples:
   workqueue status -q jobs
   MARATHON_URL=http://marathon.mesos:8080 workqueue status
+  workqueue status -q jobs -o json | jq '.queues[0].ready'
 `;
 
 const SPECS: FlagSpec[] = [
@@ -36,45 +46,106 @@ const SPECS: FlagSpec[] = [
   { names: ['-u', '--url'], key: 'url', value: true },
   { names: ['--management'], key: 'management', value: true },
   { names: ['--marathon'], key: 'marathon', value: true },
+  { names: ['-o', '--output'], key: 'output', value: true },
 ];
+
+/** One queue's counts; null where unknown (the queue missing, the management API not answering). */
+interface QueueStatus {
+  readonly name: string;
+  readonly exists: boolean;
+  readonly ready: number | null;
+  readonly unacked: number | null;
+  /** Messages in QUEUE.dlq; null when it does not exist. */
+  readonly deadLettered: number | null;
+  readonly consumers: number | null;
+}
+
+/** One synthesized app's tasks in Marathon; null when Marathon did not list them. */
+interface AppStatus {
+  readonly id: string;
+  readonly queue: string | null;
+  readonly tasks: number | null;
+  readonly running: number | null;
+  readonly healthy: number | null;
+}
+
+/** What `status -o json` prints. */
+interface StatusReport {
+  readonly queues: readonly QueueStatus[];
+  /** null when no Marathon is configured or no apps are synthesized. */
+  readonly apps: readonly AppStatus[] | null;
+}
 
 export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { flags, values } = parseFlags('status', argv, SPECS);
+  const output = text(flags, 'output') ?? 'table';
+  if (output !== 'table' && output !== 'json') {
+    throw new UsageError(`status: -o/--output must be table or json, not '${printable(output, 20)}'`);
+  }
   const queuesGiven = values.queue ?? [];
   const stacks = join(process.cwd(), 'cdktf.out', 'stacks');
   const apps = existsSync(stacks) ? safeApps(stacks) : [];
-  const queues = queuesGiven.length ? queuesGiven : apps.map((a) => (a.definition.labels as Record<string, string> | undefined)?.['workqueue.queue']).filter((q): q is string => !!q);
+  const appQueues = apps.map((a) => labelOf(a, QUEUE_LABEL)).filter((q): q is string => !!q);
+  const queues = queuesGiven.length ? queuesGiven : appQueues;
   if (queues.length === 0) throw new UsageError('status: name a queue with -q (no synthesized worker apps to take them from)');
-  const url = text(flags, 'url') ?? env.AMQP_URL ?? DEFAULT_URL;
-  const rows: string[][] = [['QUEUE', 'READY', 'UNACKED', 'DEAD-LETTERED', 'CONSUMERS']];
+  const url = brokerUrlOption('status', flags, env);
   const api = managementApi(text(flags, 'management'), url);
+  const marathonUrl = text(flags, 'marathon') ?? env.MARATHON_URL;
+  const client = marathonUrl ? new MarathonClient(marathonUrl, env.MARATHON_TOKEN) : undefined; // checks the URL first
+  const report: StatusReport = {
+    queues: await queueStatuses(url, api, queues),
+    apps: client && apps.length ? await Promise.all(apps.map((app) => appStatus(client, app))) : null,
+  };
+  process.stdout.write(output === 'json' ? `${JSON.stringify(report)}\n` : tables(report));
+  return 0;
+}
+
+async function queueStatuses(url: string, api: ManagementApi, queues: readonly string[]): Promise<QueueStatus[]> {
   const connection = await openBrokerConnection(url);
   connection.on('error', () => undefined); // a failed check below reports it
   try {
-    for (const queue of queues) {
-      const main = await check(connection, queue);
-      const dead = await check(connection, `${queue}.dlq`);
-      const unacked = await unackedCount(api, url, queue);
-      rows.push([queue, main ? String(main.messageCount) : 'missing', unacked, dead ? String(dead.messageCount) : 'missing', main ? String(main.consumerCount) : '-']);
+    const out: QueueStatus[] = [];
+    for (const name of queues) {
+      const main = await check(connection, name);
+      const dead = await check(connection, `${name}.dlq`);
+      out.push({
+        name,
+        exists: main !== undefined,
+        ready: main?.messageCount ?? null,
+        unacked: await unackedCount(api, url, name),
+        deadLettered: dead?.messageCount ?? null,
+        consumers: main?.consumerCount ?? null,
+      });
     }
+    return out;
   } finally {
     await connection.close().catch(() => undefined);
   }
-  process.stdout.write(table(rows));
-  const marathonUrl = text(flags, 'marathon') ?? env.MARATHON_URL;
-  if (marathonUrl && apps.length) {
-    const client = new MarathonClient(marathonUrl, env.MARATHON_TOKEN);
-    const appRows = [['APP', 'TASKS', 'RUNNING', 'HEALTHY']];
-    for (const app of apps) {
-      const listed = await client.appTasks(app.id).catch(() => undefined);
-      const tasks = listed?.tasks ?? [];
-      const healthy = tasks.filter((t) => isHealthy(t, listed?.healthChecks ?? 0));
-      const running = tasks.filter(isRunning);
-      appRows.push([app.id, listed ? String(tasks.length) : 'unknown', String(running.length), String(healthy.length)]);
-    }
-    process.stdout.write(`\n${table(appRows)}`);
+}
+
+async function appStatus(client: MarathonClient, app: AppFile): Promise<AppStatus> {
+  const queue = labelOf(app, QUEUE_LABEL) ?? null;
+  const listed = await client.appTasks(app.id).catch(() => undefined); // shown as unknown
+  if (!listed) return { id: app.id, queue, tasks: null, running: null, healthy: null };
+  const running = listed.tasks.filter(isRunning).length;
+  const healthy = listed.tasks.filter((t) => isHealthy(t, listed.healthChecks)).length;
+  return { id: app.id, queue, tasks: listed.tasks.length, running, healthy };
+}
+
+/** The report as the tables people read. */
+function tables(report: StatusReport): string {
+  const count = (n: number | null, unknown: string) => (n === null ? unknown : String(n));
+  const queueRows = [['QUEUE', 'READY', 'UNACKED', 'DEAD-LETTERED', 'CONSUMERS']];
+  for (const q of report.queues) {
+    const dead = count(q.deadLettered, 'missing');
+    queueRows.push([q.name, count(q.ready, 'missing'), count(q.unacked, '-'), dead, count(q.consumers, '-')]);
   }
-  return 0;
+  if (!report.apps) return table(queueRows);
+  const appRows = [['APP', 'TASKS', 'RUNNING', 'HEALTHY']];
+  for (const a of report.apps) {
+    appRows.push([a.id, count(a.tasks, 'unknown'), count(a.running, '-'), count(a.healthy, '-')]);
+  }
+  return `${table(queueRows)}\n${table(appRows)}`;
 }
 
 function safeApps(stacks: string) {
@@ -98,19 +169,18 @@ async function check(connection: amqp.ChannelModel, queue: string): Promise<amqp
   }
 }
 
-async function unackedCount({ base, login }: ManagementApi, amqpUrl: string, queue: string): Promise<string> {
-  const broker = new URL(amqpUrl);
-  const vhost = encodeURIComponent(decodeURIComponent(broker.pathname.slice(1)) || '/');
+async function unackedCount({ base, login }: ManagementApi, amqpUrl: string, queue: string): Promise<number | null> {
+  const vhost = encodeURIComponent(splitBrokerUrl(amqpUrl).vhost);
   try {
     const response = await fetch(`${base.origin}/api/queues/${vhost}/${encodeURIComponent(queue)}`, {
       headers: { authorization: `Basic ${Buffer.from(`${login.user}:${login.password}`).toString('base64')}` },
       signal: AbortSignal.timeout(3_000),
     });
-    if (!response.ok) return '-';
-    const body = (await response.json()) as { messages_unacknowledged?: number };
-    return body.messages_unacknowledged === undefined ? '-' : String(body.messages_unacknowledged);
+    if (!response.ok) return null;
+    const body = (await response.json()) as { messages_unacknowledged?: unknown };
+    return typeof body.messages_unacknowledged === 'number' ? body.messages_unacknowledged : null;
   } catch {
-    return '-'; // management API not enabled or not reachable: the other counts still stand
+    return null; // management API not enabled or not reachable: the other counts still stand
   }
 }
 
