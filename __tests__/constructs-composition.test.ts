@@ -1,10 +1,12 @@
 import 'cdktf/lib/testing/adapters/jest';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Testing, TerraformVariable } from 'cdktf';
+import { Testing, TerraformProvider, TerraformVariable } from 'cdktf';
 import { Container } from '@cdktf/provider-docker/lib/container';
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import type { Construct } from 'constructs';
 import { Broker, WorkQueueWorker } from '../constructs';
-import { resources, synthesize } from './helpers/synth';
+import { resources, synthesize, testStack } from './helpers/synth';
 
 Testing.setupJest();
 
@@ -64,5 +66,124 @@ describe('a user stack with two worker fleets on two queues sharing one broker',
     expect(text).toContain('${var.broker_password}');
     expect(text).not.toMatch(/"password_hash": "(?!@WQ_)|"password"|WQ_(BROKER|WORKER)_PASSWORD=[^$]/);
     expect(text).not.toMatch(/amqp:\/\/[^:]+:(?!\$\{|\{\{)[^@]+@/);
+  });
+});
+
+/** A Docker provider from another copy of @cdktf/provider-docker: same Terraform type, another class. */
+class OtherCopyDockerProvider extends TerraformProvider {
+  constructor(scope: Construct, id: string) {
+    super(scope, id, {
+      terraformResourceType: 'docker',
+      terraformProviderSource: 'kreuzwerker/docker',
+      terraformGeneratorMetadata: { providerName: 'docker' },
+    });
+  }
+
+  protected synthesizeAttributes(): Record<string, unknown> {
+    return { host: 'unix:///run/user/1000/docker.sock' };
+  }
+}
+
+/** The provider blocks of one type in synthesized Terraform JSON. */
+function providerBlocks(json: string, type: string): Record<string, unknown>[] {
+  return (JSON.parse(json) as { provider?: Record<string, Record<string, unknown>[]> }).provider?.[type] ?? [];
+}
+
+describe("a user stack that declares its own Docker provider", () => {
+  const system = (stack: Construct): void => {
+    const broker = new Broker(stack, 'broker', { queues: ['jobs'] });
+    new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker });
+  };
+
+  it.each([
+    ['before the constructs, by the same construct id', (stack: Construct) => {
+      new DockerProvider(stack, 'docker', { host: 'unix:///run/user/1000/docker.sock' });
+      system(stack);
+    }],
+    ['after the constructs, by the same construct id', (stack: Construct) => {
+      system(stack);
+      new DockerProvider(stack, 'docker', { host: 'unix:///run/user/1000/docker.sock' });
+    }],
+    ['from another copy of the provider package', (stack: Construct) => {
+      new OtherCopyDockerProvider(stack, 'my-docker');
+      system(stack);
+    }],
+  ])('synthesizes one docker provider block, the user\'s: declared %s', (_when, build) => {
+    // GIVEN a stack whose Docker provider is the user's (a rootless Docker socket)
+    // WHEN a broker and a fleet are added and the stack is synthesized
+    const { json } = synthesize(build);
+    // THEN the stack has one docker provider, with the user's settings, and still one random provider
+    expect(providerBlocks(json, 'docker')).toEqual([expect.objectContaining({ host: 'unix:///run/user/1000/docker.sock' })]);
+    expect(providerBlocks(json, 'random')).toHaveLength(1);
+  });
+
+  it('adds its own docker provider beside a user\'s aliased one', () => {
+    // GIVEN an aliased Docker provider of the user's, which resources do not use unless they name it
+    const { json } = synthesize((stack) => {
+      new DockerProvider(stack, 'docker', { alias: 'remote', host: 'ssh://deploy@remote' });
+      system(stack);
+    });
+    // THEN the stack also gets the default configuration its resources use
+    const blocks = providerBlocks(json, 'docker');
+    expect(blocks).toHaveLength(2);
+    expect(blocks.map((b) => b.alias)).toEqual(['remote', undefined]);
+  });
+});
+
+describe('two fleets on one queue', () => {
+  function error(build: (stack: Construct) => void): string {
+    try {
+      build(testStack());
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('no error thrown');
+  }
+
+  it('are refused without names, with the fix', () => {
+    // GIVEN two fleets on 'jobs' that leave name to its default
+    const message = error((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'] });
+      new WorkQueueWorker(stack, 'small', { queue: 'jobs', broker });
+      new WorkQueueWorker(stack, 'gpu', { queue: 'jobs', broker });
+    });
+    // THEN the second is refused: which name, which other fleet, and what to set
+    expect(message).toBe("WorkQueueWorker (test/gpu): invalid name (derived from queue) \"jobs-worker\": "
+      + 'WorkQueueWorker (test/small) has it too, so both would share container, service and host names and the '
+      + "Marathon app file: several fleets on queue 'jobs' need a name each: set name, e.g. name: 'jobs-gpu'");
+  });
+
+  it.each([
+    ['a fleet named like another', { name: 'jobs-worker' }, /invalid name "jobs-worker": WorkQueueWorker \(test\/small\) has it too/],
+    ['a fleet named like the broker', { name: 'broker' }, /invalid name "broker": Broker \(test\/broker\) has it too/],
+    ['a fleet with the image of another', { name: 'gpu', imageName: 'workqueue-jobs-worker' }, /invalid imageName "workqueue-jobs-worker": WorkQueueWorker \(test\/small\) has it too, so both would share one image tag/],
+  ])('refuse %s', (_what, props, message) => {
+    expect(error((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'] });
+      new WorkQueueWorker(stack, 'small', { queue: 'jobs', broker });
+      new WorkQueueWorker(stack, 'gpu', { queue: 'jobs', broker, ...props });
+    })).toMatch(message);
+  });
+
+  it('refuse a second broker of the same name', () => {
+    expect(error((stack) => {
+      new Broker(stack, 'broker', { queues: ['jobs'] });
+      new Broker(stack, 'other', { queues: ['mail'] });
+    })).toMatch(/Broker \(test\/other\): invalid name "broker": Broker \(test\/broker\) has it too.*give each broker and fleet/);
+  });
+
+  it('with names of their own get containers, images and Marathon apps of their own', () => {
+    // GIVEN two fleets on 'jobs', one named
+    const { json, marathon } = synthesize((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'] });
+      new WorkQueueWorker(stack, 'small', { queue: 'jobs', broker });
+      new WorkQueueWorker(stack, 'gpu', { queue: 'jobs', broker, name: 'jobs-gpu' });
+    });
+    // THEN nothing of one is the other's
+    const containers = Object.values(resources(json, 'docker_container')).map((c) => c.name);
+    expect(containers.sort()).toEqual(['broker', 'jobs-gpu-${count.index}', 'jobs-worker-${count.index}']);
+    const images = Object.values(resources(json, 'docker_image')).map((i) => String(i.name).split(':')[0]);
+    expect(images.sort()).toEqual(['workqueue-broker', 'workqueue-jobs-gpu', 'workqueue-jobs-worker']);
+    expect(Object.keys(marathon).sort()).toEqual(['broker.json', 'jobs-gpu.json', 'jobs-worker.json']);
   });
 });

@@ -12,6 +12,7 @@ import { MarathonApp } from './marathon-app';
 import { imageFile } from './package-paths';
 import { checkCount, checkImage, checkMarathonName, checkPositive, checkQueueName, checkUserName, checkVolumeName, constructLabel, propError } from './prop-error';
 import { ensureRandomProvider } from './providers';
+import { claimName } from './unique-names';
 import { checkSecret, urlEncodedSecret } from './sensitive-value';
 import { checkTarget, type Target } from './target';
 
@@ -151,6 +152,10 @@ export class Broker extends Construct {
     this.dataVolume = props.dataVolume ?? `${this.name}-data`;
     this.marathonAppId = `/${this.name}`;
     this.validate(props);
+    const C = constructLabel('Broker', this);
+    claimName(this, C, 'name', 'name', this.name, 'give each broker and fleet of the stack its own name');
+    claimName(this, C, 'imageName', 'imageName', this.imageName, 'give each broker and fleet its own imageName');
+    claimName(this, C, 'dataVolume', 'dataVolume', this.dataVolume, 'give each broker its own dataVolume');
 
     const generated = (id: string): string => {
       ensureRandomProvider(this);

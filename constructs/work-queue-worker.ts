@@ -13,6 +13,7 @@ import { handlerEntries } from './handler-files';
 import { ENV_NAME, checkCount, checkImage, checkMarathonName, checkNoControlChars, checkNoNul, checkPositive, checkQueueName, constructLabel, propError } from './prop-error';
 import { checkSecret, checkUrlSecret } from './sensitive-value';
 import { checkTarget, type Target } from './target';
+import { claimName } from './unique-names';
 import { workerArgs } from './worker-args';
 
 /** Port of the runtime's /healthz and /metrics inside the container. */
@@ -132,6 +133,7 @@ export class WorkQueueWorker extends Construct {
     this.validate(props);
     // Checked and listed before any resource exists: a refused link leaves nothing half-built.
     const handlerContext = this.contextEntries(props.handlerPath);
+    this.claimNames(props);
 
     const url = typeof props.broker === 'string' ? props.broker : props.broker.url;
     const args = workerArgs({
@@ -249,7 +251,8 @@ export class WorkQueueWorker extends Construct {
 
   private validate(props: WorkQueueWorkerProps): void {
     const C = constructLabel('WorkQueueWorker', this);
-    checkMarathonName(C, props.name === undefined ? 'name (derived from queue; set name explicitly)' : 'name', this.name);
+    const nameProp = props.name === undefined ? 'name (derived from queue; set name explicitly)' : 'name';
+    checkMarathonName(C, nameProp, this.name);
     checkCount(C, 'instances', this.instances, 0);
     checkCount(C, 'concurrency', props.concurrency, 1);
     checkCount(C, 'prefetchCount', props.prefetchCount, 1);
@@ -293,6 +296,17 @@ export class WorkQueueWorker extends Construct {
       throw propError(C, 'timeoutSeconds', props.timeoutSeconds, `it must stay below the broker's consumerTimeoutSeconds (${broker.consumerTimeoutSeconds}), or RabbitMQ closes the channel before the program is stopped; raise the Broker's consumerTimeoutSeconds or lower timeoutSeconds`);
     }
     if (this.target !== broker.target) throw propError(C, 'target', this.target, `use the broker's target '${broker.target}' (both run on the same platform)`);
+  }
+
+  /** Last of the checks: a fleet refused for another reason claims no name. */
+  private claimNames(props: WorkQueueWorkerProps): void {
+    const C = constructLabel('WorkQueueWorker', this);
+    const role = this.node.id.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'b';
+    const nameFix = props.name === undefined
+      ? `several fleets on queue '${this.queue}' need a name each: set name, e.g. name: '${this.queue}-${role}'`
+      : 'give each fleet and broker of the stack its own name';
+    claimName(this, C, 'name', props.name === undefined ? 'name (derived from queue)' : 'name', this.name, nameFix);
+    claimName(this, C, 'imageName', 'imageName', this.imageName, 'give each fleet and broker its own imageName');
   }
 
   private validateEnv(C: string, props: WorkQueueWorkerProps): void {
