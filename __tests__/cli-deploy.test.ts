@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker, WorkQueueWorker } from '../constructs';
 import { runCli } from './helpers/cli-process';
+import { marathonSchemaFound } from './helpers/marathon-schema';
 import { MarathonStandIn } from './helpers/marathon-stand-in';
 import { synthesize } from './helpers/synth';
 
@@ -77,6 +78,7 @@ describe('workqueue deploy and scale against a Marathon stand-in', () => {
   });
 
   it("shows Marathon's details when it rejects an app with 422", async () => {
+    if (!marathonSchemaFound()) return; // the stand-in rejects by Marathon's own schema: nothing to show without it
     const file = join(cwd, 'cdktf.out', 'stacks', 'test', 'marathon', 'worker.json');
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), cmd: 'workqueue-worker -q jobs -- cat' }));
     const exit = await runCli(['deploy', 'worker', '-t', 'v1', '--marathon', marathon.url], { cwd, env: { BROKER_PASSWORD: 'pw', WORKER_PASSWORD: 'wpw' } });
