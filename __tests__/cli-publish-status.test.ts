@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as amqp from 'amqplib';
 import { TestBroker, brokerUrl, managementUrl, uniqueQueue } from './helpers/amqp';
 import { runCli } from './helpers/cli-process';
-import { MarathonStandIn } from './helpers/marathon-stand-in';
+import { MarathonStandIn, marathonExampleTask } from './helpers/marathon-stand-in';
 import { waitFor } from './helpers/wait-for';
 
 describe('workqueue publish and status against a real broker', () => {
@@ -111,17 +111,7 @@ describe('workqueue publish and status against a real broker', () => {
             task('TASK_STAGING'),
           ]
         : id === '/plain'
-          ? [{
-              appId: '/plain',
-              host: 'h',
-              id: 'plain.3a43e6b2-bc0f-11e5-9a5c-0242ac110002',
-              ports: [31000],
-              servicePorts: [10000],
-              stagedAt: '2016-01-16T11:07:11.373Z',
-              startedAt: '2016-01-16T11:07:12.297Z',
-              state: 'TASK_RUNNING',
-              version: '2016-01-16T11:07:10.884Z',
-            }]
+          ? [marathonExampleTask('/plain', 'h', 31000)]
           : undefined;
     await marathon.listen();
     try {

@@ -1,7 +1,7 @@
 import { discoverBroker } from '../worker/broker-discovery';
 import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
 import { SrvDnsServer } from './helpers/dns-server';
-import { MarathonStandIn } from './helpers/marathon-stand-in';
+import { MarathonStandIn, marathonExampleTask } from './helpers/marathon-stand-in';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { WorkerProcess, runWorker } from './helpers/worker-process';
 
@@ -84,17 +84,7 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
     marathon.apps.set('/broker', { id: '/broker', cmd: 'rabbitmq-server', instances: 1 });
     marathon.tasks = (id) =>
       id === '/broker'
-        ? [{
-            appId: '/broker',
-            host: real.hostname,
-            id: 'broker.3a43e6b2-bc0f-11e5-9a5c-0242ac110002',
-            ports: [realPort],
-            servicePorts: [10000],
-            stagedAt: '2016-01-16T11:07:11.373Z',
-            startedAt: '2016-01-16T11:07:12.297Z',
-            state: 'TASK_RUNNING',
-            version: '2016-01-16T11:07:10.884Z',
-          }]
+        ? [marathonExampleTask('/broker', real.hostname, realPort)]
         : undefined;
     await marathon.listen();
     try {

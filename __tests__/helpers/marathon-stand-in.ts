@@ -88,3 +88,21 @@ export class MarathonStandIn {
     return new Promise((r) => this.server.close(() => r()));
   }
 }
+
+/**
+ * A running task as Marathon's API documentation shows one (GET /v2/apps/{id}/tasks): no health
+ * check results, since its app defines none.
+ */
+export function marathonExampleTask(appId: string, host: string, port: number): Record<string, unknown> {
+  return {
+    appId,
+    host,
+    id: `${appId.replace(/^\//, '')}.3a43e6b2-bc0f-11e5-9a5c-0242ac110002`,
+    ports: [port],
+    servicePorts: [10000],
+    stagedAt: '2016-01-16T11:07:11.373Z',
+    startedAt: '2016-01-16T11:07:12.297Z',
+    state: 'TASK_RUNNING',
+    version: '2016-01-16T11:07:10.884Z',
+  };
+}
