@@ -11,7 +11,7 @@ export function signalGroup(pgid: number | undefined, signal: NodeJS.Signals): v
 }
 
 /** How often a process group that is being stopped is checked for members still running. */
-export const GROUP_POLL_MS = 50;
+const GROUP_POLL_MS = 50;
 
 /**
  * Ends what is left of group `pgid`: TERM now, KILL after `killAfterMs` to whatever ignored it.
@@ -19,6 +19,14 @@ export const GROUP_POLL_MS = 50;
  */
 export function reapGroup(pgid: number | undefined, killAfterMs: number): Promise<void> {
   signalGroup(pgid, 'SIGTERM');
+  return groupGone(pgid, killAfterMs);
+}
+
+/**
+ * Resolves once no process of group `pgid` runs, sending KILL after `killAfterMs` to what is left;
+ * for a group that has had its TERM already.
+ */
+export function groupGone(pgid: number | undefined, killAfterMs: number): Promise<void> {
   return new Promise((resolve) => {
     const killer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), killAfterMs);
     const check = () => {

@@ -1,6 +1,6 @@
 import { createLineTagger, type LineTagger } from './line-tagger';
 import type { Outcome } from './outcome';
-import { GROUP_POLL_MS, groupRunning, signalGroup } from './process-group';
+import { groupGone, groupRunning, signalGroup } from './process-group';
 import type { LaunchRequest, Launcher } from './program-launcher';
 
 /**
@@ -45,15 +45,11 @@ export function spawnProgram(launch: Launcher, req: SpawnRequest): Promise<Outco
         return;
       }
       // An attempt ends when its whole group is gone, so no process outlives its message. The
-      // launcher sent TERM to what the program left behind (or the stop did); KILL_AFTER_MS later,
-      // KILL to what ignored it.
-      killTimer ??= setTimeout(() => kill('SIGKILL'), KILL_AFTER_MS);
-      const poll = setInterval(() => {
-        if (groupRunning(pgid)) return;
-        clearInterval(poll);
+      // launcher sent TERM to what the program left behind (or the stop did, and its KILL stays due).
+      void groupGone(pgid, KILL_AFTER_MS).then(() => {
         clearTimeout(killTimer);
         resolve(outcome);
-      }, GROUP_POLL_MS);
+      });
     };
 
     const launched = launch(req, { output: (stream, chunk) => tagger(stream).write(chunk), ended });
