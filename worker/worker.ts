@@ -324,7 +324,7 @@ export class Worker {
     ];
     for (const make of copies) {
       const copy = make();
-      const unfit = unpublishable(copy.properties, message.content.length, frameMax);
+      const unfit = copy.properties === full ? why : unpublishable(copy.properties, message.content.length, frameMax);
       if (unfit) {
         why ??= unfit;
         this.repeats.error(`unpublishable ${unfit}`, `message ${id}: a copy for '${copy.target}' cannot be published (${printable(unfit)}); trying a reduced copy`);
