@@ -1,5 +1,5 @@
 import { FatalError, UsageError } from '../worker/errors';
-import { marathonEndpoint, type MarathonEndpoint } from '../worker/marathon-endpoint';
+import { appIdPath, marathonEndpoint, type MarathonEndpoint } from '../worker/marathon-endpoint';
 import { appWithTasksPath, readAppTasks, type MarathonAppTasks } from '../worker/marathon-task-health';
 
 /** A Marathon error answer, with Marathon's own message. */
@@ -27,7 +27,7 @@ export class MarathonClient {
 
   /** PUT /v2/apps/{id}?partialUpdate=false: creates (201) or replaces (200) the app; resolves the deployment id. */
   async putApp(app: Record<string, unknown>, force: boolean): Promise<{ status: number; deploymentId: string }> {
-    const id = String(app.id).replace(/^\/+/, '');
+    const id = appIdPath(String(app.id));
     const query = `partialUpdate=false${force ? '&force=true' : ''}`;
     const { status, body } = await this.call('PUT', `/v2/apps/${id}?${query}`, app, `deploying /${id}`);
     return { status, deploymentId: String((body as { deploymentId?: string }).deploymentId ?? '') };
@@ -35,7 +35,7 @@ export class MarathonClient {
 
   /** PUT /v2/apps/{id} with {instances}: Marathon's scale (a partial update). */
   async scale(appId: string, instances: number, force: boolean): Promise<string> {
-    const id = appId.replace(/^\/+/, '');
+    const id = appIdPath(appId);
     const { body } = await this.call('PUT', `/v2/apps/${id}${force ? '?force=true' : ''}`, { instances }, `scaling /${id}`);
     return String((body as { deploymentId?: string }).deploymentId ?? '');
   }
@@ -46,7 +46,7 @@ export class MarathonClient {
 
   /** The app's tasks, and how many health checks it defines (what a task's health is judged by). */
   async appTasks(appId: string): Promise<MarathonAppTasks> {
-    const doing = `listing tasks of /${appId.replace(/^\/+/, '')}`;
+    const doing = `listing tasks of /${appIdPath(appId)}`;
     const { body } = await this.call('GET', appWithTasksPath(appId), undefined, doing);
     return readAppTasks(body);
   }

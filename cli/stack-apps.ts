@@ -1,16 +1,14 @@
 import { UsageError } from '../worker/errors';
+import { COMPONENT_LABEL, QUEUE_LABEL } from '../constructs/app-labels';
+import { appIdPath } from '../worker/marathon-endpoint';
 import { imageManifestNamed, type ImageManifest } from './image-manifests';
 import type { AppFile } from './synth-output';
-
-/** The labels the constructs give every Marathon app: what the app is, and the queue a worker consumes. */
-export const COMPONENT_LABEL = 'workqueue.component';
-export const QUEUE_LABEL = 'workqueue.queue';
 
 export type Component = 'broker' | 'worker';
 
 /** A Marathon app id as Marathon writes it: one leading '/' ('worker', '//worker' → '/worker'). */
 export function normalAppId(name: string): string {
-  return `/${name.replace(/^\/+/, '')}`;
+  return `/${appIdPath(name)}`;
 }
 
 export function labelOf(app: AppFile, key: string): string | undefined {
@@ -52,7 +50,7 @@ export function oneApp(command: string, apps: readonly AppFile[], word: string, 
 
 /** A refusal to pick one of `apps` for the user: one line that lists them and shows how to name one. */
 export function ambiguous(command: string, apps: readonly AppFile[], example: string): UsageError {
-  const first = apps[0].id.replace(/^\//, '');
+  const first = appIdPath(apps[0].id);
   const what = labelOf(apps[0], COMPONENT_LABEL) ?? 'matching';
   return new UsageError(
     `${command}: the stack has ${apps.length} ${what} apps; name one: ` +

@@ -15,6 +15,7 @@ import { ensureRandomProvider } from './providers';
 import { claimName } from './unique-names';
 import { checkSecret, urlEncodedSecret } from './sensitive-value';
 import { checkTarget, type Target } from './target';
+import { COMPONENT_LABEL } from './app-labels';
 
 export const AMQP_PORT = 5672;
 export const MANAGEMENT_PORT = 15672;
@@ -246,7 +247,7 @@ export class Broker extends Construct {
       // A single node with its data on the agent: never two at once.
       upgradeStrategy: { minimumHealthCapacity: 0, maximumOverCapacity: 0 },
       taskKillGracePeriodSeconds: 60,
-      labels: { 'workqueue.component': 'broker' },
+      labels: { [COMPONENT_LABEL]: 'broker' },
     });
   }
 

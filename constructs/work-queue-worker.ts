@@ -15,6 +15,7 @@ import { checkSecret, checkUrlSecret } from './sensitive-value';
 import { checkTarget, type Target } from './target';
 import { claimName } from './unique-names';
 import { workerArgs } from './worker-args';
+import { COMPONENT_LABEL, QUEUE_LABEL } from './app-labels';
 
 /** Port of the runtime's /healthz and /metrics inside the container. */
 export const WORKER_HEALTH_PORT = 8080;
@@ -228,7 +229,7 @@ export class WorkQueueWorker extends Construct {
       ...(brokerApp ? { dependencies: [brokerApp] } : {}),
       upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0.5 },
       taskKillGracePeriodSeconds: this.stopGraceSeconds,
-      labels: { 'workqueue.component': 'worker', 'workqueue.queue': this.queue },
+      labels: { [COMPONENT_LABEL]: 'worker', [QUEUE_LABEL]: this.queue },
     });
   }
 

@@ -1,5 +1,5 @@
 import { Resolver } from 'node:dns/promises';
-import { marathonEndpoint } from './marathon-endpoint';
+import { appIdPath, marathonEndpoint } from './marathon-endpoint';
 import { appWithTasksPath, isHealthy, readAppTasks } from './marathon-task-health';
 
 /** Where a broker was found, and how. */
@@ -38,7 +38,7 @@ export async function discoverBroker(name: string, env: DiscoveryEnv = process.e
 
 async function fromMarathon(name: string, marathonUrl: string, token: string | undefined): Promise<BrokerAddress> {
   const marathon = marathonEndpoint(marathonUrl, token);
-  const appId = name.replace(/^\/+/, '');
+  const appId = appIdPath(name);
   const response = await fetch(marathon.url(appWithTasksPath(appId)), {
     headers: marathon.headers,
     signal: AbortSignal.timeout(10_000),

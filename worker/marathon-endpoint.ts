@@ -22,3 +22,8 @@ export function marathonEndpoint(marathonUrl: string, token: string | undefined)
   const prefix = base.pathname.replace(/\/+$/, '');
   return { origin: base.origin, headers, url: (path) => new URL(`${prefix}${path}`, base) };
 }
+
+/** A Marathon app id as a path below /v2/apps/: without its leading slashes ('/worker' → 'worker'). */
+export function appIdPath(id: string): string {
+  return id.replace(/^\/+/, '');
+}

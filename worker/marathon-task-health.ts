@@ -1,3 +1,4 @@
+import { appIdPath } from './marathon-endpoint';
 /** One task of a Marathon app, as Marathon lists it. */
 export interface MarathonTask {
   readonly host?: string;
@@ -15,7 +16,7 @@ export interface MarathonAppTasks {
 
 /** The API path that answers an app's definition and its tasks in one call (so its health checks come along). */
 export function appWithTasksPath(appId: string): string {
-  return `/v2/apps/${appId.replace(/^\/+/, '')}?embed=app.tasks`;
+  return `/v2/apps/${appIdPath(appId)}?embed=app.tasks`;
 }
 
 /** Reads Marathon's answer to {@link appWithTasksPath}. */

@@ -2,7 +2,8 @@ import { parseFlags, text, type FlagSpec } from '../flags';
 import { MARATHON_FLAGS, marathonOptions } from '../marathon-flags';
 import { fillPlaceholders } from '../placeholders';
 import { progress } from '../progress';
-import { ambiguous, appsNamed, labelOf, normalAppId, COMPONENT_LABEL, QUEUE_LABEL } from '../stack-apps';
+import { COMPONENT_LABEL, QUEUE_LABEL } from '../../constructs/app-labels';
+import { ambiguous, appsNamed, labelOf, normalAppId } from '../stack-apps';
 import { marathonApps, stackDir } from '../synth-output';
 import { waitForDeployments } from '../wait-deployments';
 

@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { FatalError, UsageError } from '../../worker/errors';
+import { appIdPath } from '../../worker/marathon-endpoint';
 import { parseFlags, text, type FlagSpec } from '../flags';
 import { brokerUrlOption } from '../broker-url-option';
 import { fillPlaceholders } from '../placeholders';
 import { progress } from '../progress';
-import { appImage, labelOf, oneApp, COMPONENT_LABEL } from '../stack-apps';
+import { COMPONENT_LABEL } from '../../constructs/app-labels';
+import { appImage, labelOf, oneApp } from '../stack-apps';
 import { marathonApps, stackDir } from '../synth-output';
 
 export const RUN_LOCAL_HELP = `Usage: workqueue run-local APP|broker|worker -t TAG [-q QUEUE] [-u URL | -b BROKER] [-d]
@@ -62,7 +64,7 @@ export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv):
     throw new UsageError(`run-local: app ${app.id} is neither a broker nor a worker`);
   }
   const image = appImage(dir, app);
-  const name = app.id.replace(/^\/+/, '').split('/').join('-');
+  const name = appIdPath(app.id).split('/').join('-');
   const detach = flags.detach === true;
   const args = ['run', '--rm', '--init', '--name', name, ...(detach ? ['-d'] : ['-i'])];
   // The app's variables, placeholders filled from the environment; passed as -e NAME with the values in docker's env.

@@ -10,7 +10,8 @@ import { printable } from '../../worker/printable';
 import { brokerUrlOption } from '../broker-url-option';
 import { parseFlags, text, type FlagSpec } from '../flags';
 import { MarathonClient } from '../marathon-client';
-import { labelOf, QUEUE_LABEL } from '../stack-apps';
+import { QUEUE_LABEL } from '../../constructs/app-labels';
+import { labelOf } from '../stack-apps';
 import { marathonApps, type AppFile } from '../synth-output';
 
 export const STATUS_HELP = `Usage: workqueue status [-q QUEUE]... [-u URL] [--management URL] [--marathon URL]
