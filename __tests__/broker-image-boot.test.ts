@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as amqp from 'amqplib';
 import { Broker } from '../constructs';
-import { BROKER_DELIVERY_LIMIT } from '../worker/delivery-limit';
+import { BROKER_DELIVERY_LIMIT } from '../worker/consumer/delivery-limit';
 import { PrivateBroker, answers } from './helpers/private-broker';
 import { resources, synthesize } from './helpers/synth';
 import { runWorker } from './helpers/worker-process';

@@ -1,4 +1,4 @@
-import { decodeHeaderTable, MAX_TABLE_DEPTH, undecodableTable } from '../worker/header-table';
+import { decodeHeaderTable, MAX_TABLE_DEPTH, undecodableTable } from '../worker/consumer/header-table';
 
 const u32 = (n: number) => {
   const b = Buffer.alloc(4);

@@ -1,4 +1,4 @@
-import { LineSplitter } from '../worker/line-splitter';
+import { LineSplitter } from '../worker/process/line-splitter';
 
 /** Feeds `chunks` to a splitter with a `max` line length; returns what it reported, decoded. */
 function split(chunks: Buffer[], max?: number): { lines: string[]; tooLong: string[] } {

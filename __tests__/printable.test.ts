@@ -1,4 +1,4 @@
-import { printable } from '../worker/printable';
+import { printable } from '../worker/observability/printable';
 
 describe('printable: a value from a message, safe for one log line', () => {
   it('escapes bidirectional controls, which would reorder what a terminal shows', () => {

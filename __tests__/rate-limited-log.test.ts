@@ -1,4 +1,4 @@
-import { RateLimitedLog, REPEAT_LOG_SECONDS } from '../worker/rate-limited-log';
+import { RateLimitedLog, REPEAT_LOG_SECONDS } from '../worker/observability/rate-limited-log';
 
 describe('repeating failures in the worker log', () => {
   it('are logged once per period per kind, with the number left out', () => {

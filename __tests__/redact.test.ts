@@ -1,4 +1,4 @@
-import { Redactor, redactUrl } from '../worker/redact';
+import { Redactor, redactUrl } from '../worker/observability/redact';
 
 describe('redacting a broker URL whose password holds a raw / ? or #', () => {
   it.each([['amqp://admin:5/SECRETPW@127.0.0.1'], ['amqp://admin:1?SECRETPW@127.0.0.1'], ['amqp://admin:5#SECRETPW@127.0.0.1']])(

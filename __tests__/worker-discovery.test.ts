@@ -1,4 +1,4 @@
-import { discoverBroker } from '../worker/broker-discovery';
+import { discoverBroker } from '../worker/broker/discovery';
 import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
 import { SrvDnsServer } from './helpers/dns-server';
 import { MarathonStandIn, marathonExampleTask } from './helpers/marathon-stand-in';

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BROKER_DELIVERY_LIMIT } from '../worker/delivery-limit';
+import { BROKER_DELIVERY_LIMIT } from '../worker/consumer/delivery-limit';
 import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
 import { waitFor } from './helpers/wait-for';
 import { WorkerProcess } from './helpers/worker-process';

@@ -1,6 +1,6 @@
-import { UsageError } from '../worker/errors';
-import { errorText } from '../worker/logger';
-import { Redactor } from '../worker/redact';
+import { UsageError } from '../worker/command-line/errors';
+import { errorText } from '../worker/observability/logger';
+import { Redactor } from '../worker/observability/redact';
 import { main } from './workqueue';
 
 main(process.argv.slice(2)).then(exit, (err: unknown) => {

@@ -1,5 +1,5 @@
-import { checkBrokerUrl } from '../worker/broker-login';
-import { DEFAULT_URL } from '../worker/options';
+import { checkBrokerUrl } from '../worker/broker/login';
+import { DEFAULT_URL } from '../worker/consumer/options';
 import { text, type Parsed } from './flags';
 
 /** The broker URL of a command's -u/--url, else $AMQP_URL, else the default; checked, naming where it came from. */

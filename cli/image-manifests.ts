@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../worker/errors';
+import { UsageError } from '../worker/command-line/errors';
 
 /** What the constructs write to cdktf.out/stacks/<stack>/images/<image>.json for every image. */
 export interface ImageManifest {

@@ -1,4 +1,4 @@
-import { UsageError } from '../worker/errors';
+import { UsageError } from '../worker/command-line/errors';
 import { text, type FlagSpec, type Parsed } from './flags';
 import { MarathonClient } from './marathon-client';
 

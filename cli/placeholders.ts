@@ -1,4 +1,4 @@
-import { UsageError } from '../worker/errors';
+import { UsageError } from '../worker/command-line/errors';
 
 /** {{NAME}}: a value filled in at deploy time. */
 const PLACEHOLDER = /\{\{([A-Z0-9_]+)\}\}/g;

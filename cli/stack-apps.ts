@@ -1,6 +1,6 @@
-import { UsageError } from '../worker/errors';
+import { UsageError } from '../worker/command-line/errors';
 import { COMPONENT_LABEL, QUEUE_LABEL } from '../constructs/app-labels';
-import { appIdPath } from '../worker/marathon-endpoint';
+import { appIdPath } from '../worker/broker/marathon-endpoint';
 import { imageManifestNamed, type ImageManifest } from './image-manifests';
 import type { AppFile } from './synth-output';
 

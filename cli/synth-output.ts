@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../worker/errors';
+import { UsageError } from '../worker/command-line/errors';
 
 /** The synthesized stack directory: cdktf.out/stacks/<stack>, synthesized first when missing. */
 export function stackDir(options: { readonly project: string; readonly stack?: string; readonly synth: boolean; readonly progress: (line: string) => void }): string {

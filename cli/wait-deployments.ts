@@ -1,4 +1,4 @@
-import { FatalError } from '../worker/errors';
+import { FatalError } from '../worker/command-line/errors';
 import type { MarathonClient } from './marathon-client';
 import { progress } from './progress';
 

@@ -1,5 +1,5 @@
 import { version } from '../package.json';
-import { UsageError } from '../worker/errors';
+import { UsageError } from '../worker/command-line/errors';
 import { HelpRequested } from './flags';
 import { BUILD_HELP, build } from './commands/build';
 import { DEPLOY_HELP, deploy } from './commands/deploy';

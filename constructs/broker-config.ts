@@ -1,4 +1,4 @@
-import { BROKER_DELIVERY_LIMIT } from '../worker/delivery-limit';
+import { BROKER_DELIVERY_LIMIT } from '../worker/consumer/delivery-limit';
 
 /** A queue the broker declares at boot, with its dead-letter queue and retry limit. */
 export interface BrokerQueue {
@@ -100,7 +100,7 @@ export function definitions(input: BrokerConfigInput): Record<string, unknown> {
  * The policy of one queue: dead-letters to its .dlq and, on quorum queues, sets the broker's
  * delivery-limit, a safety net for a message whose worker keeps dying with it. The workers count
  * failed attempts themselves (maxAttempts) and keep returns on purpose below this limit
- * (worker/delivery-limit.ts), so it does not depend on maxAttempts.
+ * (worker/consumer/delivery-limit.ts), so it does not depend on maxAttempts.
  */
 export function queuePolicy(queue: string, queueType: QueueType): RabbitPolicy {
   return {

@@ -5,7 +5,7 @@ import { Network } from '@cdktf/provider-docker/lib/network';
 import { Service } from '@cdktf/provider-docker/lib/service';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { Password } from '@cdktf/provider-random/lib/password';
-import { DEFAULT_MAX_ATTEMPTS } from '../worker/options';
+import { DEFAULT_MAX_ATTEMPTS } from '../worker/consumer/options';
 import { deadLetterQueueName, definitions, rabbitmqConf, type BrokerQueue, type QueueType } from './broker-config';
 import { DockerImageBuild } from './docker-image-build';
 import { MarathonApp } from './marathon-app';

@@ -1,6 +1,6 @@
 import type { Construct } from 'constructs';
-import { MAX_QUEUE_NAME_BYTES } from '../worker/options';
-import { CONTROL_CHARACTERS } from '../worker/printable';
+import { MAX_QUEUE_NAME_BYTES } from '../worker/consumer/options';
+import { CONTROL_CHARACTERS } from '../worker/observability/printable';
 import { deadLetterQueueName } from './broker-config';
 
 /**

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { FatalError, UsageError } from '../../worker/errors';
+import { FatalError, UsageError } from '../../worker/command-line/errors';
 import { parseFlags, text, type FlagSpec } from '../flags';
 import { imageManifests, type ImageManifest } from '../image-manifests';
 import { progress } from '../progress';

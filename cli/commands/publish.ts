@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { openBrokerConnection } from '../../worker/broker-connection';
-import { FatalError, UsageError } from '../../worker/errors';
-import { DEFAULT_URL } from '../../worker/options';
+import { openBrokerConnection } from '../../worker/broker/open-connection';
+import { FatalError, UsageError } from '../../worker/command-line/errors';
+import { DEFAULT_URL } from '../../worker/consumer/options';
 import { brokerUrlOption } from '../broker-url-option';
 import { parseFlags, text, type FlagSpec } from '../flags';
 import { progress } from '../progress';

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { FatalError, UsageError } from '../../worker/errors';
-import { appIdPath } from '../../worker/marathon-endpoint';
+import { FatalError, UsageError } from '../../worker/command-line/errors';
+import { appIdPath } from '../../worker/broker/marathon-endpoint';
 import { parseFlags, text, type FlagSpec } from '../flags';
 import { brokerUrlOption } from '../broker-url-option';
 import { fillPlaceholders } from '../placeholders';

@@ -1,5 +1,5 @@
-import { UsageError } from '../../worker/errors';
-import { printable } from '../../worker/printable';
+import { UsageError } from '../../worker/command-line/errors';
+import { printable } from '../../worker/observability/printable';
 import { parseFlags } from '../flags';
 import { MARATHON_FLAGS, marathonOptions } from '../marathon-flags';
 import { progress } from '../progress';

@@ -1,12 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as amqp from 'amqplib';
-import { openBrokerConnection } from '../../worker/broker-connection';
-import { splitBrokerUrl, type BrokerLogin } from '../../worker/broker-login';
-import { UsageError } from '../../worker/errors';
-import { isHealthy, isRunning } from '../../worker/marathon-task-health';
-import { DEFAULT_URL } from '../../worker/options';
-import { printable } from '../../worker/printable';
+import { openBrokerConnection } from '../../worker/broker/open-connection';
+import { splitBrokerUrl, type BrokerLogin } from '../../worker/broker/login';
+import { UsageError } from '../../worker/command-line/errors';
+import { isHealthy, isRunning } from '../../worker/broker/marathon-task-health';
+import { DEFAULT_URL } from '../../worker/consumer/options';
+import { printable } from '../../worker/observability/printable';
 import { brokerUrlOption } from '../broker-url-option';
 import { parseFlags, text, type FlagSpec } from '../flags';
 import { MarathonClient } from '../marathon-client';

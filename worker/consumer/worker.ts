@@ -1,26 +1,26 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
-import { Backoff, sleep } from './backoff';
-import { brokerUrlSource } from './broker-url';
-import { connectWithRetry } from './connect';
+import { Backoff, sleep } from '../broker/backoff';
+import { brokerUrlSource } from '../broker/url';
+import { connectWithRetry } from '../broker/connect';
 import { CopyPublisher, UnroutableError } from './copy-publisher';
-import { ensureQueue } from './ensure-queue';
-import { FatalError } from './errors';
-import { errorText, type Logger } from './logger';
-import type { MessageHandler } from './message-handler';
+import { ensureQueue } from '../broker/ensure-queue';
+import { FatalError } from '../command-line/errors';
+import { errorText, type Logger } from '../observability/logger';
+import type { MessageHandler } from '../handlers/message-handler';
 import { REFRESH_DELIVERY_COUNT } from './delivery-limit';
 import { brokerDeliveryCount, messageMeta, type MessageMeta } from './message-meta';
-import { WorkerMetrics } from './metrics';
+import { WorkerMetrics } from '../observability/metrics';
 import type { ResolvedWorkerOptions } from './options';
 import type { Outcome } from './outcome';
-import { printable } from './printable';
-import { redactUrl } from './redact';
-import { unpublishable, captureRawHeaders, refusedHeaderTable } from './amqp-codec';
-import { RateLimitedLog } from './rate-limited-log';
+import { printable } from '../observability/printable';
+import { redactUrl } from '../observability/redact';
+import { unpublishable, captureRawHeaders, refusedHeaderTable } from '../broker/amqp-codec';
+import { RateLimitedLog } from '../observability/rate-limited-log';
 import {
   failureProperties, HEADERS, minimalDeadLetterProperties, reducedDeadLetterProperties,
   returnedCopyProperties,
 } from './retry-publish';
-import { loadTlsFiles, type TlsSocketOptions } from './tls-files';
+import { loadTlsFiles, type TlsSocketOptions } from '../broker/tls-files';
 
 /** One connection with its consuming channel; `open` turns false for good when either closes. */
 interface Link {
@@ -373,7 +373,7 @@ export class Worker {
    * Hands a message back to the queue as it was, no attempt counted. A nack does, unless the broker's
    * x-delivery-count (raised by every return before RabbitMQ 4.3) reached REFRESH_DELIVERY_COUNT: then
    * an unchanged copy goes back, confirmed, and the original is acked, so returns on purpose never
-   * reach the broker's delivery limit (worker/delivery-limit.ts). Tracked until settled.
+   * reach the broker's delivery limit (worker/consumer/delivery-limit.ts). Tracked until settled.
    */
   private giveBack(link: Link, message: ConsumeMessage): Promise<void> {
     const done = this.returnMessage(link, message).finally(() => this.returning.delete(done));

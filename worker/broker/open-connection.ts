@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import * as amqp from 'amqplib';
-import { splitBrokerUrl } from './broker-login';
-import { FatalError } from './errors';
-import { printable } from './printable';
+import { splitBrokerUrl } from './login';
+import { FatalError } from '../command-line/errors';
+import { printable } from '../observability/printable';
 
 /**
  * The broker closed the connection in answer to connection.open: the vhost does not exist, or the

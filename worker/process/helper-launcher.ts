@@ -5,18 +5,18 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { describeExit, type LaunchEvents, type LaunchRequest, type Launched, type Launcher } from './program-launcher';
 import { nodeLauncher } from './node-launcher';
-import { printable } from './printable';
+import { printable } from '../observability/printable';
 
-/** File name of the native spawn helper (worker/native/wq-spawn.c), shipped next to the runtime. */
+/** File name of the native spawn helper (worker/process/native/wq-spawn.c), shipped next to the runtime. */
 export const HELPER_NAME = 'wq-spawn';
 
 /**
- * The spawn helper to use: $WQ_SPAWN_HELPER, else wq-spawn next to the bundled runtime (or two
- * levels up, next to the bundle, for the library build in dist/lib/worker). Undefined when there
+ * The spawn helper to use: $WQ_SPAWN_HELPER, else wq-spawn next to the bundled runtime (or three
+ * levels up, next to the bundle, for the library build in dist/lib/worker/process). Undefined when there
  * is none or WQ_SPAWN_HELPER is empty: programs are then started by Node itself.
  */
 export function findSpawnHelper(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const candidates = env.WQ_SPAWN_HELPER !== undefined ? [env.WQ_SPAWN_HELPER] : [join(__dirname, HELPER_NAME), join(__dirname, '..', '..', HELPER_NAME)];
+  const candidates = env.WQ_SPAWN_HELPER !== undefined ? [env.WQ_SPAWN_HELPER] : [join(__dirname, HELPER_NAME), join(__dirname, '..', '..', '..', HELPER_NAME)];
   return candidates.find((file) => {
     if (!file) return false;
     try {

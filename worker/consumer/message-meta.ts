@@ -20,7 +20,7 @@ export const ATTEMPTS_HEADER = 'x-wq-attempts';
 /**
  * Failed attempts recorded in the message: the worker's own count, the one that decides dead-lettering.
  * Not the broker's x-delivery-count, which before RabbitMQ 4.3 also counts returns (a shutdown, a lost
- * link) that are no failure (worker/delivery-limit.ts).
+ * link) that are no failure (worker/consumer/delivery-limit.ts).
  */
 export function failedAttempts(message: ConsumeMessage): number {
   return toCount((message.properties.headers ?? {})[ATTEMPTS_HEADER]);

@@ -1,5 +1,5 @@
 import { UsageError } from './errors';
-import type { WorkerOptions } from './options';
+import type { WorkerOptions } from '../consumer/options';
 
 /** What the command line asks for. */
 export type CliRequest = { readonly kind: 'help' } | { readonly kind: 'version' } | { readonly kind: 'run'; readonly options: WorkerOptions };

@@ -1,16 +1,16 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { Backoff } from './backoff';
-import { LineSplitter, MAX_LINE_BYTES } from './line-splitter';
-import type { Logger } from './logger';
+import { Backoff } from '../broker/backoff';
+import { LineSplitter, MAX_LINE_BYTES } from '../process/line-splitter';
+import type { Logger } from '../observability/logger';
 import type { MessageHandler } from './message-handler';
-import type { MessageMeta } from './message-meta';
-import type { Outcome } from './outcome';
-import { whenDrained } from './output-drain';
-import { printable } from './printable';
-import { programEnv } from './program-env';
-import { reapGroup, signalGroup } from './process-group';
-import { KILL_AFTER_MS } from './spawn-program';
+import type { MessageMeta } from '../consumer/message-meta';
+import type { Outcome } from '../consumer/outcome';
+import { whenDrained } from '../process/output-drain';
+import { printable } from '../observability/printable';
+import { programEnv } from '../process/program-env';
+import { reapGroup, signalGroup } from '../process/process-group';
+import { KILL_AFTER_MS } from '../process/spawn-program';
 
 export interface PersistentOptions {
   readonly program: string;

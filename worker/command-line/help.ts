@@ -1,5 +1,5 @@
-import { DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SHUTDOWN_GRACE_SECONDS, DEFAULT_URL } from './options';
-import { WITHHELD_VARIABLES } from './program-env';
+import { DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SHUTDOWN_GRACE_SECONDS, DEFAULT_URL } from '../consumer/options';
+import { WITHHELD_VARIABLES } from '../process/program-env';
 
 /** The credentials programs do not see, as one phrase: "A, B or a C". */
 const WITHHELD = `${WITHHELD_VARIABLES.slice(0, -1).join(', ')} or a ${WITHHELD_VARIABLES.at(-1)}`;

@@ -1,5 +1,5 @@
 import { unescape } from 'node:querystring';
-import { UsageError } from './errors';
+import { UsageError } from '../command-line/errors';
 
 /** Who a broker URL logs in as, percent-escapes decoded as UTF-8: the text the broker hashed. */
 export interface BrokerLogin {

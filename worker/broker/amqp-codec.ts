@@ -1,5 +1,5 @@
 import type { MessageProperties, Options } from 'amqplib';
-import { undecodableTable } from './header-table';
+import { undecodableTable } from '../consumer/header-table';
 
 /*
  * What amqplib's public API does not give, in one place: the header table of a delivery as it

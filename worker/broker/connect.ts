@@ -1,9 +1,9 @@
 import type * as amqp from 'amqplib';
 import { Backoff, sleep } from './backoff';
-import { openBrokerConnection, VhostRefused } from './broker-connection';
-import { FatalError, UsageError } from './errors';
-import { errorText, type Logger } from './logger';
-import { redactUrl } from './redact';
+import { openBrokerConnection, VhostRefused } from './open-connection';
+import { FatalError, UsageError } from '../command-line/errors';
+import { errorText, type Logger } from '../observability/logger';
+import { redactUrl } from '../observability/redact';
 import { tlsFailure, type TlsSocketOptions } from './tls-files';
 
 export interface ConnectOptions {

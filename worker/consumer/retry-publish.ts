@@ -1,5 +1,5 @@
 import type { ConsumeMessage, Options } from 'amqplib';
-import { encodedTableSize, rawHeaderTable, refusedHeaderTable, unpublishable } from './amqp-codec';
+import { encodedTableSize, rawHeaderTable, refusedHeaderTable, unpublishable } from '../broker/amqp-codec';
 import { DELIVERY_COUNT_HEADER } from './delivery-limit';
 import { decodeHeaderTable, setEntry } from './header-table';
 import { ATTEMPTS_HEADER } from './message-meta';
@@ -88,7 +88,7 @@ export function failureProperties(
 
 /**
  * Properties for publishing `message` back to its queue unchanged, instead of a nack that would raise
- * its x-delivery-count (worker/delivery-limit.ts): everything as received, x-wq-attempts included;
+ * its x-delivery-count (worker/consumer/delivery-limit.ts): everything as received, x-wq-attempts included;
  * only a user-id moves to x-wq-user-id, as on every copy.
  */
 export function returnedCopyProperties(message: ConsumeMessage): Options.Publish {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { UsageError } from './errors';
+import { UsageError } from '../command-line/errors';
 
 /** The PEM files for an amqps:// link, as the --ca, --cert and --key options name them. */
 export interface TlsFileOptions {

@@ -1,13 +1,13 @@
-import { version } from '../package.json';
-import { parseArgs } from './cli-args';
-import { HELP } from './cli-help';
+import { version } from '../../package.json';
+import { parseArgs } from './args';
+import { HELP } from './help';
 import { FatalError } from './errors';
-import { HealthServer } from './health-server';
-import { createLogger } from './logger';
-import { resolveOptions } from './options';
-import { Redactor } from './redact';
-import { selectHandler } from './select-handler';
-import { Worker } from './worker';
+import { HealthServer } from '../observability/health-server';
+import { createLogger } from '../observability/logger';
+import { resolveOptions } from '../consumer/options';
+import { Redactor } from '../observability/redact';
+import { selectHandler } from '../handlers/select-handler';
+import { Worker } from '../consumer/worker';
 
 /** Runs the workqueue-worker command line; resolves the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {

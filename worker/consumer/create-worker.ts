@@ -1,7 +1,7 @@
-import { createLogger, type Logger } from './logger';
-import { functionHandler, type HandlerFunction } from './module-handler';
+import { createLogger, type Logger } from '../observability/logger';
+import { functionHandler, type HandlerFunction } from '../handlers/module-handler';
 import { resolveOptions, type WorkerOptions } from './options';
-import { Redactor } from './redact';
+import { Redactor } from '../observability/redact';
 import { Worker } from './worker';
 
 /** Options of an in-process worker: the CLI's options, with a function instead of a program. */

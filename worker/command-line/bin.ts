@@ -1,8 +1,8 @@
-import { main } from './cli';
+import { main } from './main';
 import { UsageError } from './errors';
-import { errorText } from './logger';
-import { flushed } from './output-drain';
-import { Redactor } from './redact';
+import { errorText } from '../observability/logger';
+import { flushed } from '../process/output-drain';
+import { Redactor } from '../observability/redact';
 
 main(process.argv.slice(2)).then(exit, (err: unknown) => exit(report(err)));
 

@@ -1,5 +1,5 @@
-import { discoverBroker, type DiscoveryEnv } from './broker-discovery';
-import type { Logger } from './logger';
+import { discoverBroker, type DiscoveryEnv } from './discovery';
+import type { Logger } from '../observability/logger';
 
 /**
  * The URL to connect to, asked anew before every connection attempt: `url` itself, or with

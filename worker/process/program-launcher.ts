@@ -1,4 +1,4 @@
-import type { Outcome } from './outcome';
+import type { Outcome } from '../consumer/outcome';
 
 /** What a launcher needs to start one program for one message. */
 export interface LaunchRequest {

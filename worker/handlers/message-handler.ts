@@ -1,5 +1,5 @@
-import type { MessageMeta } from './message-meta';
-import type { Outcome } from './outcome';
+import type { MessageMeta } from '../consumer/message-meta';
+import type { Outcome } from '../consumer/outcome';
 
 /**
  * Does the work for one message. Aborting `signal` means "stop now" (timeout or shutdown);

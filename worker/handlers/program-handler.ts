@@ -1,10 +1,10 @@
 import type { MessageHandler } from './message-handler';
-import { metaEnv } from './message-meta';
-import { printable } from './printable';
-import { findSpawnHelper, helperLauncher } from './helper-launcher';
-import { nodeLauncher } from './node-launcher';
-import { programEnv } from './program-env';
-import { spawnProgram } from './spawn-program';
+import { metaEnv } from '../consumer/message-meta';
+import { printable } from '../observability/printable';
+import { findSpawnHelper, helperLauncher } from '../process/helper-launcher';
+import { nodeLauncher } from '../process/node-launcher';
+import { programEnv } from '../process/program-env';
+import { spawnProgram } from '../process/spawn-program';
 
 /** Longest message id shown in an output line's tag. */
 const TAG_MAX = 64;

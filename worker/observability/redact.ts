@@ -1,4 +1,4 @@
-import { splitBrokerUrl } from './broker-login';
+import { splitBrokerUrl } from '../broker/login';
 
 /**
  * The user-info of any URL in a line: scheme://user:...@ up to the LAST @ of the URL's text: a

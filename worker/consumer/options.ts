@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { UsageError } from './errors';
-import { checkBrokerUrl } from './broker-login';
-import { WITHHELD_VARIABLES } from './program-env';
+import { UsageError } from '../command-line/errors';
+import { checkBrokerUrl } from '../broker/login';
+import { WITHHELD_VARIABLES } from '../process/program-env';
 
 /** Everything that configures a worker; the CLI flags map onto it one to one. */
 export interface WorkerOptions {

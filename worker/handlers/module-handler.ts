@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { FatalError } from './errors';
-import { errorText } from './logger';
+import { FatalError } from '../command-line/errors';
+import { errorText } from '../observability/logger';
 import type { MessageHandler } from './message-handler';
-import type { MessageMeta } from './message-meta';
-import { SUCCESS, type Outcome } from './outcome';
+import type { MessageMeta } from '../consumer/message-meta';
+import { SUCCESS, type Outcome } from '../consumer/outcome';
 
 /**
  * What an in-process handler module exports as default: it does the work for one message and

@@ -1,6 +1,6 @@
-import type { Logger } from './logger';
+import type { Logger } from '../observability/logger';
 import { functionHandler, loadHandlerModule } from './module-handler';
-import type { ResolvedWorkerOptions } from './options';
+import type { ResolvedWorkerOptions } from '../consumer/options';
 import { persistentHandler, type ClosableHandler } from './persistent-handler';
 import { programHandler } from './program-handler';
 

@@ -1,5 +1,5 @@
 import { createLineTagger, type LineTagger } from './line-tagger';
-import type { Outcome } from './outcome';
+import type { Outcome } from '../consumer/outcome';
 import { groupGone, groupRunning, signalGroup } from './process-group';
 import type { LaunchRequest, Launcher } from './program-launcher';
 
