@@ -34,7 +34,14 @@ describe('the synthesized broker configuration on a real RabbitMQ node', () => {
 
   beforeAll(async () => {
     // GIVEN a broker with one queue allowing 2 attempts, synthesized
-    const { json, dir } = synthesize((stack) => new Broker(stack, 'broker', { queues: [{ name: 'jobs', maxAttempts: 2 }], queueType: 'quorum', consumerTimeoutSeconds: 600 }));
+    const { json, dir } = synthesize(
+      (stack) =>
+        new Broker(stack, 'broker', {
+          queues: [{ name: 'jobs', maxAttempts: 2 }],
+          queueType: 'quorum',
+          consumerTimeoutSeconds: 600,
+        }),
+    );
     const image = Object.values(resources(json, 'docker_image'))[0];
     const context = join(dir, (image.build as { context: string }).context);
     const definitionsFile = join(work, 'definitions.json');
@@ -56,7 +63,11 @@ describe('the synthesized broker configuration on a real RabbitMQ node', () => {
     const conf = readFileSync(join(context, 'rabbitmq.conf'), 'utf8')
       .replace(/^definitions\.local\.path = .*$/m, `definitions.local.path = ${definitionsFile}`)
       .replace(/^loopback_users\.guest = true$/m, '');
-    node = new PrivateBroker(PORT, join(work, 'node'), `${conf}management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = ${MANAGEMENT}\n`);
+    node = new PrivateBroker(
+      PORT,
+      join(work, 'node'),
+      `${conf}management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = ${MANAGEMENT}\n`,
+    );
     // The helper's enabled_plugins file is empty; this variable takes precedence over it.
     process.env.RABBITMQ_ENABLED_PLUGINS = 'rabbitmq_management';
     try {
@@ -102,7 +113,9 @@ describe('the synthesized broker configuration on a real RabbitMQ node', () => {
         expect(got && got.content.toString()).toBe(`to ${queue}`);
       }
       // the runtime re-declares a queue that went missing
-      await expect(channel.assertQueue('jobs', { durable: true, arguments: { 'x-queue-type': 'quorum' } })).resolves.toMatchObject({ queue: 'jobs' });
+      await expect(
+        channel.assertQueue('jobs', { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
+      ).resolves.toMatchObject({ queue: 'jobs' });
     } finally {
       await connection.close();
     }
@@ -121,7 +134,12 @@ describe('the synthesized broker configuration on a real RabbitMQ node', () => {
       const channel = await connection.createChannel();
       // The broker refuses by closing the channel; its reason arrives as the channel's error.
       const closed = new Promise<string>((resolve) => channel.on('error', (err: Error) => resolve(err.message)));
-      expect(await act(channel).then(() => 'done', () => 'refused')).toBe('refused');
+      expect(
+        await act(channel).then(
+          () => 'done',
+          () => 'refused',
+        ),
+      ).toBe('refused');
       expect(await closed).toMatch(/ACCESS_REFUSED/);
     } finally {
       await connection.close();
@@ -147,7 +165,9 @@ describe('the synthesized broker configuration on a real RabbitMQ node', () => {
 
   it('lets the administrator into the management API, and not the worker user', async () => {
     const whoami = (user: string, password: string) =>
-      fetch(`http://127.0.0.1:${MANAGEMENT}/api/whoami`, { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } }).then((r) => r.status);
+      fetch(`http://127.0.0.1:${MANAGEMENT}/api/whoami`, {
+        headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+      }).then((r) => r.status);
     expect(await whoami('workqueue', PASSWORD)).toBe(200);
     expect(await whoami(WORKER, WORKER_PASSWORD)).toBe(401);
   });
@@ -162,7 +182,9 @@ describe('the synthesized broker configuration on a real RabbitMQ node', () => {
     try {
       const channel = await connection.createChannel();
       await expect(channel.checkQueue('jobs.dlq')).resolves.toMatchObject({ queue: 'jobs.dlq' });
-      await expect(channel.assertQueue('jobs', { durable: true, arguments: { 'x-queue-type': 'quorum' } })).resolves.toMatchObject({ queue: 'jobs' });
+      await expect(
+        channel.assertQueue('jobs', { durable: true, arguments: { 'x-queue-type': 'quorum' } }),
+      ).resolves.toMatchObject({ queue: 'jobs' });
     } finally {
       await connection.close();
     }

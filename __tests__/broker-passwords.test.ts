@@ -14,8 +14,15 @@ const PASSWORD = 'Zq9x@Wv7k:pä€ss';
 /** A user as RabbitMQ stores it: SHA-256 over a 4-byte salt and the password's UTF-8 bytes. */
 function userDefinition(name: string, password: string) {
   const salt = randomBytes(4);
-  const hash = createHash('sha256').update(Buffer.concat([salt, Buffer.from(password, 'utf8')])).digest();
-  return { name, password_hash: Buffer.concat([salt, hash]).toString('base64'), hashing_algorithm: 'rabbit_password_hashing_sha256', tags: [] };
+  const hash = createHash('sha256')
+    .update(Buffer.concat([salt, Buffer.from(password, 'utf8')]))
+    .digest();
+  return {
+    name,
+    password_hash: Buffer.concat([salt, hash]).toString('base64'),
+    hashing_algorithm: 'rabbit_password_hashing_sha256',
+    tags: [],
+  };
 }
 
 /** Every piece of a password a printed line must not show: whole, decoded, encoded, and its parts between separators. */
@@ -26,7 +33,13 @@ function pieces(password: string): string[] {
   } catch {
     // a malformed escape has no decoded form
   }
-  const all = [password, decoded, encodeURIComponent(decoded), ...password.split(/[@:/#?%$&+,;=]/), ...decoded.split(/[@:/#?%$&+,;=]/)];
+  const all = [
+    password,
+    decoded,
+    encodeURIComponent(decoded),
+    ...password.split(/[@:/#?%$&+,;=]/),
+    ...decoded.split(/[@:/#?%$&+,;=]/),
+  ];
   return [...new Set(all)].filter((p) => p.length >= 4);
 }
 
@@ -40,11 +53,17 @@ describe('broker passwords with @, : and non-ASCII characters', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wq-rabbit-'));
     const definitions = join(dir, 'definitions.json');
     const everything = { vhost: '/', configure: '.*', write: '.*', read: '.*' };
-    writeFileSync(definitions, JSON.stringify({
-      users: [userDefinition('guest', 'guest'), userDefinition('wq', PASSWORD)],
-      vhosts: [{ name: '/' }],
-      permissions: [{ user: 'guest', ...everything }, { user: 'wq', ...everything }],
-    }));
+    writeFileSync(
+      definitions,
+      JSON.stringify({
+        users: [userDefinition('guest', 'guest'), userDefinition('wq', PASSWORD)],
+        vhosts: [{ name: '/' }],
+        permissions: [
+          { user: 'guest', ...everything },
+          { user: 'wq', ...everything },
+        ],
+      }),
+    );
     node = new PrivateBroker(PORT, dir, `load_definitions = ${definitions}\n`);
     await node.start();
     producer = await TestBroker.open(node.url);
@@ -99,10 +118,18 @@ describe('redacting every form of broker URL', () => {
   /** URLs as amqplib and the worker take them, to a port nobody listens on; `shown` is how the worker prints them. */
   const FORMS: { url: string; password: string; shown: string }[] = [
     { url: 'amqp://wq:Zq9xA@Wv7kB@127.0.0.1:1', password: 'Zq9xA@Wv7kB', shown: 'amqp://wq:***@127.0.0.1:1' },
-    { url: 'amqp://wq:Zq9xA%40Wv7kB%2FYu8jC%23@127.0.0.1:1/vh?heartbeat=5', password: 'Zq9xA%40Wv7kB%2FYu8jC%23', shown: 'amqp://wq:***@127.0.0.1:1/vh?heartbeat=5' },
+    {
+      url: 'amqp://wq:Zq9xA%40Wv7kB%2FYu8jC%23@127.0.0.1:1/vh?heartbeat=5',
+      password: 'Zq9xA%40Wv7kB%2FYu8jC%23',
+      shown: 'amqp://wq:***@127.0.0.1:1/vh?heartbeat=5',
+    },
     { url: 'amqp://:Zq9xAWv7kB@127.0.0.1:1', password: 'Zq9xAWv7kB', shown: 'amqp://:***@127.0.0.1:1' },
     { url: 'amqp://wq:Zq9xA@Wv7kB@[::1]:1/%2f', password: 'Zq9xA@Wv7kB', shown: 'amqp://wq:***@[::1]:1/%2f' },
-    { url: 'amqps://wq:Zq9xA:Wv7kB@localhost:1?heartbeat=5&x=%40y', password: 'Zq9xA:Wv7kB', shown: 'amqps://wq:***@localhost:1?heartbeat=5&x=%40y' },
+    {
+      url: 'amqps://wq:Zq9xA:Wv7kB@localhost:1?heartbeat=5&x=%40y',
+      password: 'Zq9xA:Wv7kB',
+      shown: 'amqps://wq:***@localhost:1?heartbeat=5&x=%40y',
+    },
     { url: 'amqp://wq:Zq9xä€Wv7k@127.0.0.1:1', password: 'Zq9xä€Wv7k', shown: 'amqp://wq:***@127.0.0.1:1' },
     { url: 'amqp://wq:Zq9x%C3%A4Wv7k@127.0.0.1:1', password: 'Zq9x%C3%A4Wv7k', shown: 'amqp://wq:***@127.0.0.1:1' },
     { url: 'AMQP://wq:Zq9xA@Wv7kB@127.0.0.1:1', password: 'Zq9xA@Wv7kB', shown: 'amqp://wq:***@127.0.0.1:1' },
@@ -110,25 +137,33 @@ describe('redacting every form of broker URL', () => {
   ];
 
   it('never prints a piece of the password, in any form of URL (worker log lines, CLI error lines)', async () => {
-    await Promise.all(FORMS.map(async ({ url, password, shown }) => {
-      // WHEN a worker and the CLI (URL in -u and in $AMQP_URL) fail to reach the broker at the URL
-      const worker = await runWorker(['-u', url, '-q', 'unused', '--connect-timeout', '1', '--', 'cat']);
-      const cli = await runCli(['publish', '-q', 'unused', '-u', url]);
-      const envCli = await runCli(['status', '-q', 'unused', '--management', 'http://127.0.0.1:1'], { env: { AMQP_URL: url } });
+    await Promise.all(
+      FORMS.map(async ({ url, password, shown }) => {
+        // WHEN a worker and the CLI (URL in -u and in $AMQP_URL) fail to reach the broker at the URL
+        const worker = await runWorker(['-u', url, '-q', 'unused', '--connect-timeout', '1', '--', 'cat']);
+        const cli = await runCli(['publish', '-q', 'unused', '-u', url]);
+        const envCli = await runCli(['status', '-q', 'unused', '--management', 'http://127.0.0.1:1'], {
+          env: { AMQP_URL: url },
+        });
 
-      // THEN the worker says where it tried, with *** for the password, and nothing shows any piece of it
-      expect({ url, code: worker.code }).toEqual({ url, code: 1 });
-      expect(worker.stderr).toContain(`cannot reach the broker at ${shown}`);
-      for (const exit of [worker, cli, envCli]) {
-        expect(exit.stderr).toMatch(/error: /);
-        for (const piece of pieces(password)) expect({ url, stderr: exit.stderr }).not.toEqual({ url, stderr: expect.stringContaining(piece) });
-      }
-    }));
+        // THEN the worker says where it tried, with *** for the password, and nothing shows any piece of it
+        expect({ url, code: worker.code }).toEqual({ url, code: 1 });
+        expect(worker.stderr).toContain(`cannot reach the broker at ${shown}`);
+        for (const exit of [worker, cli, envCli]) {
+          expect(exit.stderr).toMatch(/error: /);
+          for (const piece of pieces(password))
+            expect({ url, stderr: exit.stderr }).not.toEqual({ url, stderr: expect.stringContaining(piece) });
+        }
+      }),
+    );
   });
 
   it('refuses a password with a malformed %-escape at start, in one line, exit 2, without showing it', async () => {
     const url = 'amqp://wq:Zq9x%zzWv7k@127.0.0.1:1';
-    for (const exit of [await runWorker(['-u', url, '-q', 'unused', '--', 'cat']), await runCli(['publish', '-q', 'unused', '-u', url])]) {
+    for (const exit of [
+      await runWorker(['-u', url, '-q', 'unused', '--', 'cat']),
+      await runCli(['publish', '-q', 'unused', '-u', url]),
+    ]) {
       expect(exit.code).toBe(2);
       const line = /error: (publish: -u\/)?--url: the password in the broker URL has a malformed %-escape/;
       expect(exit.stderr.trim().split('\n')).toEqual([expect.stringMatching(line)]);

@@ -31,7 +31,11 @@ describe('workqueue deploy fills passwords into URLs encoded', () => {
     await marathon.close();
     if (cwd) rmSync(cwd, { recursive: true, force: true });
   });
-  const deployed = (id: string) => marathon.requests.filter((r) => r.method === 'PUT').map((r) => r.body as App).find((a) => a.id === id)!;
+  const deployed = (id: string) =>
+    marathon.requests
+      .filter((r) => r.method === 'PUT')
+      .map((r) => r.body as App)
+      .find((a) => a.id === id)!;
 
   it('gives the worker a URL that parses back to the broker host and the password, and the broker the raw password', async () => {
     // GIVEN a synthesized broker and worker
@@ -41,7 +45,10 @@ describe('workqueue deploy fills passwords into URLs encoded', () => {
     });
 
     // WHEN they are deployed with a password full of URL syntax
-    const exit = await runCli(['deploy', '-t', 'v1', '--marathon', marathon.url], { cwd, env: { BROKER_PASSWORD: 'admin-pw', WORKER_PASSWORD: PASSWORD } });
+    const exit = await runCli(['deploy', '-t', 'v1', '--marathon', marathon.url], {
+      cwd,
+      env: { BROKER_PASSWORD: 'admin-pw', WORKER_PASSWORD: PASSWORD },
+    });
 
     // THEN the worker's URL still goes to the broker, with the password intact
     expect(exit.code).toBe(0);
@@ -55,21 +62,38 @@ describe('workqueue deploy fills passwords into URLs encoded', () => {
   it('encodes a path placeholder, and refuses a host placeholder whose value would change the URL', async () => {
     // GIVEN a worker whose broker URL has placeholders for the host and the vhost
     cwd = project((stack) => {
-      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker: 'amqp://{{APP_HOST}}/{{APP_VHOST}}', name: 'worker', target: 'marathon' });
+      new WorkQueueWorker(stack, 'workers', {
+        queue: 'jobs',
+        broker: 'amqp://{{APP_HOST}}/{{APP_VHOST}}',
+        name: 'worker',
+        target: 'marathon',
+      });
     });
 
     // WHEN deployed with a host:port and a vhost that is itself a path
-    const good = await runCli(['deploy', '-t', 'v1', '--marathon', marathon.url], { cwd, env: { APP_HOST: 'rabbit.internal:5673', APP_VHOST: 'team/jobs' } });
+    const good = await runCli(['deploy', '-t', 'v1', '--marathon', marathon.url], {
+      cwd,
+      env: { APP_HOST: 'rabbit.internal:5673', APP_VHOST: 'team/jobs' },
+    });
     // THEN the URL parses back to them
     expect(good.code).toBe(0);
     const url = new URL(deployed('/worker').env!.AMQP_URL);
-    expect([url.hostname, url.port, decodeURIComponent(url.pathname.slice(1))]).toEqual(['rabbit.internal', '5673', 'team/jobs']);
+    expect([url.hostname, url.port, decodeURIComponent(url.pathname.slice(1))]).toEqual([
+      'rabbit.internal',
+      '5673',
+      'team/jobs',
+    ]);
 
     // WHEN the host value holds an @ and a / (it would send the worker elsewhere)
-    const bad = await runCli(['deploy', '-t', 'v1', '--marathon', marathon.url], { cwd, env: { APP_HOST: 'evil.example/@x', APP_VHOST: 'v' } });
+    const bad = await runCli(['deploy', '-t', 'v1', '--marathon', marathon.url], {
+      cwd,
+      env: { APP_HOST: 'evil.example/@x', APP_VHOST: 'v' },
+    });
     // THEN deploy refuses in one line, without the value, and PUTs nothing more
     expect(bad.code).toBe(2);
-    expect(bad.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^workqueue: error: app \/worker: \{\{APP_HOST\}\} stands for a host in a URL/)]);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^workqueue: error: app \/worker: \{\{APP_HOST\}\} stands for a host in a URL/),
+    ]);
     expect(bad.stderr).not.toContain('evil');
     expect(marathon.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
   });

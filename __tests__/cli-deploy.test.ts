@@ -33,14 +33,33 @@ describe('workqueue deploy and scale against a Marathon stand-in', () => {
 
   it('PUTs the broker, then the workers, with placeholders filled, and waits for the deployments', async () => {
     // WHEN the apps are deployed with a tag and the broker password from the environment
-    const exit = await runCli(['deploy', '-t', 'v1.2', '--wait'], { cwd, env: { MARATHON_URL: `http://ops:Mara-Secret@127.0.0.1:${marathon.port}`, BROKER_PASSWORD: 'pw-from-env', WORKER_PASSWORD: 'worker-pw' } });
+    const exit = await runCli(['deploy', '-t', 'v1.2', '--wait'], {
+      cwd,
+      env: {
+        MARATHON_URL: `http://ops:Mara-Secret@127.0.0.1:${marathon.port}`,
+        BROKER_PASSWORD: 'pw-from-env',
+        WORKER_PASSWORD: 'worker-pw',
+      },
+    });
     // THEN Marathon received both apps, broker first, as full replacements
     expect(exit.code).toBe(0);
     const puts = marathon.requests.filter((r) => r.method === 'PUT');
-    expect(puts.map((r) => r.url)).toEqual(['/v2/apps/broker?partialUpdate=false', '/v2/apps/worker?partialUpdate=false']);
+    expect(puts.map((r) => r.url)).toEqual([
+      '/v2/apps/broker?partialUpdate=false',
+      '/v2/apps/worker?partialUpdate=false',
+    ]);
     expect(puts[0].headers.authorization).toBe(`Basic ${Buffer.from('ops:Mara-Secret').toString('base64')}`);
-    expect(puts[0].body).toMatchObject({ id: '/broker', container: { docker: { image: 'workqueue-broker:v1.2' } }, env: { WQ_BROKER_PASSWORD: 'pw-from-env', WQ_WORKER_PASSWORD: 'worker-pw' } });
-    expect(puts[1].body).toMatchObject({ id: '/worker', instances: 2, dependencies: ['/broker'], env: { AMQP_URL: 'amqp://workqueue-worker:worker-pw@broker:5672/' } });
+    expect(puts[0].body).toMatchObject({
+      id: '/broker',
+      container: { docker: { image: 'workqueue-broker:v1.2' } },
+      env: { WQ_BROKER_PASSWORD: 'pw-from-env', WQ_WORKER_PASSWORD: 'worker-pw' },
+    });
+    expect(puts[1].body).toMatchObject({
+      id: '/worker',
+      instances: 2,
+      dependencies: ['/broker'],
+      env: { AMQP_URL: 'amqp://workqueue-worker:worker-pw@broker:5672/' },
+    });
     for (const put of puts) expect(JSON.stringify(put.body)).not.toContain('{{');
     // ... and followed /v2/deployments until they were done
     expect(marathon.requests.filter((r) => r.url === '/v2/deployments').length).toBeGreaterThanOrEqual(2);
@@ -48,31 +67,51 @@ describe('workqueue deploy and scale against a Marathon stand-in', () => {
     expect(exit.stderr).toMatch(/deployments done: 2/);
     expect(exit.stderr).not.toMatch(/Mara-Secret|pw-from-env/);
     // AND a second deploy updates them (200)
-    const again = await runCli(['deploy', '-t', 'v1.3'], { cwd, env: { MARATHON_URL: marathon.url, BROKER_PASSWORD: 'pw', WORKER_PASSWORD: 'wpw' } });
+    const again = await runCli(['deploy', '-t', 'v1.3'], {
+      cwd,
+      env: { MARATHON_URL: marathon.url, BROKER_PASSWORD: 'pw', WORKER_PASSWORD: 'wpw' },
+    });
     expect(again.stderr).toMatch(/PUT \/broker → updated/);
   });
 
-  it('sets the workers\' -b and -q from the flags, and deploys only the apps named', async () => {
-    const exit = await runCli(['deploy', 'worker', '-t', 'v2', '-b', 'rabbit', '-q', 'images', '--marathon', marathon.url], { cwd, env: { BROKER_PASSWORD: 'pw', WORKER_PASSWORD: 'wpw' } });
+  it("sets the workers' -b and -q from the flags, and deploys only the apps named", async () => {
+    const exit = await runCli(
+      ['deploy', 'worker', '-t', 'v2', '-b', 'rabbit', '-q', 'images', '--marathon', marathon.url],
+      { cwd, env: { BROKER_PASSWORD: 'pw', WORKER_PASSWORD: 'wpw' } },
+    );
     expect(exit.code).toBe(0);
     const puts = marathon.requests.filter((r) => r.method === 'PUT');
     expect(puts).toHaveLength(1);
-    expect(puts[0].body).toMatchObject({ id: '/worker', dependencies: ['/rabbit'], args: expect.arrayContaining(['-b', 'rabbit', '-q', 'images']) });
+    expect(puts[0].body).toMatchObject({
+      id: '/worker',
+      dependencies: ['/rabbit'],
+      args: expect.arrayContaining(['-b', 'rabbit', '-q', 'images']),
+    });
   });
 
   it('names the missing placeholder values in one line, exit 2', async () => {
     const exit = await runCli(['deploy', '--marathon', marathon.url], { cwd });
     expect(exit.code).toBe(2);
-    expect(exit.stderr.trim()).toMatch(/^workqueue: error: app \/broker needs \{\{TAG\}\}, \{\{BROKER_PASSWORD\}\}, \{\{WORKER_PASSWORD\}\}: set \$TAG, \$BROKER_PASSWORD, \$WORKER_PASSWORD or pass -t TAG$/);
+    expect(exit.stderr.trim()).toMatch(
+      /^workqueue: error: app \/broker needs \{\{TAG\}\}, \{\{BROKER_PASSWORD\}\}, \{\{WORKER_PASSWORD\}\}: set \$TAG, \$BROKER_PASSWORD, \$WORKER_PASSWORD or pass -t TAG$/,
+    );
     expect(marathon.requests).toHaveLength(0);
   });
 
   it('suggests --force when Marathon answers 409, and overrides the lock with it', async () => {
     marathon.locked.add('/broker');
-    const locked = await runCli(['deploy', 'broker', '-t', 'v1', '--marathon', marathon.url], { cwd, env: { BROKER_PASSWORD: 'pw', WORKER_PASSWORD: 'wpw' } });
+    const locked = await runCli(['deploy', 'broker', '-t', 'v1', '--marathon', marathon.url], {
+      cwd,
+      env: { BROKER_PASSWORD: 'pw', WORKER_PASSWORD: 'wpw' },
+    });
     expect(locked.code).toBe(1);
-    expect(locked.stderr).toMatch(/Marathon answered 409 \(App is locked by one or more deployments.*\): .*pass --force/);
-    const forced = await runCli(['deploy', 'broker', '-t', 'v1', '--force', '--marathon', marathon.url], { cwd, env: { BROKER_PASSWORD: 'pw', WORKER_PASSWORD: 'wpw' } });
+    expect(locked.stderr).toMatch(
+      /Marathon answered 409 \(App is locked by one or more deployments.*\): .*pass --force/,
+    );
+    const forced = await runCli(['deploy', 'broker', '-t', 'v1', '--force', '--marathon', marathon.url], {
+      cwd,
+      env: { BROKER_PASSWORD: 'pw', WORKER_PASSWORD: 'wpw' },
+    });
     expect(forced.code).toBe(0);
     expect(marathon.requests.at(-1)?.url).toBe('/v2/apps/broker?partialUpdate=false&force=true');
   });
@@ -80,17 +119,29 @@ describe('workqueue deploy and scale against a Marathon stand-in', () => {
   it("shows Marathon's details when it rejects an app with 422", async () => {
     if (!marathonSchemaFound()) return; // the stand-in rejects by Marathon's own schema: nothing to show without it
     const file = join(cwd, 'cdktf.out', 'stacks', 'test', 'marathon', 'worker.json');
-    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), cmd: 'workqueue-worker -q jobs -- cat' }));
-    const exit = await runCli(['deploy', 'worker', '-t', 'v1', '--marathon', marathon.url], { cwd, env: { BROKER_PASSWORD: 'pw', WORKER_PASSWORD: 'wpw' } });
+    writeFileSync(
+      file,
+      JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), cmd: 'workqueue-worker -q jobs -- cat' }),
+    );
+    const exit = await runCli(['deploy', 'worker', '-t', 'v1', '--marathon', marathon.url], {
+      cwd,
+      env: { BROKER_PASSWORD: 'pw', WORKER_PASSWORD: 'wpw' },
+    });
     expect(exit.code).toBe(1);
     expect(exit.stderr).toMatch(/deploying \/worker: Marathon rejected the app \(422 Object is not valid\): .+/);
   });
 
   it('scales an app and waits for the deployment', async () => {
-    await runCli(['deploy', '-t', 'v1', '--marathon', marathon.url], { cwd, env: { BROKER_PASSWORD: 'pw', WORKER_PASSWORD: 'wpw' } });
+    await runCli(['deploy', '-t', 'v1', '--marathon', marathon.url], {
+      cwd,
+      env: { BROKER_PASSWORD: 'pw', WORKER_PASSWORD: 'wpw' },
+    });
     const exit = await runCli(['scale', 'worker', '5', '--wait', '--marathon', marathon.url], { cwd });
     expect(exit.code).toBe(0);
-    expect(marathon.requests.filter((r) => r.method === 'PUT').at(-1)).toMatchObject({ url: '/v2/apps/worker', body: { instances: 5 } });
+    expect(marathon.requests.filter((r) => r.method === 'PUT').at(-1)).toMatchObject({
+      url: '/v2/apps/worker',
+      body: { instances: 5 },
+    });
     expect(marathon.apps.get('/worker')).toMatchObject({ instances: 5, args: expect.arrayContaining(['-q', 'jobs']) });
     expect(exit.stderr).toMatch(/scaling \/worker to 5 .*\n.*deployments done: 1/s);
   });

@@ -24,7 +24,7 @@ function fakeDocker(root: string): { env: NodeJS.ProcessEnv; calls: () => string
   const log = join(root, 'docker-calls.jsonl');
   mkdirSync(bin);
   const script = `#!${process.execPath}\nrequire('fs').appendFileSync(${JSON.stringify(
-    log
+    log,
   )}, JSON.stringify(process.argv.slice(2)) + '\\n');\n`;
   writeFileSync(join(bin, 'docker'), script);
   chmodSync(join(bin, 'docker'), 0o755);
@@ -68,7 +68,7 @@ describe('workqueue commands with several worker fleets', () => {
     // WHEN run-local names the thumbnails fleet by its app id
     const exit = await runCli(
       ['run-local', 'thumbnails-worker', '-t', 'dev', '-q', 'thumbs-test', '-u', 'amqp://localhost:5672'],
-      { cwd, env: docker.env }
+      { cwd, env: docker.env },
     );
     // THEN docker runs the thumbnails image, on the queue given, with convert (not the mailers' curl)
     expect(exit.code).toBe(0);
@@ -118,7 +118,7 @@ describe('workqueue commands with several worker fleets', () => {
       expect(exit.code).toBe(2);
       expect(exit.stderr.trim().split('\n')).toEqual([
         expect.stringMatching(
-          /deploy -q: the stack has 2 worker apps; name one: \/mailers-worker \(queue mailers\), \/thumbnails-worker/
+          /deploy -q: the stack has 2 worker apps; name one: \/mailers-worker \(queue mailers\), \/thumbnails-worker/,
         ),
       ]);
       expect(marathon.requests).toHaveLength(0);
@@ -127,7 +127,7 @@ describe('workqueue commands with several worker fleets', () => {
     it('sets the queue of the fleet named only', async () => {
       const exit = await runCli(
         ['deploy', 'thumbnails-worker', '-t', 'v1', '-q', 'images', '--marathon', marathon.url],
-        { cwd, env }
+        { cwd, env },
       );
       expect(exit.code).toBe(0);
       const puts = marathon.requests.filter((r) => r.method === 'PUT');

@@ -20,7 +20,11 @@ describe('workqueue publish and status against a real broker', () => {
   afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
   it('publishes one persistent message per line of stdin, confirmed, and shows the rate', async () => {
-    const exit = await runCli(['publish', '-q', queue], { cwd, env: { AMQP_URL: brokerUrl() }, input: 'alpha\nbeta\ngamma\n' });
+    const exit = await runCli(['publish', '-q', queue], {
+      cwd,
+      env: { AMQP_URL: brokerUrl() },
+      input: 'alpha\nbeta\ngamma\n',
+    });
     expect(exit.code).toBe(0);
     expect(exit.stderr).toMatch(/published 3 message\(s\) to '.*', all confirmed \(\d+ msg\/s\)/);
     const messages = await broker.drain(queue);
@@ -40,7 +44,10 @@ describe('workqueue publish and status against a real broker', () => {
     const exit = await runCli(['publish', '-q', queue, '-u', brokerUrl(), a, b], { cwd });
     expect(exit.code).toBe(0);
     const bodies = (await broker.drain(queue)).map((m) => m.body);
-    expect(bodies.map((x) => x.toString('hex'))).toEqual([Buffer.from([0, 1, 10, 255]).toString('hex'), Buffer.from('two\nlines\n').toString('hex')]);
+    expect(bodies.map((x) => x.toString('hex'))).toEqual([
+      Buffer.from([0, 1, 10, 255]).toString('hex'),
+      Buffer.from('two\nlines\n').toString('hex'),
+    ]);
   });
 
   it('fails, naming the queue, when no queue takes the messages', async () => {
@@ -53,9 +60,14 @@ describe('workqueue publish and status against a real broker', () => {
     await broker.publish(queue, ['1', '2', '3']);
     await broker.declare(`${queue}.dlq`);
     await broker.publish(`${queue}.dlq`, ['dead']);
-    const exit = await runCli(['status', '-q', queue, '-u', brokerUrl(), '--management', 'http://127.0.0.1:1'], { cwd });
+    const exit = await runCli(['status', '-q', queue, '-u', brokerUrl(), '--management', 'http://127.0.0.1:1'], {
+      cwd,
+    });
     expect(exit.code).toBe(0);
-    const [header, row] = exit.stdout.trim().split('\n').map((l) => l.split(/\s+/));
+    const [header, row] = exit.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/));
     expect(header).toEqual(['QUEUE', 'READY', 'UNACKED', 'DEAD-LETTERED', 'CONSUMERS']);
     expect(row).toEqual([queue, '3', '-', '1', '0']);
   });
@@ -73,12 +85,19 @@ describe('workqueue publish and status against a real broker', () => {
       await waitFor('the consumer to hold 3 messages', () => held === 3, 30_000, 50);
       // WHEN status runs with the test broker's management API; its statistics lag behind, so until it shows them
       let row: string[] = [];
-      await waitFor('status to show the unacked messages', async () => {
-        const exit = await runCli(['status', '-q', queue, '-u', brokerUrl(), '--management', managementUrl()], { cwd });
-        expect(exit.code).toBe(0);
-        row = exit.stdout.trim().split('\n')[1].split(/\s+/);
-        return row[2] === '3';
-      }, 60_000, 1_000);
+      await waitFor(
+        'status to show the unacked messages',
+        async () => {
+          const exit = await runCli(['status', '-q', queue, '-u', brokerUrl(), '--management', managementUrl()], {
+            cwd,
+          });
+          expect(exit.code).toBe(0);
+          row = exit.stdout.trim().split('\n')[1].split(/\s+/);
+          return row[2] === '3';
+        },
+        60_000,
+        1_000,
+      );
       // THEN its row shows 2 ready, 3 unacked, no dead-letter queue and one consumer
       expect(row).toEqual([queue, '2', '3', 'missing', '1']);
     } finally {
@@ -92,7 +111,12 @@ describe('workqueue publish and status against a real broker', () => {
     const apps = join(project, 'cdktf.out', 'stacks', 'test', 'marathon');
     mkdirSync(apps, { recursive: true });
     const labels = { 'workqueue.queue': queue };
-    const checked = { id: '/checked', cmd: 'x', healthChecks: [{ protocol: 'MESOS_HTTP', path: '/healthz', portIndex: 0 }], labels };
+    const checked = {
+      id: '/checked',
+      cmd: 'x',
+      healthChecks: [{ protocol: 'MESOS_HTTP', path: '/healthz', portIndex: 0 }],
+      labels,
+    };
     const plain = { id: '/plain', cmd: 'x', labels };
     for (const app of [checked, plain]) writeFileSync(join(apps, `${app.id.slice(1)}.json`), JSON.stringify(app));
     // AND Marathon lists, for the checked app: a passing task, one with no result yet, a failing one and a
@@ -100,8 +124,12 @@ describe('workqueue publish and status against a real broker', () => {
     const marathon = new MarathonStandIn();
     marathon.apps.set('/checked', checked);
     marathon.apps.set('/plain', plain);
-    const task = (state: string, results?: { alive: boolean }[]) =>
-      ({ host: 'h', ports: [1], state, ...(results ? { healthCheckResults: results } : {}) });
+    const task = (state: string, results?: { alive: boolean }[]) => ({
+      host: 'h',
+      ports: [1],
+      state,
+      ...(results ? { healthCheckResults: results } : {}),
+    });
     marathon.tasks = (id) =>
       id === '/checked'
         ? [
@@ -121,7 +149,11 @@ describe('workqueue publish and status against a real broker', () => {
       // THEN a task of the checked app is healthy only with a passing result for its check, and the
       // plain app's running task is healthy
       expect(exit.code).toBe(0);
-      const appRows = exit.stdout.split('\n\n')[1].trim().split('\n').map((l) => l.split(/\s+/));
+      const appRows = exit.stdout
+        .split('\n\n')[1]
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/));
       expect(appRows).toEqual([
         ['APP', 'TASKS', 'RUNNING', 'HEALTHY'],
         ['/checked', '4', '3', '1'],

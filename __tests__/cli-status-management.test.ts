@@ -21,7 +21,9 @@ class ManagementStandIn {
   }
 
   listen(port: number): Promise<number> {
-    return new Promise((resolve) => this.server.listen(port, '127.0.0.1', () => resolve((this.server.address() as AddressInfo).port)));
+    return new Promise((resolve) =>
+      this.server.listen(port, '127.0.0.1', () => resolve((this.server.address() as AddressInfo).port)),
+    );
   }
 
   close(): Promise<void> {
@@ -43,13 +45,17 @@ describe('workqueue status asks the management API without sending credentials i
 
   beforeAll(async () => {
     certs = makeCertificates();
-    node = new PrivateBroker(PLAIN_PORT, undefined, [
-      `listeners.ssl.default = 127.0.0.1:${TLS_PORT}`,
-      `ssl_options.cacertfile = ${certs.ca}`,
-      `ssl_options.certfile = ${certs.serverCert}`,
-      `ssl_options.keyfile = ${certs.serverKey}`,
-      'ssl_options.verify = verify_none',
-    ].join('\n'));
+    node = new PrivateBroker(
+      PLAIN_PORT,
+      undefined,
+      [
+        `listeners.ssl.default = 127.0.0.1:${TLS_PORT}`,
+        `ssl_options.cacertfile = ${certs.ca}`,
+        `ssl_options.certfile = ${certs.serverCert}`,
+        `ssl_options.keyfile = ${certs.serverKey}`,
+        'ssl_options.verify = verify_none',
+      ].join('\n'),
+    );
     await node.start();
     producer = await TestBroker.open(node.url);
     queue = uniqueQueue('status-tls');
@@ -57,7 +63,9 @@ describe('workqueue status asks the management API without sending credentials i
     // The https stand-in on RabbitMQ's own TLS management port, 15671, where status looks for an amqps://
     // broker's API; the plain-http one only where a --management URL names it.
     http = new ManagementStandIn(createHttpServer());
-    https = new ManagementStandIn(createHttpsServer({ cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) }));
+    https = new ManagementStandIn(
+      createHttpsServer({ cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) }),
+    );
     httpPort = await http.listen(0);
     await https.listen(15671);
   }, 120_000);
@@ -72,7 +80,8 @@ describe('workqueue status asks the management API without sending credentials i
     http.authorizations.length = 0;
     https.authorizations.length = 0;
   });
-  const status = (args: string[]) => runCli(['status', '-q', queue, '-u', tlsUrl, ...args], { env: { NODE_EXTRA_CA_CERTS: certs.ca } });
+  const status = (args: string[]) =>
+    runCli(['status', '-q', queue, '-u', tlsUrl, ...args], { env: { NODE_EXTRA_CA_CERTS: certs.ca } });
 
   it('asks https on 15671 for an amqps:// broker, never plain http', async () => {
     // WHEN status runs against a TLS broker without --management
@@ -90,7 +99,11 @@ describe('workqueue status asks the management API without sending credentials i
     const remote = await status(['--management', 'http://192.0.2.1:15672']);
     // THEN nothing was sent and the user is told why, in one line
     expect(remote.code).toBe(2);
-    expect(remote.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^workqueue: error: status: --management http:\/\/192\.0\.2\.1:15672 would send the amqps:\/\/ broker's password in clear/)]);
+    expect(remote.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^workqueue: error: status: --management http:\/\/192\.0\.2\.1:15672 would send the amqps:\/\/ broker's password in clear/,
+      ),
+    ]);
 
     // WHEN --management names plain http on loopback
     const local = await status(['--management', `http://127.0.0.1:${httpPort}`]);

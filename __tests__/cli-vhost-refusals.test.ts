@@ -10,7 +10,7 @@ import { runWorker } from './helpers/worker-process';
 async function management(method: string, path: string, body?: unknown): Promise<void> {
   const base = new URL(managementUrl());
   const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString(
-    'base64'
+    'base64',
   );
   const response = await fetch(`${base.protocol}//${base.host}${path}`, {
     method,
@@ -48,7 +48,7 @@ describe('a vhost the broker refuses ends the worker and the CLI at once, naming
   ])('%s', async (_what, url, vhost) => {
     const queue = uniqueQueue('vhost');
     const line = new RegExp(
-      `refused vhost '${vhost}' to user '[^']+': the vhost does not exist, or the user has no permissions on it$`
+      `refused vhost '${vhost}' to user '[^']+': the vhost does not exist, or the user has no permissions on it$`,
     );
     // WHEN the worker starts with that URL (a connect timeout far beyond a first attempt)
     const worker = await runWorker(['-u', url(), '-q', queue, '--connect-timeout', '120', '--', 'cat'], {}, 20_000);

@@ -15,7 +15,15 @@ Testing.setupJest();
 describe('Broker and WorkQueueWorker on the docker target', () => {
   const { json, dir } = synthesize((stack) => {
     const broker = new Broker(stack, 'broker', { queues: ['jobs'], amqpHostPort: 5680 });
-    new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, instances: 3, concurrency: 2, timeoutSeconds: 60, packages: ['amqp-tools', 'curl'], env: { LOG_LEVEL: 'debug' } });
+    new WorkQueueWorker(stack, 'workers', {
+      queue: 'jobs',
+      broker,
+      instances: 3,
+      concurrency: 2,
+      timeoutSeconds: 60,
+      packages: ['amqp-tools', 'curl'],
+      env: { LOG_LEVEL: 'debug' },
+    });
   });
 
   it('builds both images from contexts shipped inside cdktf.out', () => {
@@ -26,12 +34,21 @@ describe('Broker and WorkQueueWorker on the docker target', () => {
       expect(context).toMatch(/^assets\//);
       expect(existsSync(join(dir, context, 'Dockerfile'))).toBe(true);
     }
-    expect(json).toHaveResourceWithProperties(Image, { name: 'workqueue-jobs-worker:latest', build: expect.objectContaining({ build_args: { BASE_IMAGE: 'node:24-bookworm-slim', EXTRA_PACKAGES: 'amqp-tools curl' } }) });
-    expect(json).toHaveResourceWithProperties(Image, { build: expect.objectContaining({ build_args: { BASE_IMAGE: 'rabbitmq:4.3-management' } }) });
+    expect(json).toHaveResourceWithProperties(Image, {
+      name: 'workqueue-jobs-worker:latest',
+      build: expect.objectContaining({
+        build_args: { BASE_IMAGE: 'node:24-bookworm-slim', EXTRA_PACKAGES: 'amqp-tools curl' },
+      }),
+    });
+    expect(json).toHaveResourceWithProperties(Image, {
+      build: expect.objectContaining({ build_args: { BASE_IMAGE: 'rabbitmq:4.3-management' } }),
+    });
   });
 
   it('bundles the runtime as one file, without node_modules or cdktf, into the worker context', () => {
-    const worker = Object.values(resources(json, 'docker_image')).find((i) => i.name === 'workqueue-jobs-worker:latest')!;
+    const worker = Object.values(resources(json, 'docker_image')).find(
+      (i) => i.name === 'workqueue-jobs-worker:latest',
+    )!;
     const context = join(dir, (worker.build as { context: string }).context);
     const bundle = readFileSync(join(context, 'workqueue-worker.js'), 'utf8');
     expect(bundle).toMatch(/^#!\/usr\/bin\/env -S node --max-semi-space-size=4\n/);
@@ -59,9 +76,28 @@ describe('Broker and WorkQueueWorker on the docker target', () => {
     expect(json).toHaveResourceWithProperties(Container, {
       count: 3,
       name: 'jobs-worker-${count.index}',
-      command: ['-q', 'jobs', '--concurrency', '2', '--timeout', '60', '--max-attempts', '5', '--shutdown-grace', '30', '--health-port', '8080', '--', '/usr/local/bin/process-message', '/tmp'],
+      command: [
+        '-q',
+        'jobs',
+        '--concurrency',
+        '2',
+        '--timeout',
+        '60',
+        '--max-attempts',
+        '5',
+        '--shutdown-grace',
+        '30',
+        '--health-port',
+        '8080',
+        '--',
+        '/usr/local/bin/process-message',
+        '/tmp',
+      ],
       // the worker user, never the administrator; its password percent-encoded by Terraform
-      env: ['LOG_LEVEL=debug', 'AMQP_URL=amqp://workqueue-worker:${replace(urlencode(random_password.broker_worker-password_4DDA45D4.result), "+", "%20")}@broker:5672/'],
+      env: [
+        'LOG_LEVEL=debug',
+        'AMQP_URL=amqp://workqueue-worker:${replace(urlencode(random_password.broker_worker-password_4DDA45D4.result), "+", "%20")}@broker:5672/',
+      ],
       healthcheck: expect.objectContaining({ test: expect.arrayContaining([expect.stringContaining('/healthz')]) }),
       stop_signal: 'SIGTERM',
       stop_timeout: 40,
@@ -71,7 +107,10 @@ describe('Broker and WorkQueueWorker on the docker target', () => {
   });
 
   it('generates both broker passwords (sensitive) and passes them only as references', () => {
-    expect(Object.values(resources(json, 'random_password'))).toEqual([expect.objectContaining({ length: 32, special: false }), expect.objectContaining({ length: 32, special: false })]);
+    expect(Object.values(resources(json, 'random_password'))).toEqual([
+      expect.objectContaining({ length: 32, special: false }),
+      expect.objectContaining({ length: 32, special: false }),
+    ]);
     expect(json).toHaveResourceWithProperties(Password, { length: 32, special: false });
     expect(json).toHaveResourceWithProperties(Container, {
       env: [

@@ -1,4 +1,15 @@
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker, WorkQueueWorker } from '../constructs';
@@ -23,7 +34,9 @@ function build(handlerPath: string): { context?: string; error?: string } {
       const broker = new Broker(stack, 'broker', { queues: ['jobs'] });
       new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, program: '/app/handle.sh', handlerPath });
     });
-    const image = Object.values(resources(json, 'docker_image')).find((i) => String(i.name).startsWith('workqueue-jobs-worker'))!;
+    const image = Object.values(resources(json, 'docker_image')).find((i) =>
+      String(i.name).startsWith('workqueue-jobs-worker'),
+    )!;
     return { context: join(dir, (image.build as { context: string }).context) };
   } catch (err) {
     return { error: (err as Error).message };
@@ -40,8 +53,14 @@ describe('handlerPath: nothing from outside it enters the image', () => {
   };
 
   it.each([
-    ['an absolute link to a file outside', (h: ReturnType<typeof handlerDir>) => symlinkSync(h.outside, join(h.handler, 'config'))],
-    ['a relative link escaping with ..', (h: ReturnType<typeof handlerDir>) => symlinkSync('../secret.txt', join(h.handler, 'config'))],
+    [
+      'an absolute link to a file outside',
+      (h: ReturnType<typeof handlerDir>) => symlinkSync(h.outside, join(h.handler, 'config')),
+    ],
+    [
+      'a relative link escaping with ..',
+      (h: ReturnType<typeof handlerDir>) => symlinkSync('../secret.txt', join(h.handler, 'config')),
+    ],
     ['a link to /etc', (h: ReturnType<typeof handlerDir>) => symlinkSync('/etc', join(h.handler, 'config'))],
   ])('refuses %s, naming the link', (_what, link) => {
     // GIVEN a handler directory holding a link that leads outside it
@@ -50,7 +69,9 @@ describe('handlerPath: nothing from outside it enters the image', () => {
     // WHEN the worker is synthesized
     const { error } = build(h.handler);
     // THEN construction fails with the link's path and the fix, and no secret shows
-    expect(error).toMatch(/^WorkQueueWorker \(test\/workers\): invalid handlerPath ".*\/handler\/config": the link points to '.*', outside .*\/handler: copy the file into/);
+    expect(error).toMatch(
+      /^WorkQueueWorker \(test\/workers\): invalid handlerPath ".*\/handler\/config": the link points to '.*', outside .*\/handler: copy the file into/,
+    );
     expect(error).not.toContain('outside-secret');
   });
 
@@ -70,7 +91,9 @@ describe('handlerPath: nothing from outside it enters the image', () => {
     // WHEN the worker is synthesized
     const { error } = build(h.handler);
     // THEN the error names the file outside that the chain leads to
-    expect(error).toContain(`invalid handlerPath "${join(h.handler, 'l')}": the link points to '${realpathSync(h.outside)}', outside ${h.handler}`);
+    expect(error).toContain(
+      `invalid handlerPath "${join(h.handler, 'l')}": the link points to '${realpathSync(h.outside)}', outside ${h.handler}`,
+    );
   });
 
   it('names the missing end of a broken chain of links', () => {
@@ -78,14 +101,18 @@ describe('handlerPath: nothing from outside it enters the image', () => {
     mkdirSync(join(h.handler, 'sub'));
     symlinkSync('../gone.txt', join(h.handler, 'sub', 'm'));
     symlinkSync('sub/m', join(h.handler, 'l'));
-    expect(build(h.handler).error).toContain(`invalid handlerPath "${join(h.handler, 'l')}": the link points to '${join(h.handler, 'gone.txt')}', which does not exist`);
+    expect(build(h.handler).error).toContain(
+      `invalid handlerPath "${join(h.handler, 'l')}": the link points to '${join(h.handler, 'gone.txt')}', which does not exist`,
+    );
   });
 
   it('says a broken link is broken (not a raw ENOENT)', () => {
     const h = fresh();
     symlinkSync('missing.txt', join(h.handler, 'data'));
     const { error } = build(h.handler);
-    expect(error).toMatch(/invalid handlerPath ".*\/handler\/data": the link points to '.*\/handler\/missing.txt', which does not exist/);
+    expect(error).toMatch(
+      /invalid handlerPath ".*\/handler\/data": the link points to '.*\/handler\/missing.txt', which does not exist/,
+    );
     expect(error).not.toMatch(/ENOENT/);
   });
 
@@ -93,7 +120,9 @@ describe('handlerPath: nothing from outside it enters the image', () => {
     const h = fresh();
     mkdirSync(join(h.handler, 'lib'));
     symlinkSync('..', join(h.handler, 'lib', 'up'));
-    expect(build(h.handler).error).toMatch(/invalid handlerPath ".*\/handler\/lib\/up": the link points back to '\.', which contains it/);
+    expect(build(h.handler).error).toMatch(
+      /invalid handlerPath ".*\/handler\/lib\/up": the link points back to '\.', which contains it/,
+    );
   });
 
   it('copies links inside it as regular files and directories, keeping modes', () => {
@@ -124,13 +153,17 @@ describe('handlerPath: nothing from outside it enters the image', () => {
     const { context } = build(link);
     expect(readFileSync(join(context!, 'app', 'handle.sh'), 'utf8')).toBe('#!/bin/sh\ncat\n');
     symlinkSync(h.outside, join(h.handler, 'config'));
-    expect(build(link).error).toMatch(/invalid handlerPath ".*\/current\/config": the link points to .*outside .*\/current/);
+    expect(build(link).error).toMatch(
+      /invalid handlerPath ".*\/current\/config": the link points to .*outside .*\/current/,
+    );
   });
 
   it('says a handlerPath that is a broken link is broken', () => {
     const h = fresh();
     const link = join(h.root, 'current');
     symlinkSync(join(h.root, 'gone'), link);
-    expect(build(link).error).toMatch(/invalid handlerPath ".*\/current": it is a link that points to '.*\/gone', which does not exist/);
+    expect(build(link).error).toMatch(
+      /invalid handlerPath ".*\/current": it is a link that points to '.*\/gone', which does not exist/,
+    );
   });
 });

@@ -9,14 +9,18 @@ import { resources, synthesize } from './helpers/synth';
 const validate = marathonValidator();
 
 describe('Marathon app definitions', () => {
-  it.each(['docker', 'swarm', 'marathon'] as const)('are written for every component on the %s target and pass Marathon\'s schema', (target) => {
-    const { marathon } = synthesize((stack) => {
-      const broker = new Broker(stack, 'broker', { queues: ['jobs'], target });
-      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, instances: 4, timeoutSeconds: 300 });
-    });
-    expect(Object.keys(marathon).sort()).toEqual(['broker.json', 'jobs-worker.json']);
-    for (const [file, app] of Object.entries(marathon)) expect({ file, errors: validate(app) }).toEqual({ file, errors: [] });
-  });
+  it.each(['docker', 'swarm', 'marathon'] as const)(
+    "are written for every component on the %s target and pass Marathon's schema",
+    (target) => {
+      const { marathon } = synthesize((stack) => {
+        const broker = new Broker(stack, 'broker', { queues: ['jobs'], target });
+        new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, instances: 4, timeoutSeconds: 300 });
+      });
+      expect(Object.keys(marathon).sort()).toEqual(['broker.json', 'jobs-worker.json']);
+      for (const [file, app] of Object.entries(marathon))
+        expect({ file, errors: validate(app) }).toEqual({ file, errors: [] });
+    },
+  );
 
   it('are checked by a schema that does reject what Marathon rejects (cmd with args, unknown fields)', () => {
     if (!marathonSchemaFound()) return; // nothing to show without the schema (the line printed says how to get it)
@@ -39,7 +43,21 @@ describe('Marathon app definitions', () => {
     expect(worker).toMatchObject({
       id: '/jobs-worker',
       instances: 4,
-      args: ['-b', 'broker', '-q', 'jobs', '--max-attempts', '5', '--shutdown-grace', '60', '--health-port', '8080', '--', '/usr/local/bin/process-message', '/tmp'],
+      args: [
+        '-b',
+        'broker',
+        '-q',
+        'jobs',
+        '--max-attempts',
+        '5',
+        '--shutdown-grace',
+        '60',
+        '--health-port',
+        '8080',
+        '--',
+        '/usr/local/bin/process-message',
+        '/tmp',
+      ],
       dependencies: ['/broker'],
       taskKillGracePeriodSeconds: 70,
       container: { type: 'DOCKER', docker: { image: 'workqueue-jobs-worker:{{TAG}}' } },
@@ -54,11 +72,20 @@ describe('Marathon app definitions', () => {
       new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker });
     });
     expect(marathon['broker.json']).toMatchObject({
-      env: { WQ_BROKER_USER: 'workqueue', WQ_BROKER_PASSWORD: '{{BROKER_PASSWORD}}', WQ_WORKER_USER: 'workqueue-worker', WQ_WORKER_PASSWORD: '{{WORKER_PASSWORD}}' },
-      healthChecks: [expect.objectContaining({ protocol: 'COMMAND', command: { value: 'rabbitmq-diagnostics -q ping' } })],
+      env: {
+        WQ_BROKER_USER: 'workqueue',
+        WQ_BROKER_PASSWORD: '{{BROKER_PASSWORD}}',
+        WQ_WORKER_USER: 'workqueue-worker',
+        WQ_WORKER_PASSWORD: '{{WORKER_PASSWORD}}',
+      },
+      healthChecks: [
+        expect.objectContaining({ protocol: 'COMMAND', command: { value: 'rabbitmq-diagnostics -q ping' } }),
+      ],
       container: expect.objectContaining({ docker: expect.objectContaining({ image: 'workqueue-broker:{{TAG}}' }) }),
     });
-    expect(marathon['jobs-worker.json']).toMatchObject({ env: { AMQP_URL: 'amqp://workqueue-worker:{{WORKER_PASSWORD}}@broker:5672/' } });
+    expect(marathon['jobs-worker.json']).toMatchObject({
+      env: { AMQP_URL: 'amqp://workqueue-worker:{{WORKER_PASSWORD}}@broker:5672/' },
+    });
     for (const app of Object.values(marathon)) expect(JSON.stringify(app)).not.toMatch(/\$\{|TOKEN\[/);
   });
 
@@ -85,7 +112,8 @@ describe('Marathon app definitions', () => {
       const broker = new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' });
       new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker });
     });
-    for (const type of ['docker_container', 'docker_service', 'docker_image', 'docker_network']) expect(resources(json, type)).toEqual({});
+    for (const type of ['docker_container', 'docker_service', 'docker_image', 'docker_network'])
+      expect(resources(json, type)).toEqual({});
   });
 });
 
@@ -102,8 +130,16 @@ describe('the default stack (main.ts), synthesized by the cdktf CLI', () => {
     const dir = join(out, 'stacks', 'workqueue');
     expect(readdirSync(join(dir, 'marathon')).sort()).toEqual(['broker.json', 'worker.json']);
     const worker = JSON.parse(readFileSync(join(dir, 'marathon', 'worker.json'), 'utf8')) as Record<string, unknown>;
-    expect(worker).toMatchObject({ instances: 3, args: expect.arrayContaining(['-q', 'images', '/usr/local/bin/process-message', '/tmp']), container: { docker: { image: 'workqueue-worker:v7' } } });
+    expect(worker).toMatchObject({
+      instances: 3,
+      args: expect.arrayContaining(['-q', 'images', '/usr/local/bin/process-message', '/tmp']),
+      container: { docker: { image: 'workqueue-worker:v7' } },
+    });
     const json = readFileSync(join(dir, 'cdk.tf.json'), 'utf8');
-    expect(Object.values(resources(json, 'docker_container')).map((c) => c.name).sort()).toEqual(['broker', 'worker-${count.index}']);
+    expect(
+      Object.values(resources(json, 'docker_container'))
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['broker', 'worker-${count.index}']);
   });
 });

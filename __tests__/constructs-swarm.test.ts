@@ -23,7 +23,14 @@ describe('Broker and WorkQueueWorker on the swarm target', () => {
       task_spec: expect.objectContaining({
         restart_policy: expect.objectContaining({ condition: 'any' }),
         container_spec: expect.objectContaining({
-          args: expect.arrayContaining(['-q', 'jobs', '--shutdown-grace', '120', '--', '/usr/local/bin/process-message']),
+          args: expect.arrayContaining([
+            '-q',
+            'jobs',
+            '--shutdown-grace',
+            '120',
+            '--',
+            '/usr/local/bin/process-message',
+          ]),
           // the drain (120 s) plus the runtime's TERM→KILL step and a margin
           stop_grace_period: '130s',
           healthcheck: expect.objectContaining({ test: expect.arrayContaining([expect.stringContaining('/healthz')]) }),
@@ -39,7 +46,10 @@ describe('Broker and WorkQueueWorker on the swarm target', () => {
       mode: { replicated: { replicas: 1 } },
       update_config: expect.objectContaining({ order: 'stop-first' }),
       task_spec: expect.objectContaining({
-        container_spec: expect.objectContaining({ hostname: 'broker', mounts: [expect.objectContaining({ target: '/var/lib/rabbitmq', type: 'volume' })] }),
+        container_spec: expect.objectContaining({
+          hostname: 'broker',
+          mounts: [expect.objectContaining({ target: '/var/lib/rabbitmq', type: 'volume' })],
+        }),
       }),
     });
   });

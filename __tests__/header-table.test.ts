@@ -8,7 +8,8 @@ const u32 = (n: number) => {
 /** A header table holding `levels` tables nested in one another under the key 'a'. */
 function nested(levels: number): Buffer {
   let table = Buffer.alloc(0);
-  for (let i = 0; i < levels; i++) table = Buffer.concat([Buffer.from([1]), Buffer.from('aF'), u32(table.length), table]);
+  for (let i = 0; i < levels; i++)
+    table = Buffer.concat([Buffer.from([1]), Buffer.from('aF'), u32(table.length), table]);
   return table;
 }
 
@@ -19,7 +20,9 @@ describe('decoding a raw header table', () => {
     // WHEN it is scanned and decoded
     // THEN the scan names the depth limit, and the decoder throws that reason, not a stack overflow
     expect(undecodableTable(deep)).toBe(`the header table nests deeper than ${MAX_TABLE_DEPTH} levels`);
-    expect(() => decodeHeaderTable(deep)).toThrow(new TypeError(`the header table nests deeper than ${MAX_TABLE_DEPTH} levels`));
+    expect(() => decodeHeaderTable(deep)).toThrow(
+      new TypeError(`the header table nests deeper than ${MAX_TABLE_DEPTH} levels`),
+    );
   });
 
   it('decodes a table nested exactly MAX_TABLE_DEPTH deep', () => {

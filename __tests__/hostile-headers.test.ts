@@ -36,7 +36,11 @@ describe('hostile header tables', () => {
     pikaPublish(queue, [{ body: 'deep', properties: { messageId: 'deep-1' }, rawHeaders: inner }, { body: 'next' }]);
 
     // WHEN a worker runs a program that records each body, for 2 messages
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '2', '--', 'sh', '-c', 'cat >> "$0/ran"; echo >> "$0/ran"', dir], {}, 40_000);
+    const exit = await runWorker(
+      ['-u', brokerUrl(), '-q', queue, '-c', '2', '--', 'sh', '-c', 'cat >> "$0/ran"; echo >> "$0/ran"', dir],
+      {},
+      40_000,
+    );
 
     // THEN the worker finished without losing its link, and only the ordinary message ran
     expect(exit.stderr).not.toMatch(/lost the broker link/);
@@ -47,10 +51,14 @@ describe('hostile header tables', () => {
     const dead = pikaDrain(`${queue}.dlq`);
     expect(dead.map((d) => d.body.toString())).toEqual(['deep']);
     expect(dead[0].properties.messageId.toString()).toBe('deep-1');
-    expect(dead[0].headers.get('x-wq-reason')!.subarray(5).toString()).toMatch(/^the header table nests deeper than 64 levels; it is kept as bytes in x-wq-original-headers/);
+    expect(dead[0].headers.get('x-wq-reason')!.subarray(5).toString()).toMatch(
+      /^the header table nests deeper than 64 levels; it is kept as bytes in x-wq-original-headers/,
+    );
     expect(dead[0].headers.get('x-wq-attempts')).toEqual(Buffer.from([0x62, 1])); // 'b' 1
     expect(dead[0].headers.get('x-wq-original-headers')).toEqual(withLength('x', inner));
-    expect(exit.stderr).toMatch(/message deep-1 failed: the header table nests deeper .*moving it to '.*\.dlq' \(retrying cannot help\)/);
+    expect(exit.stderr).toMatch(
+      /message deep-1 failed: the header table nests deeper .*moving it to '.*\.dlq' \(retrying cannot help\)/,
+    );
   });
 
   it('a table nested 64 deep (the limit) still runs, and its copy keeps it', async () => {
@@ -74,7 +82,13 @@ describe('hostile header tables', () => {
   it('a header named __proto__ round-trips as an ordinary key; its entries are not hoisted', async () => {
     // GIVEN a message whose headers hold a table named __proto__ and an ordinary header
     const proto = withLength('F', tableEntry('hoisted', longString('no')));
-    pikaPublish(queue, [{ body: 'p', properties: { messageId: 'proto-1' }, rawHeaders: Buffer.concat([tableEntry('__proto__', proto), tableEntry('k', longString('v'))]) }]);
+    pikaPublish(queue, [
+      {
+        body: 'p',
+        properties: { messageId: 'proto-1' },
+        rawHeaders: Buffer.concat([tableEntry('__proto__', proto), tableEntry('k', longString('v'))]),
+      },
+    ]);
 
     // WHEN a worker runs a program that fails, with one attempt allowed
     const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--max-attempts', '1', '--', 'false']);

@@ -42,7 +42,11 @@ describe('images/worker/process-message', () => {
       await broker.publish(queue, bodies);
       const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '20', '--', PROCESS_MESSAGE, dir]);
       expect(exit.code).toBe(0);
-      expect(readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).sort()).toEqual([...bodies].sort());
+      expect(
+        readdirSync(dir)
+          .map((f) => readFileSync(join(dir, f), 'utf8'))
+          .sort(),
+      ).toEqual([...bodies].sort());
     } finally {
       await broker.close();
     }

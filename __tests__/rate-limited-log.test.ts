@@ -14,6 +14,10 @@ describe('repeating failures in the worker log', () => {
     log.error('refused', 'copy refused again');
 
     // THEN three lines: the first, the other kind, and the next one saying how many were left out
-    expect(lines).toEqual(['copy refused #0', 'other failure', `copy refused again (999 more like this in the last ${REPEAT_LOG_SECONDS} s)`]);
+    expect(lines).toEqual([
+      'copy refused #0',
+      'other failure',
+      `copy refused again (999 more like this in the last ${REPEAT_LOG_SECONDS} s)`,
+    ]);
   });
 });

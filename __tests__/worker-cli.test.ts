@@ -19,7 +19,19 @@ describe('workqueue-worker command line', () => {
       expect(exit.code).toBe(0);
       expect(exit.stdout).toMatch(/^Usage: workqueue-worker \[options\] \[--\] PROGRAM \[ARGS\.\.\.\]/);
       expect(exit.stdout).toMatch(/Examples:\n\s+#/);
-      for (const option of ['--url', '--queue', '--prefetch-count', '--count', '--concurrency', '--timeout', '--max-attempts', '--dead-letter-queue', '--shutdown-grace', '--health-port', '--broker']) {
+      for (const option of [
+        '--url',
+        '--queue',
+        '--prefetch-count',
+        '--count',
+        '--concurrency',
+        '--timeout',
+        '--max-attempts',
+        '--dead-letter-queue',
+        '--shutdown-grace',
+        '--health-port',
+        '--broker',
+      ]) {
         expect(exit.stdout).toContain(option);
       }
     }
@@ -41,35 +53,58 @@ describe('workqueue-worker command line', () => {
     [['-q', 'x'.repeat(256), 'cat'], /--queue is 256 bytes long; RabbitMQ allows at most 255/],
     [['-q', 'jobs', '-u', 'http://broker', 'cat'], /--url must start with amqp:\/\/ or amqps:\/\//],
     [['-q', 'jobs', '-u', 'not a url', 'cat'], /--url is not a valid URL/],
-    [['-q', 'jobs', '-b', 'bad host!', 'cat'], /--broker must be a name \(a Marathon app id or host name\), optionally NAME:PORT, not 'bad host!'/],
+    [
+      ['-q', 'jobs', '-b', 'bad host!', 'cat'],
+      /--broker must be a name \(a Marathon app id or host name\), optionally NAME:PORT, not 'bad host!'/,
+    ],
     [['-q', 'jobs', '--timeout'], /--timeout needs a value/],
     [['-q', '--', 'true'], /-q needs a value/],
-    [['-q', 'jobs', '-u', 'amqp://127.0.0.1/?heartbeat=-1', 'true'], /\?heartbeat= must be a whole number from 0 to 65535, not '-1'/],
-    [['-q', 'jobs', '-u', 'amqp://127.0.0.1/?frameMax=abc', 'true'], /\?frameMax= must be 0 or a whole number from 4096 to 4294967295, not 'abc'/],
+    [
+      ['-q', 'jobs', '-u', 'amqp://127.0.0.1/?heartbeat=-1', 'true'],
+      /\?heartbeat= must be a whole number from 0 to 65535, not '-1'/,
+    ],
+    [
+      ['-q', 'jobs', '-u', 'amqp://127.0.0.1/?frameMax=abc', 'true'],
+      /\?frameMax= must be 0 or a whole number from 4096 to 4294967295, not 'abc'/,
+    ],
   ])('rejects %j with one line and exit status 2', async (args, message) => {
     expectOneLineError(await runWorker(args), 2, message);
   });
 
-  it.each([['amqp://admin:5/SECRETPW@127.0.0.1'], ['amqp://admin:1?SECRETPW@127.0.0.1'], ['amqp://admin:5#SECRETPW@127.0.0.1']])(
-    'refuses %s (a raw / ? # in the password) without printing its secret',
-    async (url) => {
-      // GIVEN a password whose raw '/', '?' or '#' makes URL parsers take the host from it
-      // WHEN the worker is started with it
-      const exit = await runWorker(['-u', url, '-q', 'jobs', '--connect-timeout', '1', '--', 'true']);
-      // THEN it stops at once with one line saying to percent-encode, and no part of the secret
-      expectOneLineError(exit, 2, /'@' after its host: a '\/', '\?' or '#' in the user or password must be percent-encoded/);
-      expect(exit.stderr).not.toContain('SECRETPW');
-    },
-  );
+  it.each([
+    ['amqp://admin:5/SECRETPW@127.0.0.1'],
+    ['amqp://admin:1?SECRETPW@127.0.0.1'],
+    ['amqp://admin:5#SECRETPW@127.0.0.1'],
+  ])('refuses %s (a raw / ? # in the password) without printing its secret', async (url) => {
+    // GIVEN a password whose raw '/', '?' or '#' makes URL parsers take the host from it
+    // WHEN the worker is started with it
+    const exit = await runWorker(['-u', url, '-q', 'jobs', '--connect-timeout', '1', '--', 'true']);
+    // THEN it stops at once with one line saying to percent-encode, and no part of the secret
+    expectOneLineError(
+      exit,
+      2,
+      /'@' after its host: a '\/', '\?' or '#' in the user or password must be percent-encoded/,
+    );
+    expect(exit.stderr).not.toContain('SECRETPW');
+  });
 
-  it('connects with amqps:// to an IP address without Node\'s servername warning', async () => {
+  it("connects with amqps:// to an IP address without Node's servername warning", async () => {
     // GIVEN a port that refuses connections
     const server = createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     await new Promise((r) => server.close(r));
     // WHEN the worker tries amqps:// to 127.0.0.1 for 1 s
-    const exit = await runWorker(['-u', `amqps://127.0.0.1:${port}`, '-q', 'jobs', '--connect-timeout', '1', '--', 'true']);
+    const exit = await runWorker([
+      '-u',
+      `amqps://127.0.0.1:${port}`,
+      '-q',
+      'jobs',
+      '--connect-timeout',
+      '1',
+      '--',
+      'true',
+    ]);
     // THEN it gives up with its own lines only: no DEP0123 deprecation warning
     expect(exit.code).toBe(1);
     expect(exit.stderr).toMatch(/cannot reach the broker at amqps:\/\/127\.0\.0\.1/);
@@ -94,13 +129,24 @@ describe('workqueue-worker command line', () => {
     await new Promise((r) => server.close(r));
     // WHEN the worker is pointed at it with a 2 s connect timeout
     const started = Date.now();
-    const exit = await runWorker(['-u', `amqp://u:Hunter2Hunter2@127.0.0.1:${port}`, '-q', 'jobs', '--connect-timeout', '2', '--', 'cat']);
+    const exit = await runWorker([
+      '-u',
+      `amqp://u:Hunter2Hunter2@127.0.0.1:${port}`,
+      '-q',
+      'jobs',
+      '--connect-timeout',
+      '2',
+      '--',
+      'cat',
+    ]);
     // THEN it retries for about 2 s, then fails with one error line
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
     expect(exit.code).toBe(1);
     const errors = exit.stderr.split('\n').filter((l) => l.includes('error:'));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/cannot reach the broker at amqp:\/\/u:\*\*\*@127\.0\.0\.1:\d+ within the connect timeout/);
+    expect(errors[0]).toMatch(
+      /cannot reach the broker at amqp:\/\/u:\*\*\*@127\.0\.0\.1:\d+ within the connect timeout/,
+    );
     expect(exit.stderr).not.toContain('Hunter2Hunter2');
     expect(exit.stderr).not.toMatch(/\n\s+at /);
   });
@@ -116,7 +162,10 @@ describe('workqueue-worker command line', () => {
       const elsewhere = new URL(brokerUrl());
       elsewhere.hostname = 'no-such-host.invalid';
       // WHEN the worker runs with -b
-      const exit = await runWorker(['-b', `${real.hostname}:${real.port || 5672}`, '-q', queue, '-c', '1', '--', 'cat'], { AMQP_URL: elsewhere.toString() });
+      const exit = await runWorker(
+        ['-b', `${real.hostname}:${real.port || 5672}`, '-q', queue, '-c', '1', '--', 'cat'],
+        { AMQP_URL: elsewhere.toString() },
+      );
       // THEN it consumed from the -b host
       expect(exit.code).toBe(0);
       expect(exit.stdout).toContain('found');

@@ -25,7 +25,19 @@ describe('workqueue-worker delivers each message to its program', () => {
     const bodies = [Buffer.from([0, 1, 2, 0, 255, 10, 13, 0]), Buffer.alloc(0), randomBytes(16 * 1024 * 1024)];
     for (const [i, body] of bodies.entries()) await broker.publish(queue, [body], { messageId: `m${i}` });
     // WHEN a worker saves each body under its message id
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '3', '--', 'sh', '-c', 'cat > "$0/$WQ_MESSAGE_ID"', dir]);
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '3',
+      '--',
+      'sh',
+      '-c',
+      'cat > "$0/$WQ_MESSAGE_ID"',
+      dir,
+    ]);
     // THEN every file equals its body and the queue is empty
     expect(exit.code).toBe(0);
     for (const [i, body] of bodies.entries()) expect(readFileSync(join(dir, `m${i}`)).equals(body)).toBe(true);
@@ -35,8 +47,15 @@ describe('workqueue-worker delivers each message to its program', () => {
   it('gives the program its metadata in WQ_* variables, with the environment inherited', async () => {
     const queue = uniqueQueue('meta');
     await broker.declare(queue);
-    await broker.publish(queue, ['x'], { messageId: 'id-1', correlationId: 'corr-1', contentType: 'text/plain', headers: { tenant: 'acme' } });
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--', 'sh', '-c', 'env > "$0/env"', dir], { INHERITED_VAR: 'kept' });
+    await broker.publish(queue, ['x'], {
+      messageId: 'id-1',
+      correlationId: 'corr-1',
+      contentType: 'text/plain',
+      headers: { tenant: 'acme' },
+    });
+    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--', 'sh', '-c', 'env > "$0/env"', dir], {
+      INHERITED_VAR: 'kept',
+    });
     expect(exit.code).toBe(0);
     const env = Object.fromEntries(
       readFileSync(join(dir, 'env'), 'utf8')
@@ -61,7 +80,17 @@ describe('workqueue-worker delivers each message to its program', () => {
     const queue = uniqueQueue('argv');
     await broker.declare(queue);
     await broker.publish(queue, ['x']);
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--', 'touch', join(dir, '$(echo injected); a b')]);
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '1',
+      '--',
+      'touch',
+      join(dir, '$(echo injected); a b'),
+    ]);
     expect(exit.code).toBe(0);
     expect(readdirSync(dir)).toEqual(['$(echo injected); a b']);
   });
@@ -70,7 +99,18 @@ describe('workqueue-worker delivers each message to its program', () => {
     const queue = uniqueQueue('tags');
     await broker.declare(queue);
     await broker.publish(queue, ['one\ntwo\n'], { messageId: 'job-7' });
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--', 'sh', '-c', 'cat; printf "oops\\nno newline" >&2']);
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '1',
+      '--',
+      'sh',
+      '-c',
+      'cat; printf "oops\\nno newline" >&2',
+    ]);
     expect(exit.code).toBe(0);
     expect(exit.stdout).toBe('[job-7] one\n[job-7] two\n');
     expect(exit.stderr).toContain('[job-7] oops\n[job-7] no newline\n');
@@ -84,9 +124,28 @@ describe('workqueue-worker delivers each message to its program', () => {
     const queue = uniqueQueue('partial');
     await broker.declare(queue);
     const n = 300;
-    await broker.publish(queue, Array.from({ length: n }, () => 'x'));
+    await broker.publish(
+      queue,
+      Array.from({ length: n }, () => 'x'),
+    );
     // WHEN four run at once, writing to the same outputs as each other and as the worker's log
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '--concurrency', '4', '-c', String(n), '--', 'sh', '-c', 'printf "a\\nb"; printf "c\\nd" >&2'], env);
+    const exit = await runWorker(
+      [
+        '-u',
+        brokerUrl(),
+        '-q',
+        queue,
+        '--concurrency',
+        '4',
+        '-c',
+        String(n),
+        '--',
+        'sh',
+        '-c',
+        'printf "a\\nb"; printf "c\\nd" >&2',
+      ],
+      env,
+    );
     // THEN every line is whole: a tag and one of the program's lines, or one of the worker's own
     expect(exit.code).toBe(0);
     const out = exit.stdout.split('\n').filter(Boolean);
@@ -106,7 +165,25 @@ describe('workqueue-worker delivers each message to its program', () => {
     await broker.declare(queue);
     await broker.publishIds(queue, ['good', 'bad'], (id) => `body of ${id}\n`);
     // WHEN the worker runs a program that prints its body and id, and fails for 'bad'
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '3', '--max-attempts', '2', '--concurrency', '1', '--', 'sh', '-c', 'cat; echo "id=$WQ_MESSAGE_ID attempt=$WQ_ATTEMPT parent=$(cat /proc/$PPID/comm)" >&2; [ "$WQ_MESSAGE_ID" = good ]'], env);
+    const exit = await runWorker(
+      [
+        '-u',
+        brokerUrl(),
+        '-q',
+        queue,
+        '-c',
+        '3',
+        '--max-attempts',
+        '2',
+        '--concurrency',
+        '1',
+        '--',
+        'sh',
+        '-c',
+        'cat; echo "id=$WQ_MESSAGE_ID attempt=$WQ_ATTEMPT parent=$(cat /proc/$PPID/comm)" >&2; [ "$WQ_MESSAGE_ID" = good ]',
+      ],
+      env,
+    );
     // THEN output is tagged, the failure retried then dead-lettered, the good one acked
     expect(exit.code).toBe(0);
     expect(exit.stdout).toContain('[good] body of good\n');
@@ -134,10 +211,36 @@ describe('workqueue-worker delivers each message to its program', () => {
     await broker.declare(queue);
     const url = new URL(brokerUrl());
     for (const body of ['alpha', 'beta', 'gamma']) {
-      execFileSync('amqp-publish', ['--server', url.hostname, '--port', url.port || '5672', '--username', decodeURIComponent(url.username || 'guest'), '--password', decodeURIComponent(url.password || 'guest'), '-r', queue, '-p', '-b', body]);
+      execFileSync('amqp-publish', [
+        '--server',
+        url.hostname,
+        '--port',
+        url.port || '5672',
+        '--username',
+        decodeURIComponent(url.username || 'guest'),
+        '--password',
+        decodeURIComponent(url.password || 'guest'),
+        '-r',
+        queue,
+        '-p',
+        '-b',
+        body,
+      ]);
     }
     // WHEN the worker runs process-message-style saving
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '3', '--', 'sh', '-c', 'cat > "$(mktemp "$0/msg.XXXXXX")"', dir]);
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '3',
+      '--',
+      'sh',
+      '-c',
+      'cat > "$(mktemp "$0/msg.XXXXXX")"',
+      dir,
+    ]);
     // THEN all three bodies are saved
     expect(exit.code).toBe(0);
     const saved = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8'));
@@ -151,11 +254,26 @@ describe('workqueue-worker delivers each message to its program', () => {
     await broker.declare(queue);
     const ids = ['p1', 'p2', 'p3', 'p4', 'p5'];
     await broker.publishIds(queue, ids);
-    const program = 'date +%s%N > "$0/start.$WQ_MESSAGE_ID"; i=0; '
-      + 'while [ "$(ls "$0" | grep -c "^start")" -lt 4 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done; sleep 1; '
-      + 'date +%s%N > "$0/end.$WQ_MESSAGE_ID"';
+    const program =
+      'date +%s%N > "$0/start.$WQ_MESSAGE_ID"; i=0; ' +
+      'while [ "$(ls "$0" | grep -c "^start")" -lt 4 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done; sleep 1; ' +
+      'date +%s%N > "$0/end.$WQ_MESSAGE_ID"';
     // WHEN the worker runs them 4 at a time
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '5', '--concurrency', '4', '--', 'sh', '-c', program, dir]);
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '5',
+      '--concurrency',
+      '4',
+      '--',
+      'sh',
+      '-c',
+      program,
+      dir,
+    ]);
     // THEN, by the programs' own clocks, at most 4 ran at any moment and 4 did run together
     expect(exit.code).toBe(0);
     const at = (what: string, id: string) => BigInt(readFileSync(join(dir, `${what}.${id}`), 'utf8').trim());

@@ -40,7 +40,11 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
     marathon.apps.set('/broker', { id: '/broker', healthChecks: [{ protocol: 'TCP', portIndex: 0 }] });
     marathon.tasks = (id) =>
       id === '/broker'
-        ? [task('127.0.0.1', 9, { healthCheckResults: [{ alive: false }] }), task('127.0.0.1', 11, { state: 'TASK_STAGING' }), task(real.hostname, realPort)]
+        ? [
+            task('127.0.0.1', 9, { healthCheckResults: [{ alive: false }] }),
+            task('127.0.0.1', 11, { state: 'TASK_STAGING' }),
+            task(real.hostname, realPort),
+          ]
         : undefined;
     await marathon.listen();
     try {
@@ -52,7 +56,10 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
       expect(exit.code).toBe(0);
       expect(exit.stdout).toContain('via marathon');
       expect(exit.stderr).toContain(`broker 'broker' found via marathon at ${real.hostname}:${realPort}`);
-      expect(marathon.requests[0]).toMatchObject({ url: '/v2/apps/broker?embed=app.tasks', headers: { authorization: `Basic ${Buffer.from('ops:S3cret-marathon').toString('base64')}` } });
+      expect(marathon.requests[0]).toMatchObject({
+        url: '/v2/apps/broker?embed=app.tasks',
+        headers: { authorization: `Basic ${Buffer.from('ops:S3cret-marathon').toString('base64')}` },
+      });
       expect(exit.stderr).not.toContain('S3cret');
     } finally {
       await marathon.close();
@@ -82,10 +89,7 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
     // GIVEN an app without health checks and its running task as Marathon's API documentation shows one
     const marathon = new MarathonStandIn();
     marathon.apps.set('/broker', { id: '/broker', cmd: 'rabbitmq-server', instances: 1 });
-    marathon.tasks = (id) =>
-      id === '/broker'
-        ? [marathonExampleTask('/broker', real.hostname, realPort)]
-        : undefined;
+    marathon.tasks = (id) => (id === '/broker' ? [marathonExampleTask('/broker', real.hostname, realPort)] : undefined);
     await marathon.listen();
     try {
       await broker.publish(queue, ['via the example task']);
@@ -111,7 +115,10 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
     const marathon = new MarathonStandIn();
     marathon.tasks = () => [task('127.0.0.1', current.port)];
     await marathon.listen();
-    const worker = new WorkerProcess(['-b', 'broker', '-q', queue, '--', 'cat'], { AMQP_URL: amqpUrl, MARATHON_URL: `http://127.0.0.1:${marathon.port}` });
+    const worker = new WorkerProcess(['-b', 'broker', '-q', queue, '--', 'cat'], {
+      AMQP_URL: amqpUrl,
+      MARATHON_URL: `http://127.0.0.1:${marathon.port}`,
+    });
     try {
       await worker.waitForLog(/consuming/);
       expect(worker.stderr).toContain(`found via marathon at 127.0.0.1:${first.port}`);
@@ -134,11 +141,23 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
   });
 
   it('uses the Mesos-DNS SRV record _NAME._tcp.marathon.mesos without Marathon', async () => {
-    const dns = new SrvDnsServer({ '_broker._tcp.marathon.mesos': [{ priority: 10, weight: 1, port: realPort, target: real.hostname === 'localhost' ? 'localhost' : real.hostname }] });
+    const dns = new SrvDnsServer({
+      '_broker._tcp.marathon.mesos': [
+        {
+          priority: 10,
+          weight: 1,
+          port: realPort,
+          target: real.hostname === 'localhost' ? 'localhost' : real.hostname,
+        },
+      ],
+    });
     await dns.listen();
     try {
       await broker.publish(queue, ['via srv']);
-      const exit = await runWorker(['-b', 'broker', '-q', queue, '-c', '1', '--', 'cat'], { AMQP_URL: amqpUrl, WQ_DNS_SERVERS: `127.0.0.1:${dns.port}` });
+      const exit = await runWorker(['-b', 'broker', '-q', queue, '-c', '1', '--', 'cat'], {
+        AMQP_URL: amqpUrl,
+        WQ_DNS_SERVERS: `127.0.0.1:${dns.port}`,
+      });
       expect(exit.code).toBe(0);
       expect(exit.stdout).toContain('via srv');
       expect(exit.stderr).toContain(`broker 'broker' found via srv at ${real.hostname}:${realPort}`);
@@ -152,7 +171,11 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
     const dns = new SrvDnsServer({});
     await dns.listen();
     try {
-      await expect(discoverBroker('broker', { WQ_DNS_SERVERS: `127.0.0.1:${dns.port}` })).resolves.toEqual({ host: 'broker', port: 5672, via: 'hostname' });
+      await expect(discoverBroker('broker', { WQ_DNS_SERVERS: `127.0.0.1:${dns.port}` })).resolves.toEqual({
+        host: 'broker',
+        port: 5672,
+        via: 'hostname',
+      });
       expect(dns.queries).toEqual(['_broker._tcp.marathon.mesos']);
       await expect(discoverBroker('broker:5999', {})).resolves.toEqual({ host: 'broker', port: 5999, via: 'hostname' });
     } finally {
@@ -165,7 +188,10 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
     marathon.tasks = (id) => (id === '/broker' ? [task('127.0.0.1', 9, { state: 'TASK_STAGING' })] : undefined);
     await marathon.listen();
     try {
-      const exit = await runWorker(['-b', 'broker', '-q', queue, '--connect-timeout', '2', '--', 'cat'], { AMQP_URL: amqpUrl, MARATHON_URL: `http://127.0.0.1:${marathon.port}` });
+      const exit = await runWorker(['-b', 'broker', '-q', queue, '--connect-timeout', '2', '--', 'cat'], {
+        AMQP_URL: amqpUrl,
+        MARATHON_URL: `http://127.0.0.1:${marathon.port}`,
+      });
       expect(exit.code).toBe(1);
       expect(exit.stderr).toMatch(/has no running, healthy task yet/);
       expect(exit.stderr).toMatch(/error: cannot reach the broker .* within the connect timeout/);

@@ -22,7 +22,21 @@ describe('workqueue-worker on failed attempts', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wq-dlq-gone-'));
     await broker.publish(queue, ['keep me'], { messageId: 'm-gone' });
     const program = 'touch "$0/started"; while [ ! -e "$0/go" ]; do sleep 0.05; done; exit 3';
-    const running = new WorkerProcess(['-u', brokerUrl(), '-q', queue, '-c', '1', '--max-attempts', '1', '--', 'sh', '-c', program, dir]);
+    const running = new WorkerProcess([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '1',
+      '--max-attempts',
+      '1',
+      '--',
+      'sh',
+      '-c',
+      program,
+      dir,
+    ]);
     await waitFor('the program to start', () => existsSync(join(dir, 'started')));
     // WHEN QUEUE.dlq is deleted before the message fails
     await broker.delete(`${queue}.dlq`);
@@ -40,7 +54,13 @@ describe('workqueue-worker on failed attempts', () => {
   it('retries a failing message, then dead-letters it with body, properties and failure headers intact', async () => {
     // GIVEN a message with properties and headers of its own
     const body = Buffer.from([0, 1, 2, 3, 0]);
-    await broker.publish(queue, [body], { messageId: 'poison-1', correlationId: 'c-9', contentType: 'application/octet-stream', priority: 3, headers: { tenant: 'acme' } });
+    await broker.publish(queue, [body], {
+      messageId: 'poison-1',
+      correlationId: 'c-9',
+      contentType: 'application/octet-stream',
+      priority: 3,
+      headers: { tenant: 'acme' },
+    });
     // WHEN its program always exits 7 and 3 attempts are allowed
     const exit = await worker('-c', '3', '--max-attempts', '3', '--', 'sh', '-c', 'exit 7');
     // THEN it sits in QUEUE.dlq after the third attempt, and nowhere else
@@ -50,7 +70,13 @@ describe('workqueue-worker on failed attempts', () => {
     const [dead, ...more] = await broker.drain(`${queue}.dlq`);
     expect(more).toHaveLength(0);
     expect(dead.body.equals(body)).toBe(true);
-    expect(dead.properties).toMatchObject({ messageId: 'poison-1', correlationId: 'c-9', contentType: 'application/octet-stream', priority: 3, deliveryMode: 2 });
+    expect(dead.properties).toMatchObject({
+      messageId: 'poison-1',
+      correlationId: 'c-9',
+      contentType: 'application/octet-stream',
+      priority: 3,
+      deliveryMode: 2,
+    });
     expect(dead.properties.headers).toMatchObject({
       tenant: 'acme',
       'x-wq-attempts': 3,
@@ -67,7 +93,17 @@ describe('workqueue-worker on failed attempts', () => {
       await broker.publish(queue, ['x']);
       // WHEN three separate worker runs each take one attempt
       for (let run = 0; run < 3; run++) {
-        const exit = await worker('-c', '1', '--max-attempts', '3', '--', 'sh', '-c', 'echo "$WQ_ATTEMPT" >> "$0/attempts"; exit 1', dir);
+        const exit = await worker(
+          '-c',
+          '1',
+          '--max-attempts',
+          '3',
+          '--',
+          'sh',
+          '-c',
+          'echo "$WQ_ATTEMPT" >> "$0/attempts"; exit 1',
+          dir,
+        );
         expect(exit.code).toBe(0);
       }
       // THEN they saw attempts 1, 2, 3 and the third one dead-lettered it
@@ -86,7 +122,10 @@ describe('workqueue-worker on failed attempts', () => {
     expect(exit.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(15_000);
     const [dead] = await broker.drain(`${queue}.dlq`);
-    expect(dead.properties.headers).toMatchObject({ 'x-wq-reason': expect.stringMatching(/^timed out after 1 s/), 'x-wq-last-signal': 'SIGTERM' });
+    expect(dead.properties.headers).toMatchObject({
+      'x-wq-reason': expect.stringMatching(/^timed out after 1 s/),
+      'x-wq-last-signal': 'SIGTERM',
+    });
   });
 
   it('records the signal of a program killed by one', async () => {
@@ -94,7 +133,10 @@ describe('workqueue-worker on failed attempts', () => {
     const exit = await worker('-c', '1', '--max-attempts', '1', '--', 'sh', '-c', 'kill -KILL $$');
     expect(exit.code).toBe(0);
     const [dead] = await broker.drain(`${queue}.dlq`);
-    expect(dead.properties.headers).toMatchObject({ 'x-wq-reason': 'killed by SIGKILL', 'x-wq-last-signal': 'SIGKILL' });
+    expect(dead.properties.headers).toMatchObject({
+      'x-wq-reason': 'killed by SIGKILL',
+      'x-wq-last-signal': 'SIGKILL',
+    });
   });
 
   it('treats a program that cannot be started as a failed attempt', async () => {
@@ -103,7 +145,10 @@ describe('workqueue-worker on failed attempts', () => {
     expect(exit.code).toBe(0);
     expect(exit.stderr).toContain('cannot start /nonexistent/program: ENOENT');
     const [dead] = await broker.drain(`${queue}.dlq`);
-    expect(dead.properties.headers).toMatchObject({ 'x-wq-attempts': 2, 'x-wq-reason': 'cannot start /nonexistent/program: ENOENT' });
+    expect(dead.properties.headers).toMatchObject({
+      'x-wq-attempts': 2,
+      'x-wq-reason': 'cannot start /nonexistent/program: ENOENT',
+    });
   });
 
   it('retries forever with --max-attempts 0', async () => {
@@ -119,7 +164,20 @@ describe('workqueue-worker on failed attempts', () => {
     // GIVEN poison messages ahead of good ones, one slot, one prefetched message
     await broker.publish(queue, ['bad', 'bad', 'bad', 'good', 'good', 'good', 'good', 'good']);
     // WHEN each poison message gets 2 attempts
-    const exit = await worker('-c', '11', '-p', '1', '--concurrency', '1', '--max-attempts', '2', '--', 'grep', '-q', 'good');
+    const exit = await worker(
+      '-c',
+      '11',
+      '-p',
+      '1',
+      '--concurrency',
+      '1',
+      '--max-attempts',
+      '2',
+      '--',
+      'grep',
+      '-q',
+      'good',
+    );
     // THEN all good ones were acked and the bad ones dead-lettered
     expect(exit.code).toBe(0);
     expect(await broker.count(queue)).toBe(0);

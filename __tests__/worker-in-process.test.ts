@@ -31,15 +31,32 @@ describe('in-process handlers', () => {
     it('acks when the default export resolves, retries and dead-letters when it throws', async () => {
       // GIVEN an ES module handler that records good bodies and throws on 'bad'
       const handler = join(dir, 'handler.mjs');
-      writeFileSync(handler, `import { appendFileSync } from 'node:fs';\nexport default async (body, meta) => { if (String(body) === 'bad') throw new Error('cannot handle ' + meta.messageId); appendFileSync(${JSON.stringify(join(dir, 'done'))}, meta.messageId + ' ' + body + '\\n'); };\n`);
+      writeFileSync(
+        handler,
+        `import { appendFileSync } from 'node:fs';\nexport default async (body, meta) => { if (String(body) === 'bad') throw new Error('cannot handle ' + meta.messageId); appendFileSync(${JSON.stringify(join(dir, 'done'))}, meta.messageId + ' ' + body + '\\n'); };\n`,
+      );
       await broker.publishIds(queue, ['one', 'bad', 'two'], (id) => (id === 'bad' ? 'bad' : `body-${id}`));
 
       // WHEN the worker runs it, two attempts allowed
-      const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '4', '--max-attempts', '2', '--module', handler]);
+      const exit = await runWorker([
+        '-u',
+        brokerUrl(),
+        '-q',
+        queue,
+        '-c',
+        '4',
+        '--max-attempts',
+        '2',
+        '--module',
+        handler,
+      ]);
 
       // THEN good messages are done once, the bad one dead-lettered with the thrown message
       expect(exit.code).toBe(0);
-      expect(readFileSync(join(dir, 'done'), 'utf8').split('\n').filter(Boolean).sort()).toEqual(['one body-one', 'two body-two']);
+      expect(readFileSync(join(dir, 'done'), 'utf8').split('\n').filter(Boolean).sort()).toEqual([
+        'one body-one',
+        'two body-two',
+      ]);
       const [dead] = await broker.drain(`${queue}.dlq`);
       expect(dead.properties.headers?.['x-wq-reason']).toBe('handler threw: cannot handle bad');
       expect(await broker.count(queue)).toBe(0);
@@ -48,25 +65,57 @@ describe('in-process handlers', () => {
     it('survives a handler that throws a value without text, and reports any throw in one line', async () => {
       // GIVEN a handler that throws an object String() cannot convert, or an error of several lines
       const handler = join(dir, 'odd.js');
-      writeFileSync(handler, `module.exports = (body) => { if (String(body) === 'null-proto') throw Object.create(null); throw new Error('line one\\nline two'); };\n`);
+      writeFileSync(
+        handler,
+        `module.exports = (body) => { if (String(body) === 'null-proto') throw Object.create(null); throw new Error('line one\\nline two'); };\n`,
+      );
       await broker.publishIds(queue, ['null-proto', 'multi']);
 
       // WHEN the worker runs it for both messages, one attempt allowed
-      const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '2', '--max-attempts', '1', '--module', handler]);
+      const exit = await runWorker([
+        '-u',
+        brokerUrl(),
+        '-q',
+        queue,
+        '-c',
+        '2',
+        '--max-attempts',
+        '1',
+        '--module',
+        handler,
+      ]);
 
       // THEN the worker finished normally and dead-lettered both, each reason on one line
       expect(exit.code).toBe(0);
       expect(exit.stderr).not.toMatch(/TypeError|    at /);
       const dead = await broker.drain(`${queue}.dlq`);
-      const reasons = Object.fromEntries(dead.map((d) => [d.properties.messageId, d.properties.headers?.['x-wq-reason']]));
-      expect(reasons).toEqual({ 'null-proto': 'handler threw: a thrown object that has no text', multi: 'handler threw: line one line two' });
+      const reasons = Object.fromEntries(
+        dead.map((d) => [d.properties.messageId, d.properties.headers?.['x-wq-reason']]),
+      );
+      expect(reasons).toEqual({
+        'null-proto': 'handler threw: a thrown object that has no text',
+        multi: 'handler threw: line one line two',
+      });
     });
 
     it('fails an attempt whose handler outlives --timeout', async () => {
       const handler = join(dir, 'slow.js');
       writeFileSync(handler, `module.exports = () => new Promise((resolve) => setTimeout(resolve, 60000).unref());\n`);
       await broker.publishIds(queue, ['slow']);
-      const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--timeout', '1', '--max-attempts', '1', '--module', handler]);
+      const exit = await runWorker([
+        '-u',
+        brokerUrl(),
+        '-q',
+        queue,
+        '-c',
+        '1',
+        '--timeout',
+        '1',
+        '--max-attempts',
+        '1',
+        '--module',
+        handler,
+      ]);
       expect(exit.code).toBe(0);
       expect(exit.stderr).toMatch(/message slow failed: timed out after 1 s \(handler did not finish\)/);
       expect(await broker.count(`${queue}.dlq`)).toBe(1);
@@ -104,18 +153,30 @@ describe('in-process handlers', () => {
 
       // WHEN it runs until the queue is empty and is closed twice
       await worker.start();
-      await waitFor('the bad message to be dead-lettered', async () => (await broker.count(`${queue}.dlq`)) === 1 && (await broker.count(queue)) === 0, 30_000, 50);
+      await waitFor(
+        'the bad message to be dead-lettered',
+        async () => (await broker.count(`${queue}.dlq`)) === 1 && (await broker.count(queue)) === 0,
+        30_000,
+        50,
+      );
       await Promise.all([worker.close(), worker.close()]);
 
       // THEN a and b ran once, bad twice (attempts 1 and 2), and the worker said so
-      expect(seen.filter((m) => m.messageId !== 'bad').map((m) => m.messageId).sort()).toEqual(['a', 'b']);
+      expect(
+        seen
+          .filter((m) => m.messageId !== 'bad')
+          .map((m) => m.messageId)
+          .sort(),
+      ).toEqual(['a', 'b']);
       expect(seen.filter((m) => m.messageId === 'bad').map((m) => m.attempt)).toEqual([1, 2]);
       expect(log.lines.join('\n')).toMatch(/message bad failed: handler threw: nope \(attempt 2 of 2\); moving it to/);
     });
 
     it('rejects bad options with the option named', () => {
       expect(() => createWorker({ queue: '', handler: async () => undefined })).toThrow(/missing --queue/);
-      expect(() => createWorker({ queue: 'q', concurrency: 0, handler: async () => undefined })).toThrow(/--concurrency must be a whole number from 1/);
+      expect(() => createWorker({ queue: 'q', concurrency: 0, handler: async () => undefined })).toThrow(
+        /--concurrency must be a whole number from 1/,
+      );
     });
   });
 });

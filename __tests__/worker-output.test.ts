@@ -78,7 +78,11 @@ describe('workqueue-worker output', () => {
   it.each([
     ['spawn mode (wq-spawn)', {}, ['sh', '-c', 'echo started; exit 3']],
     ['spawn mode (Node spawn)', { WQ_SPAWN_HELPER: '' }, ['sh', '-c', 'echo started; exit 3']],
-    ['persistent mode (timeout)', {}, ['--timeout', '1', '--persistent', '--', ...persistent(`console.log('started');`)]],
+    [
+      'persistent mode (timeout)',
+      {},
+      ['--timeout', '1', '--persistent', '--', ...persistent(`console.log('started');`)],
+    ],
   ])('%s: a message id cannot forge log lines or drive the terminal', async (_mode, env, program) => {
     // GIVEN a message whose id holds a newline, a fake worker line and an escape sequence
     await broker.publish(queue, ['x'], { messageId: forged });
@@ -98,9 +102,27 @@ describe('workqueue-worker output', () => {
     // GIVEN a program that answers 'big' with a 50 MB line, and a small message behind it
     await broker.publish(queue, ['big', 'small']);
     const big = `'{"id":"' + m.id + '","ok":true,"pad":"' + 'x'.repeat(50 * 2 ** 20) + '"}\\n'`;
-    const program = persistent(`if (Buffer.from(m.body, 'base64').toString() === 'big') process.stdout.write(${big}); else say({ id: m.id, ok: true });`);
+    const program = persistent(
+      `if (Buffer.from(m.body, 'base64').toString() === 'big') process.stdout.write(${big}); else say({ id: m.id, ok: true });`,
+    );
     // WHEN one worker handles both, its peak resident memory watched
-    const worker = new WorkerProcess(['-u', brokerUrl(), '-q', queue, '-c', '2', '--max-attempts', '1', '-p', '1', '--persistent', '--concurrency', '1', '--', ...program]);
+    const worker = new WorkerProcess([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '2',
+      '--max-attempts',
+      '1',
+      '-p',
+      '1',
+      '--persistent',
+      '--concurrency',
+      '1',
+      '--',
+      ...program,
+    ]);
     const [exit, peakKiB] = await Promise.all([worker.finish(), peakRssKiB(worker.child.pid!, worker.exited)]);
     // THEN the worker never held the line (before: 663 MiB); 'big' is dead-lettered saying why,
     // the program was restarted and 'small' acked
@@ -110,7 +132,9 @@ describe('workqueue-worker output', () => {
     expect(exit.stderr).toContain('program 1: answer line longer than 1048576 bytes (the limit); restarting it');
     const dead = await broker.drain(`${queue}.dlq`);
     expect(dead.map((d) => d.body.toString())).toEqual(['big']);
-    expect(String(dead[0].properties.headers?.['x-wq-reason'])).toContain('program restarted: answer line longer than 1048576 bytes');
+    expect(String(dead[0].properties.headers?.['x-wq-reason'])).toContain(
+      'program restarted: answer line longer than 1048576 bytes',
+    );
     expect(await broker.count(queue)).toBe(0);
   });
 
@@ -123,7 +147,19 @@ describe('workqueue-worker output', () => {
         `setTimeout(() => process.stdout.write(out.subarray(a, b)), 100); setTimeout(() => process.stdout.write(out.subarray(b)), 200);`,
     );
     // WHEN the worker runs it
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--max-attempts', '1', '--persistent', '--', ...program]);
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '1',
+      '--max-attempts',
+      '1',
+      '--persistent',
+      '--',
+      ...program,
+    ]);
     // THEN both read "données"
     expect(exit.code).toBe(0);
     expect(exit.stdout).toContain('[program-1] données\n');
@@ -135,7 +171,9 @@ describe('workqueue-worker output', () => {
   it('persistent mode: an output line longer than 1 MiB is cut with a marker, and the message still succeeds', async () => {
     // GIVEN a program that prints a 3 MiB line of y's on stderr, then answers ok
     await broker.publish(queue, ['x']);
-    const program = persistent(`process.stderr.write('y'.repeat(3 * 2 ** 20) + '\\nafter\\n'); say({ id: m.id, ok: true });`);
+    const program = persistent(
+      `process.stderr.write('y'.repeat(3 * 2 ** 20) + '\\nafter\\n'); say({ id: m.id, ok: true });`,
+    );
     // WHEN the worker runs it
     const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--persistent', '--', ...program]);
     // THEN the line shows its first 1 MiB and the marker, the next line is whole, the message acked
@@ -151,23 +189,40 @@ describe('workqueue-worker output', () => {
   const LINES = 320_000;
   const WIDTH = 200;
   it.each([
-    ['persistent mode', {}, '[program-1] ', ['--persistent', '--', ...persistent(
-      `const chunk = Buffer.from(('x'.repeat(${WIDTH}) + '\\n').repeat(1000)); let n = 0; ` +
-        `(function go() { while (n < ${LINES / 1000}) { n++; if (!process.stdout.write(chunk)) return process.stdout.once('drain', go); } say({ id: m.id, ok: true }); })();`,
-    )]],
-    ['spawn mode (Node spawn)', { WQ_SPAWN_HELPER: '' }, '[flood] ', ['sh', '-c', `yes "$(printf '%${WIDTH}s' | tr ' ' x)" | head -n ${LINES}`]],
-  ])('%s: a slow reader of the output slows the program, memory stays bounded, all output arrives', async (mode, env, tag, program) => {
-    // GIVEN a message whose program floods 64 MB of output
-    await broker.publish(queue, ['x'], { messageId: 'flood' });
-    // WHEN the worker's stdout is read slowly, its peak resident memory watched
-    const exit = await runWithSlowReader(['-u', brokerUrl(), '-q', queue, '-c', '1', ...program], env);
-    // THEN memory stayed low (before: it grew with the output), and every line arrived, tagged, though
-    // the worker exited right after (before: what was still buffered at exit was lost)
-    console.log(`${mode}: peak RSS under a 64 MB flood read slowly: ${(exit.peakKiB / 1024).toFixed(1)} MiB`);
-    expect(exit.peakKiB).toBeLessThan(100 * 1024);
-    expect(exit.code).toBe(0);
-    expect(exit.stdoutLines).toBe(LINES);
-    expect(exit.stdoutBytes).toBe(LINES * (tag.length + WIDTH + 1));
-    expect(exit.lastLine).toBe(tag + 'x'.repeat(WIDTH));
-  });
+    [
+      'persistent mode',
+      {},
+      '[program-1] ',
+      [
+        '--persistent',
+        '--',
+        ...persistent(
+          `const chunk = Buffer.from(('x'.repeat(${WIDTH}) + '\\n').repeat(1000)); let n = 0; ` +
+            `(function go() { while (n < ${LINES / 1000}) { n++; if (!process.stdout.write(chunk)) return process.stdout.once('drain', go); } say({ id: m.id, ok: true }); })();`,
+        ),
+      ],
+    ],
+    [
+      'spawn mode (Node spawn)',
+      { WQ_SPAWN_HELPER: '' },
+      '[flood] ',
+      ['sh', '-c', `yes "$(printf '%${WIDTH}s' | tr ' ' x)" | head -n ${LINES}`],
+    ],
+  ])(
+    '%s: a slow reader of the output slows the program, memory stays bounded, all output arrives',
+    async (mode, env, tag, program) => {
+      // GIVEN a message whose program floods 64 MB of output
+      await broker.publish(queue, ['x'], { messageId: 'flood' });
+      // WHEN the worker's stdout is read slowly, its peak resident memory watched
+      const exit = await runWithSlowReader(['-u', brokerUrl(), '-q', queue, '-c', '1', ...program], env);
+      // THEN memory stayed low (before: it grew with the output), and every line arrived, tagged, though
+      // the worker exited right after (before: what was still buffered at exit was lost)
+      console.log(`${mode}: peak RSS under a 64 MB flood read slowly: ${(exit.peakKiB / 1024).toFixed(1)} MiB`);
+      expect(exit.peakKiB).toBeLessThan(100 * 1024);
+      expect(exit.code).toBe(0);
+      expect(exit.stdoutLines).toBe(LINES);
+      expect(exit.stdoutBytes).toBe(LINES * (tag.length + WIDTH + 1));
+      expect(exit.lastLine).toBe(tag + 'x'.repeat(WIDTH));
+    },
+  );
 });

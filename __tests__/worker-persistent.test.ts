@@ -39,10 +39,25 @@ describe('workqueue-worker --persistent', () => {
   it('sends each message as a JSON line with its body and meta, and acks what the program answers ok', async () => {
     // GIVEN binary and text bodies with ids and headers
     const bodies: Record<string, Buffer> = { a: Buffer.from([0, 255, 10]), b: Buffer.from('two') };
-    for (const [id, body] of Object.entries(bodies)) await broker.publish(queue, [body], { messageId: id, headers: { tenant: 'acme' } });
+    for (const [id, body] of Object.entries(bodies))
+      await broker.publish(queue, [body], { messageId: id, headers: { tenant: 'acme' } });
 
     // WHEN one program saves each request and answers ok
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '2', '--persistent', '--concurrency', '1', '--', ...program(`require('fs').writeFileSync(${JSON.stringify(dir)} + '/' + m.meta.messageId, l); say({ id: m.id, ok: true });`)]);
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '2',
+      '--persistent',
+      '--concurrency',
+      '1',
+      '--',
+      ...program(
+        `require('fs').writeFileSync(${JSON.stringify(dir)} + '/' + m.meta.messageId, l); say({ id: m.id, ok: true });`,
+      ),
+    ]);
 
     // THEN both were acked and the program saw body (base64) and meta as in spawn mode
     expect(exit.code).toBe(0);
@@ -50,7 +65,13 @@ describe('workqueue-worker --persistent', () => {
     for (const [id, body] of Object.entries(bodies)) {
       const request = JSON.parse(readFileSync(join(dir, id), 'utf8'));
       expect(Buffer.from(request.body, 'base64').equals(body)).toBe(true);
-      expect(request.meta).toMatchObject({ queue, messageId: id, attempt: 1, redelivered: false, headers: { tenant: 'acme' } });
+      expect(request.meta).toMatchObject({
+        queue,
+        messageId: id,
+        attempt: 1,
+        redelivered: false,
+        headers: { tenant: 'acme' },
+      });
       expect(typeof request.id).toBe('string');
     }
   });
@@ -63,9 +84,23 @@ describe('workqueue-worker --persistent', () => {
       say(refuse ? { id: h.id, ok: false, error: 'refused ' + h.meta.messageId } : { id: h.id, ok: true });`;
     const holdThree = `(global.held ??= []).push(m);
       if (global.held.length === 3) while (global.held.length) { const h = global.held.pop(); ${answer} }`;
-    const exit = await runWorker(
-      ['-u', brokerUrl(), '-q', queue, '-c', '6', '--max-attempts', '1', '--persistent', '--concurrency', '1', '-p', '3', '--', ...program(holdThree)],
-    );
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '6',
+      '--max-attempts',
+      '1',
+      '--persistent',
+      '--concurrency',
+      '1',
+      '-p',
+      '3',
+      '--',
+      ...program(holdThree),
+    ]);
     // THEN exactly the refused ones are dead-lettered, each with its own refusal, and the rest acked:
     // an answer matched to the wrong message (e.g. by arrival order) would dead-letter m3 or m6
     expect(exit.code).toBe(0);
@@ -79,7 +114,19 @@ describe('workqueue-worker --persistent', () => {
 
   it('counts ok:false as a failed attempt and dead-letters with the error as the reason', async () => {
     await broker.publishIds(queue, ['bad']);
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '2', '--max-attempts', '2', '--persistent', '--', ...program(`say({ id: m.id, ok: false, error: 'no such customer' });`)]);
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '2',
+      '--max-attempts',
+      '2',
+      '--persistent',
+      '--',
+      ...program(`say({ id: m.id, ok: false, error: 'no such customer' });`),
+    ]);
     expect(exit.code).toBe(0);
     expect(exit.stderr).toMatch(/message bad failed: program answered error: no such customer \(attempt 1 of 2\)/);
     const [dead] = await broker.drain(`${queue}.dlq`);
@@ -88,7 +135,19 @@ describe('workqueue-worker --persistent', () => {
 
   it('logs other stdout lines, tagged with the program', async () => {
     await broker.publishIds(queue, ['chatty']);
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--persistent', '--concurrency', '1', '--', ...program(`console.log('working on ' + m.meta.messageId); say({ id: m.id, ok: true });`)]);
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '1',
+      '--persistent',
+      '--concurrency',
+      '1',
+      '--',
+      ...program(`console.log('working on ' + m.meta.messageId); say({ id: m.id, ok: true });`),
+    ]);
     expect(exit.code).toBe(0);
     expect(exit.stdout).toContain('[program-1] working on chatty\n');
   });
@@ -96,13 +155,29 @@ describe('workqueue-worker --persistent', () => {
   it('restarts a program that exits, failing only the messages it had not answered', async () => {
     // GIVEN a program that dies on the first attempt at 'crash' and answers everything else
     await broker.publishIds(queue, ['crash', 'fine']);
-    const exit = await runWorker(
-      ['-u', brokerUrl(), '-q', queue, '-c', '3', '--persistent', '--concurrency', '1', '-p', '1', '--', ...program(`if (m.meta.messageId === 'crash' && m.meta.attempt === 1) process.exit(3); say({ id: m.id, ok: true });`)],
-    );
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '3',
+      '--persistent',
+      '--concurrency',
+      '1',
+      '-p',
+      '1',
+      '--',
+      ...program(
+        `if (m.meta.messageId === 'crash' && m.meta.attempt === 1) process.exit(3); say({ id: m.id, ok: true });`,
+      ),
+    ]);
     // THEN it was restarted, and 'crash' succeeded on its second attempt
     expect(exit.code).toBe(0);
     expect(exit.stderr).toMatch(/program 1 \(.*\) ended: exit code 3; restarting it in/);
-    expect(exit.stderr).toMatch(/message crash failed: program ended before answering \(exit code 3\) \(attempt 1 of 5\)/);
+    expect(exit.stderr).toMatch(
+      /message crash failed: program ended before answering \(exit code 3\) \(attempt 1 of 5\)/,
+    );
     expect(await broker.count(queue)).toBe(0);
     expect(await broker.count(`${queue}.dlq`)).toBe(0);
   });
@@ -110,9 +185,25 @@ describe('workqueue-worker --persistent', () => {
   it('restarts a program that does not answer within --timeout, and goes on with the next messages', async () => {
     // GIVEN a message the program never answers, then one it does
     await broker.publishIds(queue, ['hang', 'after']);
-    const exit = await runWorker(
-      ['-u', brokerUrl(), '-q', queue, '-c', '2', '--timeout', '1', '--max-attempts', '1', '--persistent', '--concurrency', '1', '-p', '1', '--', ...program(`if (m.meta.messageId !== 'hang') say({ id: m.id, ok: true });`)],
-    );
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '2',
+      '--timeout',
+      '1',
+      '--max-attempts',
+      '1',
+      '--persistent',
+      '--concurrency',
+      '1',
+      '-p',
+      '1',
+      '--',
+      ...program(`if (m.meta.messageId !== 'hang') say({ id: m.id, ok: true });`),
+    ]);
     // THEN 'hang' is dead-lettered as timed out, the program restarted, and 'after' acked
     expect(exit.code).toBe(0);
     expect(exit.stderr).toMatch(/program 1: message hang timed out; restarting it/);
@@ -127,7 +218,20 @@ describe('workqueue-worker --persistent', () => {
     const bodies = [Buffer.from('first'), Buffer.from([0, 1, 254, 255]), Buffer.from('third\n')];
     for (const [i, body] of bodies.entries()) await broker.publish(queue, [body], { messageId: `msg-${i}` });
     // WHEN the example saves them
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '3', '--persistent', '--concurrency', '1', '--', join(__dirname, '..', 'examples', 'persistent', example), dir]);
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '3',
+      '--persistent',
+      '--concurrency',
+      '1',
+      '--',
+      join(__dirname, '..', 'examples', 'persistent', example),
+      dir,
+    ]);
     // THEN every body is in a file of its own, byte for byte
     expect(exit.code).toBe(0);
     const saved = readdirSync(dir).map((f) => readFileSync(join(dir, f)));
@@ -137,11 +241,27 @@ describe('workqueue-worker --persistent', () => {
 
   it('ends a child that ignores TERM and closes its pipes, after its program exits, before the worker exits', async () => {
     // GIVEN a program that starts a TERM-ignoring child with no pipes (its pid in bg.pid), answers one message, exits
-    const script = '(trap "" TERM; exec sleep 73) >/dev/null 2>&1 </dev/null & echo $! > "$0/bg.pid"; read -r line; id=${line#\\{\\"id\\":\\"}; id=${id%%\\"*}; printf \'{"id":"%s","ok":true}\\n\' "$id"';
+    const script =
+      '(trap "" TERM; exec sleep 73) >/dev/null 2>&1 </dev/null & echo $! > "$0/bg.pid"; read -r line; id=${line#\\{\\"id\\":\\"}; id=${id%%\\"*}; printf \'{"id":"%s","ok":true}\\n\' "$id"';
     await broker.publish(queue, ['one']);
 
     // WHEN the worker runs it for one message
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--persistent', '--concurrency', '1', '--', 'sh', '-c', script, dir]);
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '1',
+      '--persistent',
+      '--concurrency',
+      '1',
+      '--',
+      'sh',
+      '-c',
+      script,
+      dir,
+    ]);
     const pid = Number(readFileSync(join(dir, 'bg.pid'), 'utf8'));
     try {
       // THEN the message was done, and by the time the worker exited the child had ended

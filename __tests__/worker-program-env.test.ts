@@ -33,7 +33,11 @@ describe("what a program's environment holds", () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Runs a worker for one message with the credentials in its environment; returns what the program saw. */
-  async function programEnvironment(options: readonly string[], program: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  async function programEnvironment(
+    options: readonly string[],
+    program: readonly string[],
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<string> {
     const queue = uniqueQueue('penv');
     await broker.declare(queue);
     await broker.publish(queue, ['x'], { messageId: 'env-1' });
@@ -70,13 +74,18 @@ describe("what a program's environment holds", () => {
     expect(scrubbed).not.toMatch(/^(AMQP_URL|MARATHON_TOKEN|MARATHON_URL)=/m);
     expect(scrubbed).toMatch(/^WQ_SLOT=1$/m);
 
-    const passed = await programEnvironment(['--persistent', '--concurrency', '1', '--pass-env', 'MARATHON_TOKEN'], program);
+    const passed = await programEnvironment(
+      ['--persistent', '--concurrency', '1', '--pass-env', 'MARATHON_TOKEN'],
+      program,
+    );
     expect(passed).toMatch(new RegExp(`^MARATHON_TOKEN=${TOKEN}$`, 'm'));
     expect(passed).not.toMatch(/^AMQP_URL=/m);
   });
 
   it('keeps a MARATHON_URL without a password: it is not a secret', async () => {
-    const seen = await programEnvironment([], ['sh', '-c', 'env > "$0"', envFile], { MARATHON_URL: 'http://marathon.mesos:8080' });
+    const seen = await programEnvironment([], ['sh', '-c', 'env > "$0"', envFile], {
+      MARATHON_URL: 'http://marathon.mesos:8080',
+    });
     expect(seen).toMatch(/^MARATHON_URL=http:\/\/marathon\.mesos:8080$/m);
   });
 
@@ -88,19 +97,25 @@ describe("what a program's environment holds", () => {
     );
   });
 
-  it.each(SPAWN_PATHS)('never runs the program when a message-id holds a NUL byte (through %s)', async (_how, spawnEnv) => {
-    // GIVEN a message whose id tries to smuggle a second variable after a NUL
-    const queue = uniqueQueue('nul-id');
-    await broker.declare(queue);
-    await broker.publish(queue, ['x'], { messageId: 'm\0BASH_ENV=/dev/null' });
-    // WHEN the worker runs a program that would record its run, one attempt allowed
-    const marker = join(dir, 'ran');
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--max-attempts', '1', '--', 'sh', '-c', 'touch "$0"', marker], spawnEnv);
-    // THEN the program never ran, and the message is dead-lettered, not lost, with a reason that
-    // does not repeat the hostile value (the log line shows the id escaped)
-    expect(exit.code).toBe(0);
-    expect(existsSync(marker)).toBe(false);
-    const [dead] = await broker.drain(`${queue}.dlq`);
-    expect(String(dead.properties.headers?.['x-wq-reason'])).not.toContain('BASH_ENV');
-  });
+  it.each(SPAWN_PATHS)(
+    'never runs the program when a message-id holds a NUL byte (through %s)',
+    async (_how, spawnEnv) => {
+      // GIVEN a message whose id tries to smuggle a second variable after a NUL
+      const queue = uniqueQueue('nul-id');
+      await broker.declare(queue);
+      await broker.publish(queue, ['x'], { messageId: 'm\0BASH_ENV=/dev/null' });
+      // WHEN the worker runs a program that would record its run, one attempt allowed
+      const marker = join(dir, 'ran');
+      const exit = await runWorker(
+        ['-u', brokerUrl(), '-q', queue, '-c', '1', '--max-attempts', '1', '--', 'sh', '-c', 'touch "$0"', marker],
+        spawnEnv,
+      );
+      // THEN the program never ran, and the message is dead-lettered, not lost, with a reason that
+      // does not repeat the hostile value (the log line shows the id escaped)
+      expect(exit.code).toBe(0);
+      expect(existsSync(marker)).toBe(false);
+      const [dead] = await broker.drain(`${queue}.dlq`);
+      expect(String(dead.properties.headers?.['x-wq-reason'])).not.toContain('BASH_ENV');
+    },
+  );
 });

@@ -46,7 +46,10 @@ describe.each([
     let child: number | undefined;
     try {
       // WHEN the worker handles the message and exits
-      const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--', 'sh', '-c', LEAVES_TERM_IGNORING_CHILD, pidFile], spawnEnv);
+      const exit = await runWorker(
+        ['-u', brokerUrl(), '-q', queue, '-c', '1', '--', 'sh', '-c', LEAVES_TERM_IGNORING_CHILD, pidFile],
+        spawnEnv,
+      );
       child = Number(readFileSync(pidFile, 'utf8'));
 
       // THEN the message is acked as a success, and by then the child is gone: the attempt waited for its group

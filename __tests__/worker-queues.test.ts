@@ -16,7 +16,8 @@ describe('workqueue-worker queue declaration', () => {
     // THEN both exist and are durable (a durable re-declare with no arguments matches them)
     expect(worker.stderr).toContain(`declared missing durable queue '${queue}'`);
     expect(worker.stderr).toContain(`declared missing durable queue '${queue}.dlq'`);
-    for (const q of [queue, `${queue}.dlq`]) await expect(broker.channel.assertQueue(q, { durable: true })).resolves.toMatchObject({ queue: q });
+    for (const q of [queue, `${queue}.dlq`])
+      await expect(broker.channel.assertQueue(q, { durable: true })).resolves.toMatchObject({ queue: q });
     await broker.publish(queue, ['go']);
     expect((await worker.finish()).code).toBe(0);
   });
@@ -33,7 +34,13 @@ describe('workqueue-worker queue declaration', () => {
     // THEN no PRECONDITION_FAILED, no re-declaration, and the work is done
     expect(exit.code).toBe(0);
     expect(exit.stderr).not.toMatch(/PRECONDITION_FAILED|declared missing/);
-    expect(exit.stdout.split('\n').filter(Boolean).map((l) => l.replace(/^\[[^\]]*\] /, '')).sort()).toEqual(['a', 'b']);
+    expect(
+      exit.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.replace(/^\[[^\]]*\] /, ''))
+        .sort(),
+    ).toEqual(['a', 'b']);
     expect(await broker.count(queue)).toBe(0);
   });
 });

@@ -30,7 +30,21 @@ describe('workqueue-worker when the broker link breaks', () => {
     const queue = uniqueQueue('reconnect');
     await broker.declare(queue);
     for (let i = 0; i < 300; i++) await broker.publish(queue, [`body ${i}`], { messageId: `msg-${i}` });
-    const worker = new WorkerProcess(['-u', viaProxy(brokerUrl(), proxy), '-q', queue, '--concurrency', '2', '--health-port', '0', '--', 'sh', '-c', 'cat >> "$0/$WQ_MESSAGE_ID"; sleep 0.01', dir]);
+    const worker = new WorkerProcess([
+      '-u',
+      viaProxy(brokerUrl(), proxy),
+      '-q',
+      queue,
+      '--concurrency',
+      '2',
+      '--health-port',
+      '0',
+      '--',
+      'sh',
+      '-c',
+      'cat >> "$0/$WQ_MESSAGE_ID"; sleep 0.01',
+      dir,
+    ]);
     await worker.waitForLog(/health checks on http:\/\/0\.0\.0\.0:\d+/);
     const port = Number(/health checks on http:\/\/0\.0\.0\.0:(\d+)/.exec(worker.stderr)![1]);
     await worker.waitForLog(/consuming/);
@@ -38,7 +52,12 @@ describe('workqueue-worker when the broker link breaks', () => {
 
     // WHEN the link is cut three times mid-run, once while the broker looks down for 2 s
     for (let cut = 0; cut < 3; cut++) {
-      await waitFor(`progress before cut ${cut + 1}`, async () => readdirSync(dir).length >= (cut + 1) * 60, 30_000, 100);
+      await waitFor(
+        `progress before cut ${cut + 1}`,
+        async () => readdirSync(dir).length >= (cut + 1) * 60,
+        30_000,
+        100,
+      );
       if (cut === 1) proxy.refuse(true);
       proxy.cut();
       if (cut === 1) {
@@ -50,7 +69,12 @@ describe('workqueue-worker when the broker link breaks', () => {
     }
 
     // THEN every message was processed at least once, and none is left or dead-lettered
-    await waitFor('all 300 messages', async () => readdirSync(dir).length === 300 && (await broker.count(queue)) === 0, 30_000, 100);
+    await waitFor(
+      'all 300 messages',
+      async () => readdirSync(dir).length === 300 && (await broker.count(queue)) === 0,
+      30_000,
+      100,
+    );
     expect(await broker.count(`${queue}.dlq`)).toBe(0);
     const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
     expect(Number(/^workqueue_reconnects_total\{[^}]*\} (\d+)/m.exec(metrics)![1])).toBeGreaterThanOrEqual(3);

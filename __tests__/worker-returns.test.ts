@@ -9,7 +9,10 @@ import { WorkerProcess } from './helpers/worker-process';
 /** Lines "<message id> <WQ_ATTEMPT>" of a file the programs append to, or none yet. */
 function lines(file: string): [string, string][] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ') as [string, string]);
 }
 
 /**
@@ -34,9 +37,26 @@ describe('workqueue-worker returning messages to a quorum queue', () => {
   });
 
   /** A program that records its start ("id attempt" in started), takes a moment, then records its end. */
-  const program = ['sh', '-c', 'echo "$WQ_MESSAGE_ID $WQ_ATTEMPT" >> "$0/started"; sleep 0.3; echo "$WQ_MESSAGE_ID" >> "$0/done"'];
+  const program = [
+    'sh',
+    '-c',
+    'echo "$WQ_MESSAGE_ID $WQ_ATTEMPT" >> "$0/started"; sleep 0.3; echo "$WQ_MESSAGE_ID" >> "$0/done"',
+  ];
   const worker = () => {
-    const args = ['-u', brokerUrl(), '-q', queue, '--max-attempts', '3', '--concurrency', '2', '-p', '10', '--shutdown-grace', '0'];
+    const args = [
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '--max-attempts',
+      '3',
+      '--concurrency',
+      '2',
+      '-p',
+      '10',
+      '--shutdown-grace',
+      '0',
+    ];
     const w = new WorkerProcess([...args, '--', ...program, dir]);
     workers.push(w);
     return w;
@@ -58,20 +78,31 @@ describe('workqueue-worker returning messages to a quorum queue', () => {
     const last = worker();
     const done = () => new Set(lines(join(dir, 'done')).map(([id]) => id));
     // (each message is either done or dead-lettered, so a failing run ends too)
-    await waitFor('every message done or dead-lettered', async () => done().size + (await broker.count(`${queue}.dlq`)) >= ids.length, 60_000, 100);
+    await waitFor(
+      'every message done or dead-lettered',
+      async () => done().size + (await broker.count(`${queue}.dlq`)) >= ids.length,
+      60_000,
+      100,
+    );
     last.child.kill('SIGTERM');
     await last.finish();
     // THEN every message was processed, every run saw attempt 1, and nothing was dead-lettered
-    const laterAttempts = lines(join(dir, 'started')).filter(([, attempt]) => attempt !== '1').map(([id, attempt]) => `${id}@${attempt}`);
+    const laterAttempts = lines(join(dir, 'started'))
+      .filter(([, attempt]) => attempt !== '1')
+      .map(([id, attempt]) => `${id}@${attempt}`);
     const deadLettered = await broker.count(`${queue}.dlq`);
     expect({ deadLettered, laterAttempts }).toEqual({ deadLettered: 0, laterAttempts: [] });
     expect([...done()].sort()).toEqual([...ids].sort());
     expect(await broker.count(queue)).toBe(0);
   });
 
-  it('sends a message back as a fresh copy when a shutdown returns it near the broker\'s delivery limit', async () => {
+  it("sends a message back as a fresh copy when a shutdown returns it near the broker's delivery limit", async () => {
     // GIVEN a message after one failed attempt, returned BROKER_DELIVERY_LIMIT times already (x-delivery-count at the limit)
-    await broker.publish(queue, ['near the limit'], { messageId: 'n1', contentType: 'text/plain', headers: { tenant: 'acme', 'x-wq-attempts': 1 } });
+    await broker.publish(queue, ['near the limit'], {
+      messageId: 'n1',
+      contentType: 'text/plain',
+      headers: { tenant: 'acme', 'x-wq-attempts': 1 },
+    });
     for (let i = 0; i < BROKER_DELIVERY_LIMIT; i++) {
       const m = await broker.channel.get(queue);
       if (!m) throw new Error(`the message left the queue after ${i} returns`);

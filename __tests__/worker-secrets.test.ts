@@ -42,9 +42,26 @@ describe('secrets and untrusted message content', () => {
       const queue = uniqueQueue('secret');
       await producer.declare(queue);
       await producer.publishIds(queue, ['fails', 'works']);
-      const worker = new WorkerProcess(['-u', viaProxy(url, proxy), '-q', queue, '--max-attempts', '1', '--health-port', '0', '--', 'sh', '-c', '[ "$WQ_MESSAGE_ID" = works ]']);
+      const worker = new WorkerProcess([
+        '-u',
+        viaProxy(url, proxy),
+        '-q',
+        queue,
+        '--max-attempts',
+        '1',
+        '--health-port',
+        '0',
+        '--',
+        'sh',
+        '-c',
+        '[ "$WQ_MESSAGE_ID" = works ]',
+      ]);
       await worker.waitForLog(/consuming/);
-      await waitFor('both messages handled', async () => (await producer.count(`${queue}.dlq`)) === 1 && (await producer.count(queue)) === 0, 30_000);
+      await waitFor(
+        'both messages handled',
+        async () => (await producer.count(`${queue}.dlq`)) === 1 && (await producer.count(queue)) === 0,
+        30_000,
+      );
 
       // WHEN the link breaks and comes back, and /metrics is read
       proxy.cut();
@@ -55,7 +72,12 @@ describe('secrets and untrusted message content', () => {
       const exit = await worker.finish();
 
       // THEN the URL shows up only with *** for the password, everywhere
-      expect(metrics).toMatch(new RegExp(`^workqueue_broker_connected\\{url="amqp://wq-user:\\*\\*\\*@127\\.0\\.0\\.1:${proxy.port}",queue="${queue}"\\} 1$`, 'm'));
+      expect(metrics).toMatch(
+        new RegExp(
+          `^workqueue_broker_connected\\{url="amqp://wq-user:\\*\\*\\*@127\\.0\\.0\\.1:${proxy.port}",queue="${queue}"\\} 1$`,
+          'm',
+        ),
+      );
       for (const text of [exit.stdout, exit.stderr, metrics]) {
         expect(text).not.toContain(PASSWORD);
         expect(text).not.toContain(ENCODED);
@@ -64,9 +86,25 @@ describe('secrets and untrusted message content', () => {
     });
 
     it('hides the password in start-up errors: refused credentials, bad URLs, an unreachable broker', async () => {
-      const refused = await runWorker(['-u', `amqp://wq-user:${ENCODED}x@127.0.0.1:${PORT}`, '-q', 'unused', '--', 'cat']);
+      const refused = await runWorker([
+        '-u',
+        `amqp://wq-user:${ENCODED}x@127.0.0.1:${PORT}`,
+        '-q',
+        'unused',
+        '--',
+        'cat',
+      ]);
       const badPort = await runWorker(['-u', `amqp://wq-user:${ENCODED}@127.0.0.1:99999`, '-q', 'unused', '--', 'cat']);
-      const unreachable = await runWorker(['-u', `amqp://wq-user:${ENCODED}@127.0.0.1:1`, '-q', 'unused', '--connect-timeout', '1', '--', 'cat']);
+      const unreachable = await runWorker([
+        '-u',
+        `amqp://wq-user:${ENCODED}@127.0.0.1:1`,
+        '-q',
+        'unused',
+        '--connect-timeout',
+        '1',
+        '--',
+        'cat',
+      ]);
       for (const exit of [refused, badPort, unreachable]) {
         expect(exit.code).not.toBe(0);
         expect(exit.stderr).toMatch(/^workqueue-worker: error: /m);
@@ -94,12 +132,28 @@ describe('secrets and untrusted message content', () => {
       // GIVEN a message whose id, header and body are shell commands that would leave a file behind
       const queue = uniqueQueue('hostile');
       await broker.declare(queue);
-      const trap = (what: string) => `$(touch ${dir}/pwned-${what})\`touch ${dir}/pwned-${what}-bq\`;touch ${dir}/pwned-${what}-sc`;
-      broker.channel.sendToQueue(queue, Buffer.from(trap('body')), { messageId: trap('id'), headers: { note: trap('header') } });
+      const trap = (what: string) =>
+        `$(touch ${dir}/pwned-${what})\`touch ${dir}/pwned-${what}-bq\`;touch ${dir}/pwned-${what}-sc`;
+      broker.channel.sendToQueue(queue, Buffer.from(trap('body')), {
+        messageId: trap('id'),
+        headers: { note: trap('header') },
+      });
       await broker.channel.waitForConfirms();
 
       // WHEN a worker runs a program that stores its environment and body
-      const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--', 'sh', '-c', 'env > "$0/env"; cat > "$0/body"', dir]);
+      const exit = await runWorker([
+        '-u',
+        brokerUrl(),
+        '-q',
+        queue,
+        '-c',
+        '1',
+        '--',
+        'sh',
+        '-c',
+        'env > "$0/env"; cat > "$0/body"',
+        dir,
+      ]);
 
       // THEN the program got the text literally and nothing ran
       expect(exit.code).toBe(0);
@@ -115,7 +169,11 @@ describe('secrets and untrusted message content', () => {
       const target = join(dir, 'out');
       mkdirSync(target);
       for (const evil of ['../escaped', '../../etc/escaped', '/tmp/escaped', 'out/../../escaped']) {
-        broker.channel.sendToQueue(queue, Buffer.from(evil), { messageId: evil, correlationId: evil, headers: { filename: evil, path: evil } });
+        broker.channel.sendToQueue(queue, Buffer.from(evil), {
+          messageId: evil,
+          correlationId: evil,
+          headers: { filename: evil, path: evil },
+        });
       }
       await broker.channel.waitForConfirms();
 

@@ -10,7 +10,10 @@ describe('workqueue-worker on SIGTERM and SIGINT', () => {
   let queue: string;
   /** Where fixture programs leave their markers. */
   let dir: string;
-  const started = () => readdirSync(dir).filter((f) => f.startsWith('started.')).sort();
+  const started = () =>
+    readdirSync(dir)
+      .filter((f) => f.startsWith('started.'))
+      .sort();
   beforeEach(async () => {
     broker = await TestBroker.open();
     queue = uniqueQueue('shutdown');
@@ -22,33 +25,66 @@ describe('workqueue-worker on SIGTERM and SIGINT', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('on %s lets running programs finish within the grace, returns the rest, exits 0', async (signal) => {
-    // GIVEN 6 messages, 2 programs running at once (each marks its start, then runs until the test
-    // releases it), 4 prefetched
-    await broker.publishIds(queue, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
-    const program = 'touch "$0/started.$WQ_MESSAGE_ID"; while [ ! -e "$0/release" ]; do sleep 0.05; done';
-    const worker = new WorkerProcess(['-u', brokerUrl(), '-q', queue, '--concurrency', '2', '-p', '6', '--shutdown-grace', '60', '--', 'sh', '-c', program, dir]);
-    await waitFor('two programs to start', () => started().length === 2, 30_000, 50);
-    // WHEN the signal arrives mid-run, and the two programs end only once the worker is stopping
-    worker.child.kill(signal);
-    await worker.waitForLog(/stopping: 2 running program\(s\) get 60 s to finish/);
-    writeFileSync(join(dir, 'release'), '');
-    const exit = await worker.finish();
-    // THEN the two running ones were acked, no other one started, the 4 others are back in the queue
-    // untouched, nothing dead-lettered
-    expect(exit.code).toBe(0);
-    expect(exit.stderr).toMatch(/stopped after 2 message\(s\)/);
-    expect(started()).toEqual(['started.m1', 'started.m2']);
-    const back = await broker.drain(queue);
-    expect(back.map((m) => m.properties.messageId).sort()).toEqual(['m3', 'm4', 'm5', 'm6']);
-    for (const m of back) expect(m.properties.headers?.['x-wq-attempts']).toBeUndefined();
-    expect(await broker.count(`${queue}.dlq`)).toBe(0);
-  });
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'on %s lets running programs finish within the grace, returns the rest, exits 0',
+    async (signal) => {
+      // GIVEN 6 messages, 2 programs running at once (each marks its start, then runs until the test
+      // releases it), 4 prefetched
+      await broker.publishIds(queue, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+      const program = 'touch "$0/started.$WQ_MESSAGE_ID"; while [ ! -e "$0/release" ]; do sleep 0.05; done';
+      const worker = new WorkerProcess([
+        '-u',
+        brokerUrl(),
+        '-q',
+        queue,
+        '--concurrency',
+        '2',
+        '-p',
+        '6',
+        '--shutdown-grace',
+        '60',
+        '--',
+        'sh',
+        '-c',
+        program,
+        dir,
+      ]);
+      await waitFor('two programs to start', () => started().length === 2, 30_000, 50);
+      // WHEN the signal arrives mid-run, and the two programs end only once the worker is stopping
+      worker.child.kill(signal);
+      await worker.waitForLog(/stopping: 2 running program\(s\) get 60 s to finish/);
+      writeFileSync(join(dir, 'release'), '');
+      const exit = await worker.finish();
+      // THEN the two running ones were acked, no other one started, the 4 others are back in the queue
+      // untouched, nothing dead-lettered
+      expect(exit.code).toBe(0);
+      expect(exit.stderr).toMatch(/stopped after 2 message\(s\)/);
+      expect(started()).toEqual(['started.m1', 'started.m2']);
+      const back = await broker.drain(queue);
+      expect(back.map((m) => m.properties.messageId).sort()).toEqual(['m3', 'm4', 'm5', 'm6']);
+      for (const m of back) expect(m.properties.headers?.['x-wq-attempts']).toBeUndefined();
+      expect(await broker.count(`${queue}.dlq`)).toBe(0);
+    },
+  );
 
   it('stops programs that outlast the grace and returns their messages without counting an attempt', async () => {
     // GIVEN a program that marks its start and would run 10 minutes
     await broker.publish(queue, ['long']);
-    const worker = new WorkerProcess(['-u', brokerUrl(), '-q', queue, '--shutdown-grace', '1', '--max-attempts', '1', '--', 'sh', '-c', 'touch "$0/started.long"; exec sleep 600', dir]);
+    const worker = new WorkerProcess([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '--shutdown-grace',
+      '1',
+      '--max-attempts',
+      '1',
+      '--',
+      'sh',
+      '-c',
+      'touch "$0/started.long"; exec sleep 600',
+      dir,
+    ]);
     await waitFor('the program to start', () => existsSync(join(dir, 'started.long')), 30_000, 50);
     // WHEN SIGTERM arrives while it runs
     worker.child.kill('SIGTERM');

@@ -45,7 +45,22 @@ describe('workqueue-worker over amqps:// with a private CA and client certificat
     await producer.publish(queue, ['one', 'two']);
 
     // WHEN the worker connects over TLS with the private CA and its client certificate
-    const exit = await runWorker(['-u', tlsUrl, '--ca', certs.ca, '--cert', certs.clientCert, '--key', certs.clientKey, '-q', queue, '-c', '2', '--', 'cat']);
+    const exit = await runWorker([
+      '-u',
+      tlsUrl,
+      '--ca',
+      certs.ca,
+      '--cert',
+      certs.clientCert,
+      '--key',
+      certs.clientKey,
+      '-q',
+      queue,
+      '-c',
+      '2',
+      '--',
+      'cat',
+    ]);
 
     // THEN it processed both
     expect(exit.code).toBe(0);
@@ -56,20 +71,48 @@ describe('workqueue-worker over amqps:// with a private CA and client certificat
 
   it("fails at once with one clear line when the broker's certificate does not verify", async () => {
     // WHEN the worker trusts a different CA
-    const exit = await runWorker(['-u', tlsUrl, '--ca', certs.otherCa, '--cert', certs.clientCert, '--key', certs.clientKey, '-q', 'unused', '--', 'cat']);
+    const exit = await runWorker([
+      '-u',
+      tlsUrl,
+      '--ca',
+      certs.otherCa,
+      '--cert',
+      certs.clientCert,
+      '--key',
+      certs.clientKey,
+      '-q',
+      'unused',
+      '--',
+      'cat',
+    ]);
 
     // THEN it exits 1 with one line that says what to do, without retrying for the connect timeout
     expect(exit.code).toBe(1);
     expect(exit.stderr.trim().split('\n')).toHaveLength(1);
-    expect(exit.stderr).toMatch(/error: cannot connect to amqps:\/\/\S*:\*\*\*@localhost:5794: the broker's TLS certificate does not verify \(.+\); give the CA that signed it with --ca FILE/);
+    expect(exit.stderr).toMatch(
+      /error: cannot connect to amqps:\/\/\S*:\*\*\*@localhost:5794: the broker's TLS certificate does not verify \(.+\); give the CA that signed it with --ca FILE/,
+    );
     expect(exit.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('says the client certificate is missing when the broker demands one', async () => {
-    const exit = await runWorker(['-u', tlsUrl, '--ca', certs.ca, '-q', 'unused', '--connect-timeout', '5', '--', 'cat']);
+    const exit = await runWorker([
+      '-u',
+      tlsUrl,
+      '--ca',
+      certs.ca,
+      '-q',
+      'unused',
+      '--connect-timeout',
+      '5',
+      '--',
+      'cat',
+    ]);
     expect(exit.code).toBe(1);
     expect(exit.stderr.trim().split('\n')).toHaveLength(1);
-    expect(exit.stderr).toMatch(/error: cannot connect to .*: the broker refused this client's TLS certificate \(TLS alert: certificate required\); give a certificate it trusts with --cert FILE --key FILE/);
+    expect(exit.stderr).toMatch(
+      /error: cannot connect to .*: the broker refused this client's TLS certificate \(TLS alert: certificate required\); give a certificate it trusts with --cert FILE --key FILE/,
+    );
     expect(exit.stderr).not.toMatch(/\n\s+at /);
   });
 

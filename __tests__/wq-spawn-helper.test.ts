@@ -44,7 +44,9 @@ class HelperUnderTest {
         const len = LE ? this.pending.readUInt32LE(1) : this.pending.readUInt32BE(1);
         if (this.pending.length < 5 + len) break;
         const data = this.pending.subarray(5, 5 + len);
-        const values = Array.from({ length: len / 4 }, (_, i) => (LE ? data.readUInt32LE(4 * i) : data.readUInt32BE(4 * i)));
+        const values = Array.from({ length: len / 4 }, (_, i) =>
+          LE ? data.readUInt32LE(4 * i) : data.readUInt32BE(4 * i),
+        );
         this.frames.push({ type: String.fromCharCode(this.pending[0]), values });
         this.pending = this.pending.subarray(5 + len);
       }
@@ -56,14 +58,17 @@ class HelperUnderTest {
   request(tag: string, env: Buffer, body = ''): void {
     const t = Buffer.from(tag);
     const b = Buffer.from(body);
-    (this.child.stdin as Writable).write(Buffer.concat([Buffer.from('R'), u32(t.length), u32(env.length), u32(b.length), t, env, b]));
+    (this.child.stdin as Writable).write(
+      Buffer.concat([Buffer.from('R'), u32(t.length), u32(env.length), u32(b.length), t, env, b]),
+    );
   }
 
   /** The next answer frame; fails if none comes (a helper that lost step with the protocol). */
   async answer(timeoutMs = 10_000): Promise<Frame> {
     const deadline = Date.now() + timeoutMs;
     while (this.frames.length === 0) {
-      if (Date.now() > deadline || this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`no answer frame from wq-spawn`);
+      if (Date.now() > deadline || this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(`no answer frame from wq-spawn`);
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         setTimeout(resolve, 100);
@@ -92,7 +97,10 @@ describe('wq-spawn, driven directly with hand-made frames', () => {
     dir = mkdtempSync(join(tmpdir(), 'wq-spawn-'));
     marker = join(dir, 'ran');
     // The program records each run, then prints its environment.
-    helper = new HelperUnderTest(['sh', '-c', 'echo ran >> "$0"; env', marker], { PATH: process.env.PATH, FOO: 'inherited' });
+    helper = new HelperUnderTest(['sh', '-c', 'echo ran >> "$0"; env', marker], {
+      PATH: process.env.PATH,
+      FOO: 'inherited',
+    });
   });
   afterEach(async () => {
     await helper.close();
@@ -101,12 +109,27 @@ describe('wq-spawn, driven directly with hand-made frames', () => {
 
   it.each([
     ['an entry without =', entries('WQ_QUEUE=q', 'WQ_NOTHING'), ENV_NO_EQUALS, 1],
-    ['a bash function name (BASH_FUNC_x%%)', entries('WQ_QUEUE=q', `BASH_FUNC_x%%=() { touch ${'$0'}.pwned; }`), ENV_BAD_NAME, 1],
+    [
+      'a bash function name (BASH_FUNC_x%%)',
+      entries('WQ_QUEUE=q', `BASH_FUNC_x%%=() { touch ${'$0'}.pwned; }`),
+      ENV_BAD_NAME,
+      1,
+    ],
     ['a name starting with a digit', entries('1ABC=x'), ENV_BAD_NAME, 0],
     ['a name with a newline', entries('WQ_QUEUE=q', 'A\nB=x'), ENV_BAD_NAME, 1],
-    ['a second entry smuggled after a NUL', entries('WQ_QUEUE=q', 'WQ_MESSAGE_ID=m\0NODE_OPTIONS=--require=/tmp/x'), ENV_NUL, 1],
+    [
+      'a second entry smuggled after a NUL',
+      entries('WQ_QUEUE=q', 'WQ_MESSAGE_ID=m\0NODE_OPTIONS=--require=/tmp/x'),
+      ENV_NUL,
+      1,
+    ],
     ['the same name twice', entries('WQ_A=1', 'WQ_B=2', 'WQ_A=3'), ENV_DUPLICATE, 2],
-    ['an entry longer than the section', Buffer.concat([entries('WQ_QUEUE=q'), u32(100), Buffer.from('WQ_X=1')]), ENV_TRUNCATED, 1],
+    [
+      'an entry longer than the section',
+      Buffer.concat([entries('WQ_QUEUE=q'), u32(100), Buffer.from('WQ_X=1')]),
+      ENV_TRUNCATED,
+      1,
+    ],
   ])('refuses %s: the program does not run, the answer says why', async (_what, env, code, index) => {
     // GIVEN a running helper
     // WHEN it is asked to run its program with that environment

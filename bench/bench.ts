@@ -49,7 +49,11 @@ const worker = join(root, 'dist', 'workqueue-worker.js');
 
 function parse(argv: readonly string[]): { messages: number; fastMessages: number; size: number } {
   const out = { messages: 2000, fastMessages: 20000, size: 16 };
-  const keys: Record<string, keyof typeof out> = { '--messages': 'messages', '--fast-messages': 'fastMessages', '--size': 'size' };
+  const keys: Record<string, keyof typeof out> = {
+    '--messages': 'messages',
+    '--fast-messages': 'fastMessages',
+    '--size': 'size',
+  };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '-h' || argv[i] === '--help') {
       process.stdout.write(HELP);
@@ -70,13 +74,34 @@ function parse(argv: readonly string[]): { messages: number; fastMessages: numbe
 function contenders(url: string): Contender[] {
   const list: Contender[] = [];
   const amqpConsume = ['/usr/bin/amqp-consume', '/usr/local/bin/amqp-consume'].find(existsSync);
-  if (amqpConsume) list.push({ name: 'amqp-consume -- cat', argv: [amqpConsume, '--url', url, '-q', 'QUEUE', '-c', 'COUNT', '--', 'cat'], fast: false });
+  if (amqpConsume)
+    list.push({
+      name: 'amqp-consume -- cat',
+      argv: [amqpConsume, '--url', url, '-q', 'QUEUE', '-c', 'COUNT', '--', 'cat'],
+      fast: false,
+    });
   const w = [worker, '-u', url, '-q', 'QUEUE', '-c', 'COUNT'];
-  list.push({ name: 'workqueue-worker --concurrency 1 -- cat', argv: [...w, '--concurrency', '1', '--', 'cat'], fast: false });
+  list.push({
+    name: 'workqueue-worker --concurrency 1 -- cat',
+    argv: [...w, '--concurrency', '1', '--', 'cat'],
+    fast: false,
+  });
   list.push({ name: 'workqueue-worker -- cat (defaults)', argv: [...w, '--', 'cat'], fast: false });
-  list.push({ name: 'workqueue-worker --persistent -- python3', argv: [...w, '--persistent', '--', 'python3', join(__dirname, 'persistent-ok.py')], fast: true });
-  list.push({ name: 'workqueue-worker --module (in-process)', argv: [...w, '--module', join(__dirname, 'noop-handler.js')], fast: true });
-  list.push({ name: 'bare amqplib consumer, ack only', argv: [process.execPath, join(__dirname, 'bare-consumer.js'), url, 'QUEUE', 'COUNT'], fast: true });
+  list.push({
+    name: 'workqueue-worker --persistent -- python3',
+    argv: [...w, '--persistent', '--', 'python3', join(__dirname, 'persistent-ok.py')],
+    fast: true,
+  });
+  list.push({
+    name: 'workqueue-worker --module (in-process)',
+    argv: [...w, '--module', join(__dirname, 'noop-handler.js')],
+    fast: true,
+  });
+  list.push({
+    name: 'bare amqplib consumer, ack only',
+    argv: [process.execPath, join(__dirname, 'bare-consumer.js'), url, 'QUEUE', 'COUNT'],
+    fast: true,
+  });
   return list;
 }
 
@@ -97,7 +122,8 @@ function treeRss(pid: number): number {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     total += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
     for (const task of readdirSync(`/proc/${pid}/task`)) {
-      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) total += treeRss(Number(child));
+      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean))
+        total += treeRss(Number(child));
     }
   } catch {
     // the process ended between two reads
@@ -136,7 +162,8 @@ async function measure(c: Contender, connection: amqp.ChannelModel, count: numbe
   await channel.deleteQueue(queue);
   await channel.deleteQueue(`${queue}.dlq`).catch(() => undefined);
   await channel.close();
-  if (code !== 0 || left !== 0) throw new Error(`${c.name} exited ${code} with ${left} message(s) left: ${stderr.trim().split('\n').pop()}`);
+  if (code !== 0 || left !== 0)
+    throw new Error(`${c.name} exited ${code} with ${left} message(s) left: ${stderr.trim().split('\n').pop()}`);
   const seconds = (ended - (firstTaken ?? ended)) / 1000;
   return { name: c.name, messages: count, perSecond: count / seconds, peakRssMiB: peak / 2 ** 20 };
 }
@@ -155,7 +182,10 @@ async function main(): Promise<void> {
       process.stderr.write(`bench: ${c.name}: ${count} messages of ${size} bytes (run ${run} of ${RUNS})...\n`);
       each.push(await measure(c, connection, count, size));
     }
-    runs.set(c.name, each.map((r) => r.perSecond));
+    runs.set(
+      c.name,
+      each.map((r) => r.perSecond),
+    );
     const perSecond = median(each.map((r) => r.perSecond));
     results.push({ name: c.name, messages: count, perSecond, peakRssMiB: median(each.map((r) => r.peakRssMiB)) });
   }
@@ -166,14 +196,27 @@ async function main(): Promise<void> {
   const rows = [
     ['consumer', 'messages', 'msg/s (median)', 'runs msg/s', 'vs amqp-consume', 'vs bare amqplib', 'peak RSS MiB'],
     ...results.map((r) => {
-      const each = runs.get(r.name)!.map((x) => x.toFixed(0)).join(' / ');
-      return [r.name, String(r.messages), r.perSecond.toFixed(0), each, ratio(r, base), ratio(r, bare), r.peakRssMiB.toFixed(1)];
+      const each = runs
+        .get(r.name)!
+        .map((x) => x.toFixed(0))
+        .join(' / ');
+      return [
+        r.name,
+        String(r.messages),
+        r.perSecond.toFixed(0),
+        each,
+        ratio(r, base),
+        ratio(r, bare),
+        r.peakRssMiB.toFixed(1),
+      ];
     }),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   for (const row of rows) process.stdout.write(`| ${row.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |\n`);
-  process.stdout.write(`\n${size}-byte bodies; rates from the first message taken to the process's exit, `
-    + `median of ${RUNS} runs (peak RSS: median too); same broker.\n`);
+  process.stdout.write(
+    `\n${size}-byte bodies; rates from the first message taken to the process's exit, ` +
+      `median of ${RUNS} runs (peak RSS: median too); same broker.\n`,
+  );
 }
 
 function median(xs: readonly number[]): number {

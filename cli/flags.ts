@@ -44,7 +44,8 @@ export function parseFlags(command: string, argv: readonly string[], specs: read
       continue;
     }
     const value = eq === -1 ? argv[++i] : word.slice(eq + 1);
-    if (value === undefined) throw new UsageError(`${command}: ${name} needs a value (see workqueue ${command} --help)`);
+    if (value === undefined)
+      throw new UsageError(`${command}: ${name} needs a value (see workqueue ${command} --help)`);
     flags[spec.key] = value;
     (values[spec.key] ??= []).push(value);
   }

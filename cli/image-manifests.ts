@@ -32,8 +32,8 @@ export function imageManifestNamed(stackDir: string, name: string, appId: string
     throw new UsageError(
       `app ${appId} runs image ${name}, which has no manifest in ${join(
         stackDir,
-        'images'
-      )}: synthesize again (--synth)`
+        'images',
+      )}: synthesize again (--synth)`,
     );
   }
   return found;

@@ -36,7 +36,12 @@ export class MarathonClient {
   /** PUT /v2/apps/{id} with {instances}: Marathon's scale (a partial update). */
   async scale(appId: string, instances: number, force: boolean): Promise<string> {
     const id = appIdPath(appId);
-    const { body } = await this.call('PUT', `/v2/apps/${id}${force ? '?force=true' : ''}`, { instances }, `scaling /${id}`);
+    const { body } = await this.call(
+      'PUT',
+      `/v2/apps/${id}${force ? '?force=true' : ''}`,
+      { instances },
+      `scaling /${id}`,
+    );
     return String((body as { deploymentId?: string }).deploymentId ?? '');
   }
 
@@ -51,11 +56,21 @@ export class MarathonClient {
     return readAppTasks(body);
   }
 
-  private async call(method: string, path: string, payload: unknown, doing: string): Promise<{ status: number; body: unknown }> {
+  private async call(
+    method: string,
+    path: string,
+    payload: unknown,
+    doing: string,
+  ): Promise<{ status: number; body: unknown }> {
     let response: Response;
     try {
       const headers = { ...this.marathon.headers, 'content-type': 'application/json' };
-      response = await fetch(this.marathon.url(path), { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload), signal: AbortSignal.timeout(30_000) });
+      response = await fetch(this.marathon.url(path), {
+        method,
+        headers,
+        body: payload === undefined ? undefined : JSON.stringify(payload),
+        signal: AbortSignal.timeout(30_000),
+      });
     } catch (err) {
       throw new MarathonError(`${doing}: cannot reach Marathon at ${this.marathon.origin} (${(err as Error).message})`);
     }
@@ -78,7 +93,9 @@ function describeError(status: number, body: unknown): string {
   if (status === 422 && b.details?.length) {
     return `Marathon rejected the app (422 ${message}): ${b.details.map((d) => `${d.path ?? '/'}: ${(d.errors ?? []).join('; ')}`).join(' | ')}`;
   }
-  if (status === 409) return `Marathon answered 409 (${message}): the app is locked by a running deployment; wait for it, or pass --force to override it`;
-  if (status === 401 || status === 403) return `Marathon answered ${status} (${message}): check the user:password in the Marathon URL or $MARATHON_TOKEN`;
+  if (status === 409)
+    return `Marathon answered 409 (${message}): the app is locked by a running deployment; wait for it, or pass --force to override it`;
+  if (status === 401 || status === 403)
+    return `Marathon answered ${status} (${message}): check the user:password in the Marathon URL or $MARATHON_TOKEN`;
   return `Marathon answered ${status} (${message})`;
 }

@@ -21,7 +21,8 @@ export interface MarathonOptions {
 /** Reads MARATHON_FLAGS (Marathon from --marathon or $MARATHON_URL, token from $MARATHON_TOKEN), validated. */
 export function marathonOptions(command: string, flags: Parsed['flags'], env: NodeJS.ProcessEnv): MarathonOptions {
   const timeoutSeconds = Number(text(flags, 'timeout') ?? 600);
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UsageError(`${command}: --timeout needs a number of seconds`);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
+    throw new UsageError(`${command}: --timeout needs a number of seconds`);
   return {
     client: new MarathonClient(text(flags, 'marathon') ?? env.MARATHON_URL, env.MARATHON_TOKEN),
     force: flags.force === true,

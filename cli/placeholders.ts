@@ -13,7 +13,12 @@ const URL_TEMPLATE = /^[a-z][a-z0-9+.-]*:\/\//i;
  * Elsewhere (an environment value, an image tag) the value goes in as it is.
  * Unfilled placeholders are an error that lists them; values never appear in the message.
  */
-export function fillPlaceholders<T>(value: T, given: Readonly<Record<string, string | undefined>>, env: NodeJS.ProcessEnv, what: string): T {
+export function fillPlaceholders<T>(
+  value: T,
+  given: Readonly<Record<string, string | undefined>>,
+  env: NodeJS.ProcessEnv,
+  what: string,
+): T {
   const missing = new Set<string>();
   const fillString = (template: string): string => {
     const host = URL_TEMPLATE.test(template) ? hostRange(template) : undefined;
@@ -41,7 +46,9 @@ export function fillPlaceholders<T>(value: T, given: Readonly<Record<string, str
   const out = fill(value) as T;
   if (missing.size > 0) {
     const names = [...missing];
-    throw new UsageError(`${what} needs ${names.map((n) => `{{${n}}}`).join(', ')}: set ${names.map((n) => `$${n}`).join(', ')}${names.includes('TAG') ? ' or pass -t TAG' : ''}`);
+    throw new UsageError(
+      `${what} needs ${names.map((n) => `{{${n}}}`).join(', ')}: set ${names.map((n) => `$${n}`).join(', ')}${names.includes('TAG') ? ' or pass -t TAG' : ''}`,
+    );
   }
   return out;
 }

@@ -54,7 +54,7 @@ export function ambiguous(command: string, apps: readonly AppFile[], example: st
   const what = labelOf(apps[0], COMPONENT_LABEL) ?? 'matching';
   return new UsageError(
     `${command}: the stack has ${apps.length} ${what} apps; name one: ` +
-      `${apps.map(describeApp).join(', ')} (e.g. ${example.replace('APP', first)})`
+      `${apps.map(describeApp).join(', ')} (e.g. ${example.replace('APP', first)})`,
   );
 }
 

@@ -4,16 +4,27 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../worker/command-line/errors';
 
 /** The synthesized stack directory: cdktf.out/stacks/<stack>, synthesized first when missing. */
-export function stackDir(options: { readonly project: string; readonly stack?: string; readonly synth: boolean; readonly progress: (line: string) => void }): string {
+export function stackDir(options: {
+  readonly project: string;
+  readonly stack?: string;
+  readonly synth: boolean;
+  readonly progress: (line: string) => void;
+}): string {
   const out = resolve(options.project, 'cdktf.out', 'stacks');
   if (options.synth || !existsSync(out)) {
     options.progress(`synthesizing the stacks of ${options.project} (cdktf synth)...`);
-    execFileSync('npx', ['cdktf', 'synth'], { cwd: options.project, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
+    execFileSync('npx', ['cdktf', 'synth'], {
+      cwd: options.project,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, CHECKPOINT_DISABLE: '1' },
+    });
   }
   const stacks = existsSync(out) ? readdirSync(out) : [];
   const stack = options.stack ?? (stacks.length === 1 ? stacks[0] : undefined);
   if (!stack || !stacks.includes(stack)) {
-    throw new UsageError(`no stack ${options.stack ? `'${options.stack}' ` : ''}in ${out} (found: ${stacks.join(', ') || 'none'}); name one with --stack`);
+    throw new UsageError(
+      `no stack ${options.stack ? `'${options.stack}' ` : ''}in ${out} (found: ${stacks.join(', ') || 'none'}); name one with --stack`,
+    );
   }
   return join(out, stack);
 }
@@ -28,7 +39,8 @@ export interface AppFile {
 /** The stack's Marathon apps, each after the apps it depends on (the broker before the workers). */
 export function marathonApps(dir: string): AppFile[] {
   const folder = join(dir, 'marathon');
-  if (!existsSync(folder)) throw new UsageError(`no Marathon apps in ${dir}: synthesize a stack with Broker or WorkQueueWorker constructs`);
+  if (!existsSync(folder))
+    throw new UsageError(`no Marathon apps in ${dir}: synthesize a stack with Broker or WorkQueueWorker constructs`);
   const apps = readdirSync(folder)
     .filter((f) => f.endsWith('.json'))
     .map((f) => {
@@ -38,7 +50,8 @@ export function marathonApps(dir: string): AppFile[] {
   const ordered: AppFile[] = [];
   const visit = (app: AppFile, path: string[]) => {
     if (ordered.includes(app)) return;
-    if (path.includes(app.id)) throw new UsageError(`Marathon apps depend on each other in a cycle: ${[...path, app.id].join(' → ')}`);
+    if (path.includes(app.id))
+      throw new UsageError(`Marathon apps depend on each other in a cycle: ${[...path, app.id].join(' → ')}`);
     for (const dep of (app.definition.dependencies as string[] | undefined) ?? []) {
       const target = apps.find((a) => a.id === dep);
       if (target) visit(target, [...path, app.id]);

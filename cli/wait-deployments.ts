@@ -3,7 +3,11 @@ import type { MarathonClient } from './marathon-client';
 import { progress } from './progress';
 
 /** Follows GET /v2/deployments until none of `ids` is listed, printing progress. */
-export async function waitForDeployments(client: MarathonClient, ids: readonly string[], timeoutSeconds: number): Promise<void> {
+export async function waitForDeployments(
+  client: MarathonClient,
+  ids: readonly string[],
+  timeoutSeconds: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let last = '';
   for (;;) {
@@ -12,7 +16,9 @@ export async function waitForDeployments(client: MarathonClient, ids: readonly s
       progress(`deployments done: ${ids.length}`);
       return;
     }
-    const line = running.map((d) => `${(d.affectedApps ?? []).join(',')} step ${d.currentStep ?? '?'}/${d.totalSteps ?? '?'}`).join('; ');
+    const line = running
+      .map((d) => `${(d.affectedApps ?? []).join(',')} step ${d.currentStep ?? '?'}/${d.totalSteps ?? '?'}`)
+      .join('; ');
     if (line !== last) progress(`waiting: ${line}`);
     last = line;
     if (Date.now() > deadline) throw new FatalError(`deployments still running after ${timeoutSeconds} s: ${line}`);

@@ -57,7 +57,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     return 0;
   }
   const command = COMMANDS[name];
-  if (!command) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')}; see workqueue --help)`);
+  if (!command)
+    throw new UsageError(
+      `unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')}; see workqueue --help)`,
+    );
   try {
     return await command.run(rest, env);
   } catch (err) {

@@ -34,7 +34,7 @@ export function rabbitmqConf(input: BrokerConfigInput): string {
     '# Written by the workqueue Broker construct.',
     'definitions.import_backend = local_filesystem',
     `definitions.local.path = ${DEFINITIONS_FILE}`,
-    '# A delivery unacked for longer closes its channel; it must exceed the workers\' --timeout.',
+    "# A delivery unacked for longer closes its channel; it must exceed the workers' --timeout.",
     `consumer_timeout = ${Math.round(input.consumerTimeoutSeconds * 1000)}`,
     '# The guest account, if any, is refused over the network.',
     'loopback_users.guest = true',
@@ -70,7 +70,10 @@ export interface BrokerPermissions {
  * declare, delete or purge any queue but its own.
  */
 export function workerPermissions(queues: readonly Required<BrokerQueue>[]): BrokerPermissions {
-  const own = `^(${queues.flatMap((q) => [q.name, deadLetterQueueName(q.name)]).map(escapeRegExp).join('|')})$`;
+  const own = `^(${queues
+    .flatMap((q) => [q.name, deadLetterQueueName(q.name)])
+    .map(escapeRegExp)
+    .join('|')})$`;
   return { configure: own, write: '^amq\\.default$', read: own };
 }
 
@@ -83,7 +86,12 @@ export function definitions(input: BrokerConfigInput): Record<string, unknown> {
   const args = input.queueType === 'quorum' ? { 'x-queue-type': 'quorum' } : {};
   const queue = (name: string) => ({ name, vhost: '/', durable: true, auto_delete: false, arguments: args });
   const P = DEFINITION_PLACEHOLDERS;
-  const user = (name: string, hash: string, tags: string[]) => ({ name, password_hash: hash, hashing_algorithm: 'rabbit_password_hashing_sha256', tags });
+  const user = (name: string, hash: string, tags: string[]) => ({
+    name,
+    password_hash: hash,
+    hashing_algorithm: 'rabbit_password_hashing_sha256',
+    tags,
+  });
   return {
     users: [user(P.adminUser, P.adminHash, ['administrator']), user(P.workerUser, P.workerHash, [])],
     permissions: [

@@ -10,7 +10,17 @@ import { deadLetterQueueName, definitions, rabbitmqConf, type BrokerQueue, type 
 import { DockerImageBuild } from './docker-image-build';
 import { MarathonApp } from './marathon-app';
 import { imageFile } from './package-paths';
-import { checkCount, checkImage, checkMarathonName, checkPositive, checkQueueName, checkUserName, checkVolumeName, constructLabel, propError } from './prop-error';
+import {
+  checkCount,
+  checkImage,
+  checkMarathonName,
+  checkPositive,
+  checkQueueName,
+  checkUserName,
+  checkVolumeName,
+  constructLabel,
+  propError,
+} from './prop-error';
 import { ensureRandomProvider } from './providers';
 import { claimName } from './unique-names';
 import { checkSecret, urlEncodedSecret } from './sensitive-value';
@@ -145,7 +155,11 @@ export class Broker extends Construct {
     this.imageName = props.imageName ?? `workqueue-${this.name}`;
     this.imageTag = props.imageTag;
     this.baseImage = props.baseImage ?? 'rabbitmq:4.3-management';
-    this.queues = (props.queues ?? []).map((q) => (typeof q === 'string' ? { name: q, maxAttempts: DEFAULT_MAX_ATTEMPTS } : { name: q.name, maxAttempts: q.maxAttempts ?? DEFAULT_MAX_ATTEMPTS }));
+    this.queues = (props.queues ?? []).map((q) =>
+      typeof q === 'string'
+        ? { name: q, maxAttempts: DEFAULT_MAX_ATTEMPTS }
+        : { name: q.name, maxAttempts: q.maxAttempts ?? DEFAULT_MAX_ATTEMPTS },
+    );
     this.queueType = props.queueType ?? 'quorum';
     this.consumerTimeoutSeconds = props.consumerTimeoutSeconds ?? DEFAULT_CONSUMER_TIMEOUT_SECONDS;
     this.cpus = props.cpus ?? 1;
@@ -168,8 +182,17 @@ export class Broker extends Construct {
     this.url = amqpUrl(this.workerUser, this.workerPassword, this.host, AMQP_PORT);
     this.adminUrl = amqpUrl(this.user, this.password, this.host, AMQP_PORT);
 
-    const config = { queues: this.queues, queueType: this.queueType, consumerTimeoutSeconds: this.consumerTimeoutSeconds };
-    const env = { WQ_BROKER_USER: this.user, WQ_BROKER_PASSWORD: this.password, WQ_WORKER_USER: this.workerUser, WQ_WORKER_PASSWORD: this.workerPassword };
+    const config = {
+      queues: this.queues,
+      queueType: this.queueType,
+      consumerTimeoutSeconds: this.consumerTimeoutSeconds,
+    };
+    const env = {
+      WQ_BROKER_USER: this.user,
+      WQ_BROKER_PASSWORD: this.password,
+      WQ_WORKER_USER: this.workerUser,
+      WQ_WORKER_PASSWORD: this.workerPassword,
+    };
     const build = new DockerImageBuild(this, 'image', {
       name: this.imageName,
       tag: this.imageTag ?? 'latest',
@@ -178,7 +201,11 @@ export class Broker extends Construct {
       buildArgs: { BASE_IMAGE: this.baseImage },
       context: [
         { path: 'Dockerfile', source: imageFile('broker', 'Dockerfile') },
-        { path: 'workqueue-broker-entrypoint', source: imageFile('broker', 'workqueue-broker-entrypoint'), executable: true },
+        {
+          path: 'workqueue-broker-entrypoint',
+          source: imageFile('broker', 'workqueue-broker-entrypoint'),
+          executable: true,
+        },
         { path: 'rabbitmq.conf', content: rabbitmqConf(config) },
         { path: 'definitions.json', content: `${JSON.stringify(definitions(config), null, 2)}\n` },
       ],
@@ -186,19 +213,39 @@ export class Broker extends Construct {
     if (this.target !== 'marathon') {
       const image = build.image!;
       const swarm = this.target === 'swarm';
-      this.network = new Network(this, 'network', { name: `${this.name}-net`, ...(swarm ? { driver: 'overlay', attachable: true } : {}) });
+      this.network = new Network(this, 'network', {
+        name: `${this.name}-net`,
+        ...(swarm ? { driver: 'overlay', attachable: true } : {}),
+      });
       const volume = new Volume(this, 'data', { name: this.dataVolume });
       const envList = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-      const health = { test: ['CMD', 'rabbitmq-diagnostics', '-q', 'ping'], interval: '10s', timeout: '10s', retries: 6, startPeriod: '60s' };
+      const health = {
+        test: ['CMD', 'rabbitmq-diagnostics', '-q', 'ping'],
+        interval: '10s',
+        timeout: '10s',
+        retries: 6,
+        startPeriod: '60s',
+      };
       const published = [
-        ...(props.amqpHostPort !== undefined ? [{ internal: AMQP_PORT, external: props.amqpHostPort, ip: this.hostAddress }] : []),
-        ...(props.managementHostPort !== undefined ? [{ internal: MANAGEMENT_PORT, external: props.managementHostPort, ip: this.hostAddress }] : []),
+        ...(props.amqpHostPort !== undefined
+          ? [{ internal: AMQP_PORT, external: props.amqpHostPort, ip: this.hostAddress }]
+          : []),
+        ...(props.managementHostPort !== undefined
+          ? [{ internal: MANAGEMENT_PORT, external: props.managementHostPort, ip: this.hostAddress }]
+          : []),
       ];
       if (swarm) {
         new Service(this, 'service', {
           name: this.name,
           taskSpec: {
-            containerSpec: { image: image.name, hostname: this.host, env, healthcheck: health, stopGracePeriod: '60s', mounts: [{ target: DATA_DIR, source: volume.name, type: 'volume' }] },
+            containerSpec: {
+              image: image.name,
+              hostname: this.host,
+              env,
+              healthcheck: health,
+              stopGracePeriod: '60s',
+              mounts: [{ target: DATA_DIR, source: volume.name, type: 'volume' }],
+            },
             networksAdvanced: [{ name: this.network.id, aliases: [this.host] }],
             resources: { limits: { nanoCpus: Math.round(this.cpus * 1e9), memoryBytes: this.memoryMb * 1024 * 1024 } },
             restartPolicy: { condition: 'any', delay: '5s' },
@@ -206,7 +253,9 @@ export class Broker extends Construct {
           mode: { replicated: { replicas: 1 } },
           // One node owns the data volume: stop the old task before starting the new one.
           updateConfig: { parallelism: 1, order: 'stop-first', failureAction: 'rollback', monitor: '60s' },
-          endpointSpec: { ports: published.map((p) => ({ targetPort: p.internal, publishedPort: p.external, protocol: 'tcp' })) },
+          endpointSpec: {
+            ports: published.map((p) => ({ targetPort: p.internal, publishedPort: p.external, protocol: 'tcp' })),
+          },
         });
       } else {
         new Container(this, 'container', {
@@ -237,13 +286,36 @@ export class Broker extends Construct {
         docker: { image: `${this.imageName}:${this.imageTag ?? '{{TAG}}'}`, forcePullImage: false },
         portMappings: [
           { containerPort: AMQP_PORT, hostPort: 0, protocol: 'tcp', name: 'amqp' },
-          ...(props.managementHostPort !== undefined ? [{ containerPort: MANAGEMENT_PORT, hostPort: props.managementHostPort, protocol: 'tcp', name: 'management' }] : []),
+          ...(props.managementHostPort !== undefined
+            ? [
+                {
+                  containerPort: MANAGEMENT_PORT,
+                  hostPort: props.managementHostPort,
+                  protocol: 'tcp',
+                  name: 'management',
+                },
+              ]
+            : []),
         ],
         volumes: [{ containerPath: DATA_DIR, hostPath: `/var/lib/workqueue/${this.dataVolume}`, mode: 'RW' }],
       },
       networks: [{ mode: 'container/bridge' }],
-      env: { WQ_BROKER_USER: this.user, WQ_BROKER_PASSWORD: '{{BROKER_PASSWORD}}', WQ_WORKER_USER: this.workerUser, WQ_WORKER_PASSWORD: '{{WORKER_PASSWORD}}' },
-      healthChecks: [{ protocol: 'COMMAND', command: { value: 'rabbitmq-diagnostics -q ping' }, gracePeriodSeconds: 120, intervalSeconds: 30, timeoutSeconds: 20, maxConsecutiveFailures: 3 }],
+      env: {
+        WQ_BROKER_USER: this.user,
+        WQ_BROKER_PASSWORD: '{{BROKER_PASSWORD}}',
+        WQ_WORKER_USER: this.workerUser,
+        WQ_WORKER_PASSWORD: '{{WORKER_PASSWORD}}',
+      },
+      healthChecks: [
+        {
+          protocol: 'COMMAND',
+          command: { value: 'rabbitmq-diagnostics -q ping' },
+          gracePeriodSeconds: 120,
+          intervalSeconds: 30,
+          timeoutSeconds: 20,
+          maxConsecutiveFailures: 3,
+        },
+      ],
       // A single node with its data on the agent: never two at once.
       upgradeStrategy: { minimumHealthCapacity: 0, maximumOverCapacity: 0 },
       taskKillGracePeriodSeconds: 60,
@@ -261,7 +333,13 @@ export class Broker extends Construct {
     checkMarathonName(C, 'name', this.name);
     checkUserName(C, 'user', this.user);
     checkUserName(C, 'workerUser', this.workerUser);
-    if (this.workerUser === this.user) throw propError(C, 'workerUser', this.workerUser, 'use a name other than user (the administrator): workers get a user of their own');
+    if (this.workerUser === this.user)
+      throw propError(
+        C,
+        'workerUser',
+        this.workerUser,
+        'use a name other than user (the administrator): workers get a user of their own',
+      );
     for (const prop of ['password', 'workerPassword'] as const) {
       const value = props[prop];
       if (value !== undefined) checkSecret(this, C, prop, value, ', or omit it to generate one');
@@ -275,26 +353,57 @@ export class Broker extends Construct {
     }
     for (const q of this.queues) {
       const owner = this.queues.find((other) => deadLetterQueueName(other.name) === q.name);
-      if (owner) throw propError(C, 'queues', q.name, `it is the dead-letter queue the broker declares for '${owner.name}': rename one of them`);
+      if (owner)
+        throw propError(
+          C,
+          'queues',
+          q.name,
+          `it is the dead-letter queue the broker declares for '${owner.name}': rename one of them`,
+        );
     }
     checkImage(C, this.imageName, this.imageTag);
     checkVolumeName(C, 'dataVolume', this.dataVolume);
     // RabbitMQ takes milliseconds, and 0 turns the timeout off: under 1 s would write 0 or a few ms.
     if (!Number.isFinite(this.consumerTimeoutSeconds) || this.consumerTimeoutSeconds < 1) {
-      throw propError(C, 'consumerTimeoutSeconds', this.consumerTimeoutSeconds, 'use at least 1 second (RabbitMQ\'s default is 1800)');
+      throw propError(
+        C,
+        'consumerTimeoutSeconds',
+        this.consumerTimeoutSeconds,
+        "use at least 1 second (RabbitMQ's default is 1800)",
+      );
     }
     checkPositive(C, 'cpus', this.cpus);
     checkCount(C, 'memoryMb', this.memoryMb, 128);
-    for (const [prop, port] of [['amqpHostPort', props.amqpHostPort], ['managementHostPort', props.managementHostPort]] as const) {
-      if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw propError(C, prop, port, 'use a port from 1 to 65535');
+    for (const [prop, port] of [
+      ['amqpHostPort', props.amqpHostPort],
+      ['managementHostPort', props.managementHostPort],
+    ] as const) {
+      if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535))
+        throw propError(C, prop, port, 'use a port from 1 to 65535');
     }
     if (props.amqpHostPort !== undefined && props.amqpHostPort === props.managementHostPort) {
-      throw propError(C, 'managementHostPort', props.managementHostPort, 'it is also amqpHostPort: publish each port on a host port of its own');
+      throw propError(
+        C,
+        'managementHostPort',
+        props.managementHostPort,
+        'it is also amqpHostPort: publish each port on a host port of its own',
+      );
     }
-    if (!isIP(this.hostAddress)) throw propError(C, 'hostAddress', this.hostAddress, "use an IP address of this host, e.g. '127.0.0.1' or '0.0.0.0' for every interface");
+    if (!isIP(this.hostAddress))
+      throw propError(
+        C,
+        'hostAddress',
+        this.hostAddress,
+        "use an IP address of this host, e.g. '127.0.0.1' or '0.0.0.0' for every interface",
+      );
     const publishes = props.amqpHostPort !== undefined || props.managementHostPort !== undefined;
     if (this.target === 'swarm' && publishes && this.hostAddress !== ALL_ADDRESSES) {
-      throw propError(C, 'hostAddress', this.hostAddress, `Swarm's ingress publishes a port on every address of every node and cannot bind one: set hostAddress '${ALL_ADDRESSES}' to publish anyway, or leave amqpHostPort and managementHostPort unset (workers reach the broker on the overlay network)`);
+      throw propError(
+        C,
+        'hostAddress',
+        this.hostAddress,
+        `Swarm's ingress publishes a port on every address of every node and cannot bind one: set hostAddress '${ALL_ADDRESSES}' to publish anyway, or leave amqpHostPort and managementHostPort unset (workers reach the broker on the overlay network)`,
+      );
     }
   }
 }

@@ -27,7 +27,8 @@ const written = new Set<string>();
  */
 export function writeBuildContext(entries: readonly ContextEntry[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'workqueue-context-'));
-  if (written.size === 0) process.once('exit', () => written.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  if (written.size === 0)
+    process.once('exit', () => written.forEach((d) => rmSync(d, { recursive: true, force: true })));
   written.add(dir);
   for (const entry of entries) {
     const target = join(dir, entry.path);

@@ -28,7 +28,9 @@ export function defaultStackSettings(scope: Construct, env: NodeJS.ProcessEnv = 
   const instances = get('instances', 'WQ_INSTANCES');
   const target = get('target', 'WQ_TARGET');
   if (instances !== undefined && !/^\d+$/.test(instances)) {
-    throw new Error(`default stack: invalid instances '${instances}' (WQ_INSTANCES or context "instances"): use a whole number, e.g. WQ_INSTANCES=3`);
+    throw new Error(
+      `default stack: invalid instances '${instances}' (WQ_INSTANCES or context "instances"): use a whole number, e.g. WQ_INSTANCES=3`,
+    );
   }
   return {
     tag: get('tag', 'WQ_TAG'),
@@ -46,7 +48,12 @@ export class DefaultStack extends TerraformStack {
   constructor(scope: Construct, id: string, settings: DefaultStackSettings = {}) {
     super(scope, id);
     const queue = settings.queue ?? 'queue';
-    this.broker = new Broker(this, 'broker', { name: 'broker', queues: [queue], imageTag: settings.tag, target: settings.target });
+    this.broker = new Broker(this, 'broker', {
+      name: 'broker',
+      queues: [queue],
+      imageTag: settings.tag,
+      target: settings.target,
+    });
     this.workers = new WorkQueueWorker(this, 'workers', {
       queue,
       broker: this.broker,

@@ -19,9 +19,12 @@ export function handlerEntries(construct: string, handlerPath: string): ContextE
   try {
     root = realpathSync(handlerPath);
   } catch {
-    return fail(handlerPath, lstatOrUndefined(handlerPath)?.isSymbolicLink()
-      ? `it is a link that ${brokenChain(handlerPath)}: give an existing file or directory to copy into /app`
-      : 'give an existing file or directory to copy into /app');
+    return fail(
+      handlerPath,
+      lstatOrUndefined(handlerPath)?.isSymbolicLink()
+        ? `it is a link that ${brokenChain(handlerPath)}: give an existing file or directory to copy into /app`
+        : 'give an existing file or directory to copy into /app',
+    );
   }
   const top = statSync(root);
   if (top.isFile()) return [{ path: `app/${basename(handlerPath)}`, source: root, executable: true }];
@@ -41,20 +44,34 @@ export function handlerEntries(construct: string, handlerPath: string): ContextE
         try {
           real = realpathSync(path);
         } catch {
-          return fail(shown, `the link ${brokenChain(path)}: remove the link or make it point to a file inside ${handlerPath}`);
+          return fail(
+            shown,
+            `the link ${brokenChain(path)}: remove the link or make it point to a file inside ${handlerPath}`,
+          );
         }
         // The end of the whole chain of links, not the first hop, which may well be inside.
-        if (!inside(real)) return fail(shown, `the link points to '${real}', outside ${handlerPath}: copy the file into ${handlerPath} instead (nothing outside it enters the image)`);
+        if (!inside(real))
+          return fail(
+            shown,
+            `the link points to '${real}', outside ${handlerPath}: copy the file into ${handlerPath} instead (nothing outside it enters the image)`,
+          );
         stat = statSync(real);
       }
       if (stat.isDirectory()) {
-        if (chain.includes(real)) return fail(shown, `the link points back to '${relative(root, real) || '.'}', which contains it: remove the loop`);
+        if (chain.includes(real))
+          return fail(
+            shown,
+            `the link points back to '${relative(root, real) || '.'}', which contains it: remove the loop`,
+          );
         entries.push({ path: `${target}/`, directory: true });
         walk(real, target, [...chain, real]);
       } else if (stat.isFile()) {
         entries.push({ path: target, source: real, mode: stat.mode & 0o7777 });
       } else {
-        return fail(shown, 'it is neither a file nor a directory (a socket, FIFO or device): leave it out of the handler directory');
+        return fail(
+          shown,
+          'it is neither a file nor a directory (a socket, FIFO or device): leave it out of the handler directory',
+        );
       }
     }
   };

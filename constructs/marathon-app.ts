@@ -15,7 +15,11 @@ export class MarathonApp extends Construct {
     readonly definition: MarathonAppDefinition,
   ) {
     super(scope, id);
-    writeOnSynth(this, `marathon/${MarathonApp.fileName(definition.id)}`, () => `${JSON.stringify(definition, null, 2)}\n`);
+    writeOnSynth(
+      this,
+      `marathon/${MarathonApp.fileName(definition.id)}`,
+      () => `${JSON.stringify(definition, null, 2)}\n`,
+    );
   }
 
   /** File name of an app id: '/broker' → 'broker.json', '/jobs/worker' → 'jobs.worker.json'. */

@@ -7,7 +7,12 @@ export function packageRoot(): string {
   for (;;) {
     const manifest = join(dir, 'package.json');
     // The compiled tree carries a copy of package.json, so the root is where images/ is too.
-    if (existsSync(manifest) && existsSync(join(dir, 'images')) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'workqueue') return dir;
+    if (
+      existsSync(manifest) &&
+      existsSync(join(dir, 'images')) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'workqueue'
+    )
+      return dir;
     const parent = dirname(dir);
     if (parent === dir) throw new Error(`cannot find the workqueue package root above ${__dirname}`);
     dir = parent;

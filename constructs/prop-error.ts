@@ -11,18 +11,23 @@ export function constructLabel(kind: string, construct: Construct): string {
   return `${kind} (${construct.node.path})`;
 }
 
-
 /** An error that names the construct and prop, shows the value (escaped, cut) and says the fix. */
 export function propError(construct: string, prop: string, value: unknown, fix: string): Error {
-  const shown = typeof value !== 'string' ? JSON.stringify(value)
-    : value.length > 60 ? `'${escaped(value.slice(0, 57))}...' (${value.length} chars)` : `"${escaped(value)}"`;
+  const shown =
+    typeof value !== 'string'
+      ? JSON.stringify(value)
+      : value.length > 60
+        ? `'${escaped(value.slice(0, 57))}...' (${value.length} chars)`
+        : `"${escaped(value)}"`;
   return new Error(`${construct}: invalid ${prop} ${shown}: ${fix}`);
 }
 
 /** JSON's string escapes, plus the control characters JSON leaves raw (DEL, C1, U+2028/9): one line, no terminal codes. */
 function escaped(text: string): string {
   const rest = new RegExp(CONTROL_CHARACTERS.source, 'g');
-  return JSON.stringify(text).slice(1, -1).replace(rest, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(text)
+    .slice(1, -1)
+    .replace(rest, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Text that goes into a Dockerfile, a command line or a JSON app as one line: no control characters. */
@@ -35,7 +40,12 @@ export function checkNoControlChars(construct: string, prop: string, value: stri
 /** A program argument or environment value: a C string, which ends at the first NUL. */
 export function checkNoNul(construct: string, prop: string, value: string): void {
   if (value.includes('\0')) {
-    throw propError(construct, prop, value, 'a program argument or environment variable cannot hold a NUL character: remove it');
+    throw propError(
+      construct,
+      prop,
+      value,
+      'a program argument or environment variable cannot hold a NUL character: remove it',
+    );
   }
 }
 
@@ -47,19 +57,34 @@ const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 export function checkImage(construct: string, name: string, tag: string | undefined): void {
   if (!IMAGE_NAME.test(name)) {
-    throw propError(construct, 'imageName', name, "use a Docker image name: lowercase path components of letters, digits "
-      + "and '.', '_', '-', separated by '/', optionally after registry[:port]/ (no tag)");
+    throw propError(
+      construct,
+      'imageName',
+      name,
+      'use a Docker image name: lowercase path components of letters, digits ' +
+        "and '.', '_', '-', separated by '/', optionally after registry[:port]/ (no tag)",
+    );
   }
   if (tag !== undefined && !IMAGE_TAG.test(tag)) {
-    throw propError(construct, 'imageTag', tag, "use a Docker tag: up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'");
+    throw propError(
+      construct,
+      'imageTag',
+      tag,
+      "use a Docker tag: up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'",
+    );
   }
 }
 
 /** A Docker volume name, also a directory under /var/lib/workqueue in Marathon apps: never a path. */
 export function checkVolumeName(construct: string, prop: string, name: string): void {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name ?? '') || name.includes('..')) {
-    throw propError(construct, prop, name, "use a volume name: letters, digits, '_', '.' and '-', starting with a letter or digit, "
-      + "no '/' or '..' (in Marathon apps it is a directory under /var/lib/workqueue)");
+    throw propError(
+      construct,
+      prop,
+      name,
+      "use a volume name: letters, digits, '_', '.' and '-', starting with a letter or digit, " +
+        "no '/' or '..' (in Marathon apps it is a directory under /var/lib/workqueue)",
+    );
   }
 }
 
@@ -67,9 +92,15 @@ export function checkQueueName(construct: string, prop: string, name: string): v
   const bytes = Buffer.byteLength(name ?? '');
   const max = MAX_QUEUE_NAME_BYTES - Buffer.byteLength(deadLetterQueueName(''));
   if (bytes === 0 || bytes > max) {
-    throw propError(construct, prop, name, `a queue name must be 1 to ${max} bytes (RabbitMQ allows ${MAX_QUEUE_NAME_BYTES}, and its dead-letter queue adds '${deadLetterQueueName('')}')`);
+    throw propError(
+      construct,
+      prop,
+      name,
+      `a queue name must be 1 to ${max} bytes (RabbitMQ allows ${MAX_QUEUE_NAME_BYTES}, and its dead-letter queue adds '${deadLetterQueueName('')}')`,
+    );
   }
-  if (name.startsWith('amq.')) throw propError(construct, prop, name, "names starting with 'amq.' are reserved by RabbitMQ");
+  if (name.startsWith('amq.'))
+    throw propError(construct, prop, name, "names starting with 'amq.' are reserved by RabbitMQ");
 }
 
 /** Marathon app id segment rules, which also make valid Docker container and host names. */
@@ -77,7 +108,12 @@ const MARATHON_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
 
 export function checkMarathonName(construct: string, prop: string, name: string): void {
   if (!MARATHON_NAME.test(name ?? '') || name.length > 63) {
-    throw propError(construct, prop, name, "use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 63 characters (Marathon app ids and host names)");
+    throw propError(
+      construct,
+      prop,
+      name,
+      "use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 63 characters (Marathon app ids and host names)",
+    );
   }
 }
 
@@ -95,7 +131,8 @@ export function checkPositive(construct: string, prop: string, value: number | u
 
 /** A broker user name: it goes into RabbitMQ definitions, amqp:// URLs and the entrypoint's checks unescaped. */
 export function checkUserName(construct: string, prop: string, name: string): void {
-  if (!/^[A-Za-z0-9_.-]+$/.test(name ?? '')) throw propError(construct, prop, name, "use letters, digits, '_', '.' and '-'");
+  if (!/^[A-Za-z0-9_.-]+$/.test(name ?? ''))
+    throw propError(construct, prop, name, "use letters, digits, '_', '.' and '-'");
 }
 
 /** Names a POSIX environment can carry and a shell can read: no '=', no newline, no leading digit. */

@@ -20,8 +20,9 @@ const promised = new WeakMap<TerraformStack, Set<ProviderType>>();
  * whose classes are not ours, so `instanceof` would miss the user's provider.
  */
 function hasDefaultProvider(stack: TerraformStack, type: ProviderType): boolean {
-  return stack.node.findAll().some((c) => TerraformProvider.isTerraformProvider(c)
-    && c.terraformResourceType === type && c.alias === undefined);
+  return stack.node
+    .findAll()
+    .some((c) => TerraformProvider.isTerraformProvider(c) && c.terraformResourceType === type && c.alias === undefined);
 }
 
 /** A child id of the stack not taken yet (the user may have one by our id, e.g. an aliased provider). */

@@ -1,5 +1,12 @@
 import {
-  DefaultTokenResolver, Fn, StringConcat, TerraformStack, TerraformVariable, Token, Tokenization, ref,
+  DefaultTokenResolver,
+  Fn,
+  StringConcat,
+  TerraformStack,
+  TerraformVariable,
+  Token,
+  Tokenization,
+  ref,
 } from 'cdktf';
 import type { Construct } from 'constructs';
 import { propError } from './prop-error';
@@ -16,8 +23,9 @@ import { propError } from './prop-error';
 const RESOLVER = new DefaultTokenResolver(new StringConcat());
 
 /** What to use instead, said by every refusal. */
-const FIX = 'use a TerraformVariable declared sensitive: true without a default (its .stringValue), or an attribute '
-  + "of a resource that makes or holds the secret (random_password's result, a secret manager's data source)";
+const FIX =
+  'use a TerraformVariable declared sensitive: true without a default (its .stringValue), or an attribute ' +
+  "of a resource that makes or holds the secret (random_password's result, a secret manager's data source)";
 
 /** References that are not resource or data source attributes (each.value, path.module...), or literals. */
 const NOT_ATTRIBUTES = new Set(['count', 'each', 'path', 'terraform', 'self', 'module', 'true', 'false', 'null']);
@@ -172,7 +180,8 @@ function referenceProblem(scope: Construct, head: string, path: readonly string[
   const shown = [head, ...path].join('.');
   if (head === 'var') {
     const id = path[0]?.replace(/\[\d+\]$/, '');
-    const variable = TerraformStack.of(scope).node.findAll()
+    const variable = TerraformStack.of(scope)
+      .node.findAll()
       .find((c): c is TerraformVariable => c instanceof TerraformVariable && c.friendlyUniqueId === id);
     if (!variable) return `${shown}, not a TerraformVariable of this stack,`;
     if (!variable.sensitive) return `${shown}, a TerraformVariable not declared sensitive: true,`;

@@ -10,7 +10,18 @@ import { DockerImageBuild } from './docker-image-build';
 import { MarathonApp } from './marathon-app';
 import { imageFile, workerBundle, spawnHelperBinary } from './package-paths';
 import { handlerEntries } from './handler-files';
-import { ENV_NAME, checkCount, checkImage, checkMarathonName, checkNoControlChars, checkNoNul, checkPositive, checkQueueName, constructLabel, propError } from './prop-error';
+import {
+  ENV_NAME,
+  checkCount,
+  checkImage,
+  checkMarathonName,
+  checkNoControlChars,
+  checkNoNul,
+  checkPositive,
+  checkQueueName,
+  constructLabel,
+  propError,
+} from './prop-error';
 import { checkSecret, checkUrlSecret } from './sensitive-value';
 import { checkTarget, type Target } from './target';
 import { claimName } from './unique-names';
@@ -151,7 +162,12 @@ export class WorkQueueWorker extends Construct {
     const secretEnv = props.secretEnv ?? {};
     const env = { ...(props.env ?? {}), ...secretEnv, [BROKER_URL_VAR]: url };
     const health = {
-      test: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${WORKER_HEALTH_PORT}/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
+      test: [
+        'CMD',
+        'node',
+        '-e',
+        `fetch('http://127.0.0.1:${WORKER_HEALTH_PORT}/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+      ],
       interval: '15s',
       timeout: '5s',
       retries: 3,
@@ -173,14 +189,27 @@ export class WorkQueueWorker extends Construct {
         new Service(this, 'service', {
           name: this.name,
           taskSpec: {
-            containerSpec: { image: image.name, args, env, healthcheck: health, stopSignal: 'SIGTERM', stopGracePeriod: `${this.stopGraceSeconds}s` },
+            containerSpec: {
+              image: image.name,
+              args,
+              env,
+              healthcheck: health,
+              stopSignal: 'SIGTERM',
+              stopGracePeriod: `${this.stopGraceSeconds}s`,
+            },
             networksAdvanced: network ? [{ name: network.id }] : undefined,
             resources: { limits: { nanoCpus: Math.round(this.cpus * 1e9), memoryBytes: this.memoryMb * 1024 * 1024 } },
             restartPolicy: { condition: 'any', delay: '5s', window: '60s' },
           },
           mode: { replicated: { replicas: this.instances } },
           // Start the new task before stopping an old one, and roll back if it never gets healthy.
-          updateConfig: { parallelism: 1, order: 'start-first', failureAction: 'rollback', monitor: '30s', delay: '5s' },
+          updateConfig: {
+            parallelism: 1,
+            order: 'start-first',
+            failureAction: 'rollback',
+            monitor: '30s',
+            delay: '5s',
+          },
           rollbackConfig: { parallelism: 1, order: 'stop-first' },
         });
       } else {
@@ -225,7 +254,17 @@ export class WorkQueueWorker extends Construct {
         ...Object.fromEntries(Object.keys(secretEnv).map((name) => [name, `{{${name}}}`])),
         [BROKER_URL_VAR]: this.marathonUrl(props.broker),
       },
-      healthChecks: [{ protocol: 'MESOS_HTTP', path: '/healthz', portIndex: 0, gracePeriodSeconds: 60, intervalSeconds: 15, timeoutSeconds: 5, maxConsecutiveFailures: 3 }],
+      healthChecks: [
+        {
+          protocol: 'MESOS_HTTP',
+          path: '/healthz',
+          portIndex: 0,
+          gracePeriodSeconds: 60,
+          intervalSeconds: 15,
+          timeoutSeconds: 5,
+          maxConsecutiveFailures: 3,
+        },
+      ],
       ...(brokerApp ? { dependencies: [brokerApp] } : {}),
       upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0.5 },
       taskKillGracePeriodSeconds: this.stopGraceSeconds,
@@ -235,7 +274,8 @@ export class WorkQueueWorker extends Construct {
 
   /** The broker URL for Marathon: deploy-time values stay placeholders, never secrets. */
   private marathonUrl(broker: Broker | string): string {
-    if (broker instanceof Broker) return `amqp://${broker.workerUser}:{{WORKER_PASSWORD}}@${broker.host}:${broker.port}/`;
+    if (broker instanceof Broker)
+      return `amqp://${broker.workerUser}:{{WORKER_PASSWORD}}@${broker.host}:${broker.port}/`;
     return Token.isUnresolved(broker) ? '{{AMQP_URL}}' : broker;
   }
 
@@ -245,8 +285,12 @@ export class WorkQueueWorker extends Construct {
       { path: 'workqueue-worker', source: imageFile('worker', 'workqueue-worker'), executable: true },
       { path: 'process-message', source: imageFile('worker', 'process-message'), executable: true },
       { path: 'workqueue-worker.js', source: workerBundle() },
-      ...(spawnHelperBinary() === undefined ? [] : [{ path: 'wq-spawn', source: spawnHelperBinary()!, executable: true }]),
-      ...(handlerPath === undefined ? [{ path: 'app/.keep', content: '' }] : handlerEntries(constructLabel('WorkQueueWorker', this), handlerPath)),
+      ...(spawnHelperBinary() === undefined
+        ? []
+        : [{ path: 'wq-spawn', source: spawnHelperBinary()!, executable: true }]),
+      ...(handlerPath === undefined
+        ? [{ path: 'app/.keep', content: '' }]
+        : handlerEntries(constructLabel('WorkQueueWorker', this), handlerPath)),
     ];
   }
 
@@ -261,14 +305,16 @@ export class WorkQueueWorker extends Construct {
     checkPositive(C, 'timeoutSeconds', props.timeoutSeconds);
     checkPositive(C, 'cpus', this.cpus);
     checkCount(C, 'memoryMb', this.memoryMb, 32);
-    if (!Number.isFinite(this.shutdownGraceSeconds) || this.shutdownGraceSeconds < 0) throw propError(C, 'shutdownGraceSeconds', this.shutdownGraceSeconds, 'use 0 or more seconds');
+    if (!Number.isFinite(this.shutdownGraceSeconds) || this.shutdownGraceSeconds < 0)
+      throw propError(C, 'shutdownGraceSeconds', this.shutdownGraceSeconds, 'use 0 or more seconds');
     if (!this.program) throw propError(C, 'program', this.program, 'name the program to run, e.g. /app/handle.sh');
     checkNoControlChars(C, 'program', this.program, 'name the program by its path, e.g. /app/handle.sh');
     this.args.forEach((arg, i) => checkNoNul(C, `args[${i}]`, arg));
     checkImage(C, this.imageName, this.imageTag);
     this.validateEnv(C, props);
     for (const pkg of this.packages) {
-      if (!/^[a-z0-9][a-z0-9+.-]+$/.test(pkg)) throw propError(C, 'packages', pkg, 'use Debian package names (lowercase letters, digits, + . -)');
+      if (!/^[a-z0-9][a-z0-9+.-]+$/.test(pkg))
+        throw propError(C, 'packages', pkg, 'use Debian package names (lowercase letters, digits, + . -)');
     }
     if (typeof props.broker === 'string') {
       if (!Token.isUnresolved(props.broker)) {
@@ -278,7 +324,8 @@ export class WorkQueueWorker extends Construct {
         } catch {
           throw propError(C, 'broker', props.broker, 'give a Broker or an amqp://host[:port][/vhost] URL');
         }
-        if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') throw propError(C, 'broker', props.broker, 'the URL must start with amqp:// or amqps://');
+        if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:')
+          throw propError(C, 'broker', props.broker, 'the URL must start with amqp:// or amqps://');
       }
       checkUrlSecret(this, C, 'broker', props.broker);
       return;
@@ -286,26 +333,48 @@ export class WorkQueueWorker extends Construct {
     const broker = props.broker;
     const declared = broker.queue(this.queue);
     if (!declared) {
-      throw propError(C, 'queue', this.queue, `broker '${broker.name}' does not declare it: add it to the Broker's queues (declared: ${broker.queues.map((q) => q.name).join(', ') || 'none'})`);
+      throw propError(
+        C,
+        'queue',
+        this.queue,
+        `broker '${broker.name}' does not declare it: add it to the Broker's queues (declared: ${broker.queues.map((q) => q.name).join(', ') || 'none'})`,
+      );
     }
     if (props.maxAttempts !== undefined && props.maxAttempts !== declared.maxAttempts) {
-      const fix = `the Broker declares '${this.queue}' with maxAttempts ${declared.maxAttempts}: `
-        + "set maxAttempts on the Broker's queue instead, so every fleet on it uses one limit";
+      const fix =
+        `the Broker declares '${this.queue}' with maxAttempts ${declared.maxAttempts}: ` +
+        "set maxAttempts on the Broker's queue instead, so every fleet on it uses one limit";
       throw propError(C, 'maxAttempts', props.maxAttempts, fix);
     }
     if (props.timeoutSeconds !== undefined && props.timeoutSeconds >= broker.consumerTimeoutSeconds) {
-      throw propError(C, 'timeoutSeconds', props.timeoutSeconds, `it must stay below the broker's consumerTimeoutSeconds (${broker.consumerTimeoutSeconds}), or RabbitMQ closes the channel before the program is stopped; raise the Broker's consumerTimeoutSeconds or lower timeoutSeconds`);
+      throw propError(
+        C,
+        'timeoutSeconds',
+        props.timeoutSeconds,
+        `it must stay below the broker's consumerTimeoutSeconds (${broker.consumerTimeoutSeconds}), or RabbitMQ closes the channel before the program is stopped; raise the Broker's consumerTimeoutSeconds or lower timeoutSeconds`,
+      );
     }
-    if (this.target !== broker.target) throw propError(C, 'target', this.target, `use the broker's target '${broker.target}' (both run on the same platform)`);
+    if (this.target !== broker.target)
+      throw propError(
+        C,
+        'target',
+        this.target,
+        `use the broker's target '${broker.target}' (both run on the same platform)`,
+      );
   }
 
   /** Last of the checks: a fleet refused for another reason claims no name. */
   private claimNames(props: WorkQueueWorkerProps): void {
     const C = constructLabel('WorkQueueWorker', this);
-    const role = this.node.id.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'b';
-    const nameFix = props.name === undefined
-      ? `several fleets on queue '${this.queue}' need a name each: set name, e.g. name: '${this.queue}-${role}'`
-      : 'give each fleet and broker of the stack its own name';
+    const role =
+      this.node.id
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-+|-+$/g, '') || 'b';
+    const nameFix =
+      props.name === undefined
+        ? `several fleets on queue '${this.queue}' need a name each: set name, e.g. name: '${this.queue}-${role}'`
+        : 'give each fleet and broker of the stack its own name';
     claimName(this, C, 'name', props.name === undefined ? 'name (derived from queue)' : 'name', this.name, nameFix);
     claimName(this, C, 'imageName', 'imageName', this.imageName, 'give each fleet and broker its own imageName');
   }
@@ -314,21 +383,50 @@ export class WorkQueueWorker extends Construct {
     const plain = props.env ?? {};
     const secret = props.secretEnv ?? {};
     for (const [name, value] of Object.entries(plain)) {
-      if (!ENV_NAME.test(name)) throw propError(C, 'env', name, 'an environment variable name is letters, digits and _, not starting with a digit (no =, no newline)');
-      if (name === BROKER_URL_VAR) throw propError(C, 'env', name, 'the construct sets AMQP_URL from broker: give the broker there');
+      if (!ENV_NAME.test(name))
+        throw propError(
+          C,
+          'env',
+          name,
+          'an environment variable name is letters, digits and _, not starting with a digit (no =, no newline)',
+        );
+      if (name === BROKER_URL_VAR)
+        throw propError(C, 'env', name, 'the construct sets AMQP_URL from broker: give the broker there');
       if (typeof value !== 'string') throw propError(C, `env['${name}']`, value, 'use a string');
-      if (Token.isUnresolved(value)) throw propError(C, `env['${name}']`, value, 'a token cannot be written into the Marathon app: put secrets in secretEnv, and plain values as literals');
+      if (Token.isUnresolved(value))
+        throw propError(
+          C,
+          `env['${name}']`,
+          value,
+          'a token cannot be written into the Marathon app: put secrets in secretEnv, and plain values as literals',
+        );
       checkNoNul(C, `env['${name}']`, value);
     }
     for (const [name, value] of Object.entries(secret)) {
       if (!PLACEHOLDER_NAME.test(name)) {
-        throw propError(C, 'secretEnv', name, 'use uppercase letters, digits and _, not starting with a digit: the Marathon app holds the placeholder {{NAME}}, which workqueue deploy fills from $NAME');
+        throw propError(
+          C,
+          'secretEnv',
+          name,
+          'use uppercase letters, digits and _, not starting with a digit: the Marathon app holds the placeholder {{NAME}}, which workqueue deploy fills from $NAME',
+        );
       }
       if (name === BROKER_URL_VAR || DEPLOY_FLAG_PLACEHOLDERS.includes(name)) {
-        throw propError(C, 'secretEnv', name, `${[BROKER_URL_VAR, ...DEPLOY_FLAG_PLACEHOLDERS].join(', ')} are set by the construct or by workqueue deploy's flags: choose another name`);
+        throw propError(
+          C,
+          'secretEnv',
+          name,
+          `${[BROKER_URL_VAR, ...DEPLOY_FLAG_PLACEHOLDERS].join(', ')} are set by the construct or by workqueue deploy's flags: choose another name`,
+        );
       }
       if (name in plain) throw propError(C, 'secretEnv', name, 'it is also in env: give each variable once');
-      checkSecret(this, C, `secretEnv['${name}']`, value, `, e.g. new TerraformVariable(this, '${name.toLowerCase()}', { type: 'string', sensitive: true }).stringValue`);
+      checkSecret(
+        this,
+        C,
+        `secretEnv['${name}']`,
+        value,
+        `, e.g. new TerraformVariable(this, '${name.toLowerCase()}', { type: 'string', sensitive: true }).stringValue`,
+      );
     }
   }
 }

@@ -48,19 +48,33 @@ interface PackResult {
 }
 
 /** What the tarball may hold: the built library, the bundles, the images' files, README, LICENSE. */
-const SHIPPED = /^(package\.json|README\.md|LICENSE|images\/(broker|worker)\/[^/]+|dist\/(workqueue(-worker)?\.js|wq-spawn)|dist\/lib\/.+\.(js|d\.ts|json))$/;
+const SHIPPED =
+  /^(package\.json|README\.md|LICENSE|images\/(broker|worker)\/[^/]+|dist\/(workqueue(-worker)?\.js|wq-spawn)|dist\/lib\/.+\.(js|d\.ts|json))$/;
 
 function pack(dir: string): string {
   log('npm run build, npm pack');
   run('npm', ['run', 'build'], ROOT);
   // Built just now: prepare's build would print into the JSON.
-  const out = run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], ROOT, (s) => s === 0, false);
+  const out = run(
+    'npm',
+    ['pack', '--json', '--ignore-scripts', '--pack-destination', dir],
+    ROOT,
+    (s) => s === 0,
+    false,
+  );
   const [result] = JSON.parse(out) as PackResult[];
   log(`${result.filename}: ${result.files.length} files, ${result.size} B packed, ${result.unpackedSize} B unpacked`);
   const stray = result.files.map((f) => f.path).filter((p) => !SHIPPED.test(p));
   if (stray.length) fail(`the tarball ships files it should not: ${stray.join(', ')}`);
-  for (const needed of ['LICENSE', 'README.md', 'dist/lib/constructs/index.d.ts', 'dist/lib/worker/index.d.ts',
-    'dist/workqueue-worker.js', 'images/worker/Dockerfile', 'images/broker/Dockerfile']) {
+  for (const needed of [
+    'LICENSE',
+    'README.md',
+    'dist/lib/constructs/index.d.ts',
+    'dist/lib/worker/index.d.ts',
+    'dist/workqueue-worker.js',
+    'images/worker/Dockerfile',
+    'images/broker/Dockerfile',
+  ]) {
     if (!result.files.some((f) => f.path === needed)) fail(`the tarball lacks ${needed}`);
   }
   return join(dir, result.filename);
@@ -71,7 +85,11 @@ function makeProject(dir: string, tarball: string): void {
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     peerDependencies: Record<string, string>;
   };
-  const pkg = { name: 'consumer', private: true, dependencies: { workqueue: `file:${tarball}`, ...manifest.peerDependencies } };
+  const pkg = {
+    name: 'consumer',
+    private: true,
+    dependencies: { workqueue: `file:${tarball}`, ...manifest.peerDependencies },
+  };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
   const fixtures = join(__dirname, 'consumer');
   for (const file of readdirSync(fixtures)) copyFileSync(join(fixtures, file), join(dir, file));
@@ -80,11 +98,18 @@ function makeProject(dir: string, tarball: string): void {
 /** Type-checks the project with one module resolution; the package's declarations must be the ones read. */
 function typecheck(dir: string, module: string, resolution: string): void {
   log(`tsc: module ${module}, moduleResolution ${resolution}, skipLibCheck false`);
-  const files = run(process.execPath, [TSC, '-p', '.', '--noEmit', '--listFilesOnly', '--module', module,
-    '--moduleResolution', resolution], dir);
-  for (const declared of ['workqueue/dist/lib/worker/index.d.ts', 'workqueue/dist/lib/constructs/index.d.ts',
-    '@types/amqplib/index.d.ts']) {
-    if (!files.includes(`node_modules/${declared}`)) fail(`${resolution}: the program does not read ${declared}:\n${files}`);
+  const files = run(
+    process.execPath,
+    [TSC, '-p', '.', '--noEmit', '--listFilesOnly', '--module', module, '--moduleResolution', resolution],
+    dir,
+  );
+  for (const declared of [
+    'workqueue/dist/lib/worker/index.d.ts',
+    'workqueue/dist/lib/constructs/index.d.ts',
+    '@types/amqplib/index.d.ts',
+  ]) {
+    if (!files.includes(`node_modules/${declared}`))
+      fail(`${resolution}: the program does not read ${declared}:\n${files}`);
   }
   run(process.execPath, [TSC, '-p', '.', '--noEmit', '--module', module, '--moduleResolution', resolution], dir);
 }
@@ -108,19 +133,33 @@ function synthesizeAndCheck(dir: string): void {
   if (docker.length !== 1 || docker[0].host !== 'unix:///run/user/1000/docker.sock') {
     fail(`expected one docker provider block, the user's: ${JSON.stringify(tf.provider)}`);
   }
-  if ((tf.provider?.random ?? []).length !== 1) fail(`expected one random provider block: ${JSON.stringify(tf.provider)}`);
-  const names = (type: string): string[] => Object.values(tf.resource?.[type] ?? {}).map((r) => String(r.name)).sort();
+  if ((tf.provider?.random ?? []).length !== 1)
+    fail(`expected one random provider block: ${JSON.stringify(tf.provider)}`);
+  const names = (type: string): string[] =>
+    Object.values(tf.resource?.[type] ?? {})
+      .map((r) => String(r.name))
+      .sort();
   const expect = (what: string, got: string[], want: string[]): void => {
-    if (JSON.stringify(got) !== JSON.stringify(want)) fail(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+    if (JSON.stringify(got) !== JSON.stringify(want))
+      fail(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
   };
   expect('containers', names('docker_container'), ['broker', 'jobs-gpu-${count.index}', 'jobs-worker-${count.index}']);
-  expect('images', names('docker_image'), ['workqueue-broker:latest', 'workqueue-jobs-gpu:latest', 'workqueue-jobs-worker:latest']);
-  expect('Marathon apps', readdirSync(join(stackDir, 'marathon')).sort(), ['broker.json', 'jobs-gpu.json', 'jobs-worker.json']);
+  expect('images', names('docker_image'), [
+    'workqueue-broker:latest',
+    'workqueue-jobs-gpu:latest',
+    'workqueue-jobs-worker:latest',
+  ]);
+  expect('Marathon apps', readdirSync(join(stackDir, 'marathon')).sort(), [
+    'broker.json',
+    'jobs-gpu.json',
+    'jobs-worker.json',
+  ]);
   log(`synthesized: 1 docker provider (the user's), containers ${names('docker_container').join(', ')}`);
 
   log('node clash.js: two unnamed fleets on one queue must be refused');
   const clash = run(process.execPath, [join('out', 'clash.js')], dir, (s) => s !== 0);
-  if (!clash.includes("several fleets on queue 'jobs' need a name each: set name")) fail(`unexpected refusal:\n${clash}`);
+  if (!clash.includes("several fleets on queue 'jobs' need a name each: set name"))
+    fail(`unexpected refusal:\n${clash}`);
 }
 
 function main(): void {

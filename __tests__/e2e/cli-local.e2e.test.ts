@@ -46,18 +46,31 @@ describe('workqueue build and run-local on the local Docker engine', () => {
     const built = await runCli(['build', '-t', 'e2e'], { cwd: project });
     expect(built.code).toBe(0);
     expect(built.stderr).toMatch(/building workqueue-broker:e2e \(1\/2\)[\s\S]*building workqueue-worker:e2e \(2\/2\)/);
-    for (const image of ['workqueue-broker:e2e', 'workqueue-worker:e2e']) expect(docker(['image', 'inspect', '-f', '{{.Id}}', image])).toMatch(/^sha256:/);
+    for (const image of ['workqueue-broker:e2e', 'workqueue-worker:e2e'])
+      expect(docker(['image', 'inspect', '-f', '{{.Id}}', image])).toMatch(/^sha256:/);
 
     // ... the broker runs locally, detached
-    const brokerRun = await runCli(['run-local', 'broker', '-t', 'e2e', '-d', '--port', String(PORT), '--management-port', String(PORT + 10000)], {
-      cwd: project,
-      env: { BROKER_PASSWORD: PASSWORD, WORKER_PASSWORD },
-    });
+    const brokerRun = await runCli(
+      ['run-local', 'broker', '-t', 'e2e', '-d', '--port', String(PORT), '--management-port', String(PORT + 10000)],
+      {
+        cwd: project,
+        env: { BROKER_PASSWORD: PASSWORD, WORKER_PASSWORD },
+      },
+    );
     expect(brokerRun.code).toBe(0);
     expect(brokerRun.stderr).not.toContain(PASSWORD);
     expect(brokerRun.stderr).not.toContain(WORKER_PASSWORD);
     const url = `amqp://workqueue:${PASSWORD}@127.0.0.1:${PORT}`;
-    await waitFor('the local broker', () => queueDepth(url, 'queue').then(() => true, () => false), 180_000, 1000);
+    await waitFor(
+      'the local broker',
+      () =>
+        queueDepth(url, 'queue').then(
+          () => true,
+          () => false,
+        ),
+      180_000,
+      1000,
+    );
 
     // ... messages are published, and a worker runs against the local broker as the workers' own user
     const published = await runCli(['publish', '-q', 'queue', '-u', url], { cwd: project, input: 'one\ntwo\nthree\n' });
@@ -72,10 +85,18 @@ describe('workqueue build and run-local on the local Docker engine', () => {
     // (UNACKED from the broker's management API, which the RabbitMQ 4 image has: a number, not "-",
     // once the API has the queue's first statistics, which it gathers every few seconds)
     const statusRow = async () => {
-      const status = await runCli(['status', '-q', 'queue', '-u', url, '--management', `http://127.0.0.1:${PORT + 10000}`], { cwd: project });
+      const status = await runCli(
+        ['status', '-q', 'queue', '-u', url, '--management', `http://127.0.0.1:${PORT + 10000}`],
+        { cwd: project },
+      );
       return status.stdout.trim().split('\n')[1].split(/\s+/);
     };
-    await waitFor('unacked counts from the management API', async () => /^\d+$/.test((await statusRow())[2]), 60_000, 1000);
+    await waitFor(
+      'unacked counts from the management API',
+      async () => /^\d+$/.test((await statusRow())[2]),
+      60_000,
+      1000,
+    );
     expect(await statusRow()).toEqual(['queue', '0', '0', '0', '1']);
     const logs = spawnSync('docker', ['logs', 'worker'], { encoding: 'utf8' });
     expect(logs.stdout + logs.stderr).toMatch(/consuming 'queue'/);

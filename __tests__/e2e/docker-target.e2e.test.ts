@@ -2,7 +2,15 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlanDriver, adminPasswordResource, docker } from './helpers/plan-driver';
-import { filesWritten, health, imageSize, processed, publishWithAmqpTools, queueDepth, synthDefaultStack } from './helpers/system';
+import {
+  filesWritten,
+  health,
+  imageSize,
+  processed,
+  publishWithAmqpTools,
+  queueDepth,
+  synthDefaultStack,
+} from './helpers/system';
 import { waitFor } from '../helpers/wait-for';
 
 const MESSAGES = 2000;
@@ -26,7 +34,11 @@ describe('the default stack on the docker target, applied to a real Docker engin
       (line) => process.stderr.write(`plan: ${line}\n`),
     );
     // Leftovers of an interrupted run carry the same fixed names.
-    for (const args of [['rm', '-f', 'broker', 'worker-0', 'worker-1', 'worker-2'], ['network', 'rm', 'broker-net'], ['volume', 'rm', '-f', 'broker-data']]) {
+    for (const args of [
+      ['rm', '-f', 'broker', 'worker-0', 'worker-1', 'worker-2'],
+      ['network', 'rm', 'broker-net'],
+      ['volume', 'rm', '-f', 'broker-data'],
+    ]) {
       try {
         docker(args);
       } catch {
@@ -47,7 +59,12 @@ describe('the default stack on the docker target, applied to a real Docker engin
     await waitFor('the broker to be healthy', () => health('broker') === 'healthy', 180_000, 1000);
     const password = driver.attribute(`random_password.${adminPasswordResource(driver)}.result`);
     const url = `amqp://workqueue:${password}@127.0.0.1:${BROKER_PORT}`;
-    await waitFor('the 3 workers to be healthy (consuming)', () => ['worker-0', 'worker-1', 'worker-2'].every((w) => health(w) === 'healthy'), 180_000, 1000);
+    await waitFor(
+      'the 3 workers to be healthy (consuming)',
+      () => ['worker-0', 'worker-1', 'worker-2'].every((w) => health(w) === 'healthy'),
+      180_000,
+      1000,
+    );
 
     // WHEN 2,000 messages are published
     const launched = Date.now();
@@ -74,7 +91,12 @@ describe('the default stack on the docker target, applied to a real Docker engin
     // the stopped worker drained and exited cleanly
     expect(docker(['inspect', '-f', '{{.State.ExitCode}}', 'worker-1'])).toBe('0');
     // and the health checks of the plan report healthy
-    await waitFor('the running workers to be healthy', () => ['worker-0', 'worker-2'].every((w) => health(w) === 'healthy'), 120_000, 1000);
+    await waitFor(
+      'the running workers to be healthy',
+      () => ['worker-0', 'worker-2'].every((w) => health(w) === 'healthy'),
+      120_000,
+      1000,
+    );
     expect(health('broker')).toBe('healthy');
 
     const overBase = imageSize('workqueue-worker:latest') - imageSize('node:24-bookworm-slim');
@@ -92,7 +114,15 @@ describe('the default stack on the docker target, applied to a real Docker engin
   });
 
   it('ships only the bundled runtime in the worker image: no node_modules, no cdktf', () => {
-    const found = docker(['run', '--rm', '--entrypoint', 'sh', 'workqueue-worker:latest', '-c', "find / -xdev \\( -name node_modules -o -name '*cdktf*' \\) -print 2>/dev/null; ls /usr/local/lib/workqueue"]);
+    const found = docker([
+      'run',
+      '--rm',
+      '--entrypoint',
+      'sh',
+      'workqueue-worker:latest',
+      '-c',
+      "find / -xdev \\( -name node_modules -o -name '*cdktf*' \\) -print 2>/dev/null; ls /usr/local/lib/workqueue",
+    ]);
     expect(found.split('\n')).toEqual(['workqueue-worker.js', 'wq-spawn']);
   });
 });

@@ -11,7 +11,15 @@ const BROKER_PORT = 5682;
 
 /** Running tasks of a service, with their images. */
 function runningTasks(service: string): string[] {
-  const out = docker(['service', 'ps', service, '--filter', 'desired-state=running', '--format', '{{.CurrentState}} {{.Image}}']);
+  const out = docker([
+    'service',
+    'ps',
+    service,
+    '--filter',
+    'desired-state=running',
+    '--format',
+    '{{.CurrentState}} {{.Image}}',
+  ]);
   return out ? out.split('\n').filter((l) => l.startsWith('Running')) : [];
 }
 
@@ -47,7 +55,11 @@ describe('the default stack on the swarm target, applied to a real single-node S
       docker(['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', '127.0.0.1:2377']);
       joinedSwarm = true;
     }
-    for (const args of [['service', 'rm', 'broker', 'worker'], ['network', 'rm', 'broker-net'], ['volume', 'rm', '-f', 'broker-data']]) {
+    for (const args of [
+      ['service', 'rm', 'broker', 'worker'],
+      ['network', 'rm', 'broker-net'],
+      ['volume', 'rm', '-f', 'broker-data'],
+    ]) {
       try {
         docker(args);
       } catch {
@@ -76,7 +88,16 @@ describe('the default stack on the swarm target, applied to a real single-node S
     await waitFor('the broker service to be healthy', () => serviceHealth('broker') === 'healthy', 240_000, 1000);
     const password = driver.attribute(`random_password.${adminPasswordResource(driver)}.result`);
     const url = `amqp://workqueue:${password}@127.0.0.1:${BROKER_PORT}`;
-    await waitFor('the broker port', async () => queueDepth(url, 'queue').then(() => true, () => false), 60_000, 1000);
+    await waitFor(
+      'the broker port',
+      async () =>
+        queueDepth(url, 'queue').then(
+          () => true,
+          () => false,
+        ),
+      60_000,
+      1000,
+    );
     await waitFor('3 running worker tasks', () => runningTasks('worker').length === 3, 120_000, 1000);
 
     // WHEN 2,000 messages are published
@@ -92,7 +113,9 @@ describe('the default stack on the swarm target, applied to a real single-node S
     for (const service of ['worker', 'broker']) {
       await waitFor(
         `the rolling update of ${service} to complete`,
-        () => docker(['service', 'inspect', '-f', '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}', service]) === 'completed',
+        () =>
+          docker(['service', 'inspect', '-f', '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}', service]) ===
+          'completed',
         600_000,
         2000,
       );
@@ -101,11 +124,18 @@ describe('the default stack on the swarm target, applied to a real single-node S
     expect(runningTasks('worker').every((t) => t.endsWith('workqueue-worker:v2'))).toBe(true);
 
     // THEN all 2,000 were processed and none is left or dead-lettered
-    await waitFor(`${MESSAGES} distinct bodies`, () => filesWritten(out) >= MESSAGES && processed(out).distinct >= MESSAGES, 600_000, 2000);
+    await waitFor(
+      `${MESSAGES} distinct bodies`,
+      () => filesWritten(out) >= MESSAGES && processed(out).distinct >= MESSAGES,
+      600_000,
+      2000,
+    );
     await waitFor('the queue to be empty', async () => (await queueDepth(url, 'queue')) === 0, 60_000, 1000);
     expect(await queueDepth(url, 'queue.dlq')).toBe(0);
     const { files, distinct } = processed(out);
     expect(distinct).toBe(MESSAGES);
-    process.stderr.write(`e2e swarm: ${MESSAGES} messages, ${files - distinct} duplicate(s), wall time ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    process.stderr.write(
+      `e2e swarm: ${MESSAGES} messages, ${files - distinct} duplicate(s), wall time ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+    );
   });
 });

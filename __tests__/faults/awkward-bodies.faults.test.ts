@@ -20,7 +20,11 @@ describe('fault: awkward message bodies', () => {
     await f.broker.publishIds(queue, Object.keys(bodies), (id) => bodies[id]);
 
     // WHEN a worker saves each body to a file named after the message id
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '3', '--', 'sh', '-c', 'cat > "$0/$WQ_MESSAGE_ID"', f.ledger.dir], {}, 180_000);
+    const exit = await runWorker(
+      ['-u', brokerUrl(), '-q', queue, '-c', '3', '--', 'sh', '-c', 'cat > "$0/$WQ_MESSAGE_ID"', f.ledger.dir],
+      {},
+      180_000,
+    );
 
     // THEN each file holds exactly the bytes published, and nothing was retried
     expect(exit.code).toBe(0);

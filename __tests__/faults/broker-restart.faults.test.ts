@@ -35,7 +35,9 @@ describe('fault: the broker itself goes away', () => {
     await producer.publishIds(queue, expected);
     await producer.close();
     for (let i = 0; i < 2; i++) {
-      workers.push(new WorkerProcess(['-u', node.url, '-q', queue, '--concurrency', '2', '--', ...ledger.program('sleep 0.02')]));
+      workers.push(
+        new WorkerProcess(['-u', node.url, '-q', queue, '--concurrency', '2', '--', ...ledger.program('sleep 0.02')]),
+      );
     }
 
     // WHEN the node is stopped mid-run and started again on the same data
@@ -63,14 +65,31 @@ describe('fault: the broker itself goes away', () => {
     await waitFor('the queue to be empty', async () => (await check.count(queue)) === 0, 30_000);
     expect(await check.count(`${queue}.dlq`)).toBe(0);
     await check.close();
-    report('broker restarted', { messages: 400, processedBeforeStop: doneWhileDown, outageSeconds: outage.toFixed(1), resumedSecondsAfterBrokerUp: resumedAfter.toFixed(1), duplicates: ledger.check(expected).duplicates });
+    report('broker restarted', {
+      messages: 400,
+      processedBeforeStop: doneWhileDown,
+      outageSeconds: outage.toFixed(1),
+      resumedSecondsAfterBrokerUp: resumedAfter.toFixed(1),
+      duplicates: ledger.check(expected).duplicates,
+    });
   });
 
   it('down when the workers start and up 20 s later: they connect and work', async () => {
     // GIVEN a worker started while nothing listens on the broker's port
     node = new PrivateBroker(LATE_PORT);
     const queue = uniqueQueue('late');
-    const worker = new WorkerProcess(['-u', node.url, '-q', queue, '-c', '50', '--connect-timeout', '180', '--', ...ledger.program()]);
+    const worker = new WorkerProcess([
+      '-u',
+      node.url,
+      '-q',
+      queue,
+      '-c',
+      '50',
+      '--connect-timeout',
+      '180',
+      '--',
+      ...ledger.program(),
+    ]);
     workers.push(worker);
     await worker.waitForLog(/cannot reach the broker .*retrying/);
 
@@ -91,6 +110,9 @@ describe('fault: the broker itself goes away', () => {
     expect(exit.code).toBe(0);
     expect(ledger.check(expected)).toEqual({ missing: [], duplicates: 0 });
     expect(exit.stderr).not.toMatch(/guest@/);
-    report('broker down at start', { downSeconds: 20, secondsFromBrokerAnsweringToWorkerConsuming: connectedAfter.toFixed(1) });
+    report('broker down at start', {
+      downSeconds: 20,
+      secondsFromBrokerAnsweringToWorkerConsuming: connectedAfter.toFixed(1),
+    });
   });
 });

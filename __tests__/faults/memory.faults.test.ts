@@ -44,7 +44,11 @@ describe('fault: a long run through one worker', () => {
 
     // WHEN one worker handles all of them
     const started = Date.now();
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', String(TOTAL), '--concurrency', '16', '--module', handler], { NODE_OPTIONS: '--expose-gc' }, 280_000);
+    const exit = await runWorker(
+      ['-u', brokerUrl(), '-q', queue, '-c', String(TOTAL), '--concurrency', '16', '--module', handler],
+      { NODE_OPTIONS: '--expose-gc' },
+      280_000,
+    );
     const seconds = (Date.now() - started) / 1000;
 
     // THEN it processed them all, and its memory did not grow with the message count
@@ -80,13 +84,20 @@ describe('fault: a long run through one worker', () => {
 
     // WHEN one worker runs a program per message, four at a time
     const started = Date.now();
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', String(SPAWN_TOTAL), '--concurrency', '4', '--', 'sh', '-c', program, out], {}, 280_000);
+    const exit = await runWorker(
+      ['-u', brokerUrl(), '-q', queue, '-c', String(SPAWN_TOTAL), '--concurrency', '4', '--', 'sh', '-c', program, out],
+      {},
+      280_000,
+    );
     const seconds = (Date.now() - started) / 1000;
 
     // THEN it processed them all through the helpers, and the memory did not grow with the message count
     expect(exit.code).toBe(0);
     expect(await f.broker.count(queue)).toBe(0);
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => l.split(' '));
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     expect(lines.map(([id]) => id).sort()).toEqual([...early, ...late].sort());
     expect(new Set(lines.map(([, , parent]) => parent))).toEqual(new Set(['wq-spawn']));
     const kib = (which: string[]) => which.map((id) => Number(lines.find(([l]) => l === id)![1]) * 1024);

@@ -26,9 +26,26 @@ describe('fault: poison messages at the head of the queue', () => {
     await broker.declare(queue);
     await broker.publishIds(queue, [...ids('poison', poison), ...ids('ok', HEALTHY)]);
     // Poison messages leave a line for every attempt, then fail.
-    const program = ledger.program(`case "$WQ_MESSAGE_ID" in poison-*) echo "$WQ_MESSAGE_ID attempt $WQ_ATTEMPT" >> "$0"; exit 3;; esac`);
+    const program = ledger.program(
+      `case "$WQ_MESSAGE_ID" in poison-*) echo "$WQ_MESSAGE_ID attempt $WQ_ATTEMPT" >> "$0"; exit 3;; esac`,
+    );
     const started = Date.now();
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', String(HEALTHY + poison * MAX_ATTEMPTS), '--max-attempts', String(MAX_ATTEMPTS), '--', ...program], {}, 240_000);
+    const exit = await runWorker(
+      [
+        '-u',
+        brokerUrl(),
+        '-q',
+        queue,
+        '-c',
+        String(HEALTHY + poison * MAX_ATTEMPTS),
+        '--max-attempts',
+        String(MAX_ATTEMPTS),
+        '--',
+        ...program,
+      ],
+      {},
+      240_000,
+    );
     expect(exit.code).toBe(0);
     // nothing left behind in the main queue: every message was acked or dead-lettered
     expect(await broker.count(queue)).toBe(0);

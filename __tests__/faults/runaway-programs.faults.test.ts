@@ -34,8 +34,10 @@ function connectionsTo(pid: number, port: number): string[] {
   const ESTABLISHED = '01';
   return rows
     .map((row) => row.trim().split(/\s+/))
-    .filter(([, , remote, state, , , , , , inode]) =>
-      state === ESTABLISHED && parseInt(remote.split(':')[1], 16) === port && sockets.has(inode))
+    .filter(
+      ([, , remote, state, , , , , , inode]) =>
+        state === ESTABLISHED && parseInt(remote.split(':')[1], 16) === port && sockets.has(inode),
+    )
     .map((fields) => fields[9])
     .sort();
 }
@@ -56,7 +58,20 @@ describe('fault: programs that hang, leave children behind, or run long', () => 
 
     // WHEN the worker runs it with a 1 s timeout and one attempt allowed
     const started = Date.now();
-    const exit = await runWorker(['-u', brokerUrl(), '-q', queue, '-c', '1', '--timeout', '1', '--max-attempts', '1', '--', ...program]);
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '1',
+      '--timeout',
+      '1',
+      '--max-attempts',
+      '1',
+      '--',
+      ...program,
+    ]);
     const seconds = (Date.now() - started) / 1000;
 
     // THEN the attempt failed as timed out, the message is dead-lettered, and the child is gone after the KILL
@@ -96,10 +111,24 @@ describe('fault: programs that hang, leave children behind, or run long', () => 
     const url = new URL(brokerUrl());
     url.searchParams.set('heartbeat', String(HEARTBEAT_SECONDS));
     const brokerPort = Number(url.port || 5672);
-    const program = f.ledger.program(`echo "$WQ_MESSAGE_ID started $WQ_REDELIVERED" >> "$0"; sleep ${PROGRAM_SECONDS}`, 'done');
+    const program = f.ledger.program(
+      `echo "$WQ_MESSAGE_ID started $WQ_REDELIVERED" >> "$0"; sleep ${PROGRAM_SECONDS}`,
+      'done',
+    );
 
     // WHEN the worker runs two such programs one after the other
-    const worker = new WorkerProcess(['-u', url.toString(), '-q', queue, '-c', '2', '--concurrency', '1', '--', ...program]);
+    const worker = new WorkerProcess([
+      '-u',
+      url.toString(),
+      '-q',
+      queue,
+      '-c',
+      '2',
+      '--concurrency',
+      '1',
+      '--',
+      ...program,
+    ]);
     f.workers.push(worker);
     const starts = () => f.ledger.entries().filter((e) => e.fields[0] === 'started').length;
     await waitFor('the first program to start', () => starts() === 1, 30_000, 50);
@@ -113,9 +142,18 @@ describe('fault: programs that hang, leave children behind, or run long', () => 
     expect(exit.code).toBe(0);
     expect(linkDuringFirst).toHaveLength(1);
     expect(linkDuringSecond).toEqual(linkDuringFirst);
-    expect(f.ledger.entries().map((e) => `${e.id} ${e.fields.join(' ')}`)).toEqual(['slow-1 started false', 'slow-1 done', 'slow-2 started false', 'slow-2 done']);
+    expect(f.ledger.entries().map((e) => `${e.id} ${e.fields.join(' ')}`)).toEqual([
+      'slow-1 started false',
+      'slow-1 done',
+      'slow-2 started false',
+      'slow-2 done',
+    ]);
     expect(exit.stderr).not.toMatch(/lost the broker link|reconnect/);
     expect(await f.broker.count(queue)).toBe(0);
-    report('long program vs heartbeat', { heartbeatSeconds: HEARTBEAT_SECONDS, programSeconds: PROGRAM_SECONDS, reconnects: 0 });
+    report('long program vs heartbeat', {
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+      programSeconds: PROGRAM_SECONDS,
+      reconnects: 0,
+    });
   });
 });

@@ -24,9 +24,25 @@ describe('fault: SIGTERM under load with long programs', () => {
       `echo "$WQ_MESSAGE_ID started" >> "$0"; if [ "$(cat)" = short ]; then while [ ! -e "$0.release" ]; do sleep 0.05; done; else sleep 600; fi`,
       'done',
     );
-    const worker = new WorkerProcess(['-u', brokerUrl(), '-q', queue, '--concurrency', '4', '--shutdown-grace', String(GRACE_SECONDS), '--', ...program]);
+    const worker = new WorkerProcess([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '--concurrency',
+      '4',
+      '--shutdown-grace',
+      String(GRACE_SECONDS),
+      '--',
+      ...program,
+    ]);
     f.workers.push(worker);
-    const started = () => f.ledger.entries().filter((e) => e.fields[0] === 'started').map((e) => e.id).sort();
+    const started = () =>
+      f.ledger
+        .entries()
+        .filter((e) => e.fields[0] === 'started')
+        .map((e) => e.id)
+        .sort();
     await waitFor('four programs to run', () => started().length === 4, 30_000, 20);
 
     // WHEN the worker gets SIGTERM, and the two short programs end once it is stopping
@@ -42,12 +58,20 @@ describe('fault: SIGTERM under load with long programs', () => {
     expect(exit.code).toBe(0);
     expect(exit.stderr).toMatch(/shutdown grace over: stopping 2 program\(s\)/);
     expect(started()).toEqual(['d-0', 'd-1', 'd-2', 'd-3']);
-    const done = f.ledger.entries().filter((e) => e.fields[0] === 'done').map((e) => e.id);
+    const done = f.ledger
+      .entries()
+      .filter((e) => e.fields[0] === 'done')
+      .map((e) => e.id);
     expect(done.sort()).toEqual(short);
     const back = await f.broker.drain(queue);
     expect(back.map((m) => m.properties.messageId).sort()).toEqual(all.filter((id) => !short.includes(id)).sort());
     for (const m of back) expect(m.properties.headers?.['x-wq-attempts']).toBeUndefined();
     expect(await f.broker.count(`${queue}.dlq`)).toBe(0);
-    report('SIGTERM under load', { graceSeconds: GRACE_SECONDS, drainSeconds: drainSeconds.toFixed(2), finished: done.length, returned: back.length });
+    report('SIGTERM under load', {
+      graceSeconds: GRACE_SECONDS,
+      drainSeconds: drainSeconds.toFixed(2),
+      finished: done.length,
+      returned: back.length,
+    });
   });
 });

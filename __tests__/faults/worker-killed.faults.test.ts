@@ -21,16 +21,31 @@ describe('fault: a worker killed with SIGKILL mid-message', () => {
 
     // WHEN worker a is killed outright while it has programs running
     const [a] = f.workers;
-    await waitFor('worker a to have finished a message', () => f.ledger.entries().some((e) => e.fields[0] === 'a'), 60_000, 20);
+    await waitFor(
+      'worker a to have finished a message',
+      () => f.ledger.entries().some((e) => e.fields[0] === 'a'),
+      60_000,
+      20,
+    );
     a.child.kill('SIGKILL');
     const killedAt = f.ledger.entries().length;
 
     // THEN every message is processed, the ones a held were redelivered to b and c, and none is dead-lettered
-    await waitFor('all 60 messages', async () => f.ledger.check(expected).missing.length === 0 && (await f.broker.count(queue)) === 0, 120_000, 100);
+    await waitFor(
+      'all 60 messages',
+      async () => f.ledger.check(expected).missing.length === 0 && (await f.broker.count(queue)) === 0,
+      120_000,
+      100,
+    );
     const redelivered = f.ledger.entries().filter((e) => e.fields[0] !== 'a' && e.fields[1] === 'true');
     expect(redelivered.length).toBeGreaterThanOrEqual(1);
     expect(await f.broker.count(`${queue}.dlq`)).toBe(0);
     const { duplicates } = f.ledger.check(expected);
-    report('worker SIGKILL', { messages: 60, processedBeforeKill: killedAt, redeliveredToOthers: redelivered.length, duplicates });
+    report('worker SIGKILL', {
+      messages: 60,
+      processedBeforeKill: killedAt,
+      redeliveredToOthers: redelivered.length,
+      duplicates,
+    });
   });
 });

@@ -20,7 +20,8 @@ export function uniqueQueue(prefix: string): string {
  */
 export function testQueueType(): QueueType {
   const type = (globalThis as { WQ_TEST_QUEUE_TYPE?: unknown }).WQ_TEST_QUEUE_TYPE ?? 'classic';
-  if (type !== 'classic' && type !== 'quorum') throw new Error(`WQ_TEST_QUEUE_TYPE is '${String(type)}': classic or quorum`);
+  if (type !== 'classic' && type !== 'quorum')
+    throw new Error(`WQ_TEST_QUEUE_TYPE is '${String(type)}': classic or quorum`);
   return type;
 }
 
@@ -73,7 +74,10 @@ export class TestBroker {
     if (type === 'quorum' && args?.arguments?.['x-queue-type'] === undefined) {
       await this.setPolicy(queue, 'quorum', keep);
       const quorum = { durable: true, ...args, arguments: { ...args?.arguments, 'x-queue-type': 'quorum' } };
-      await this.channel.assertQueue(deadLetterQueueName(queue), { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+      await this.channel.assertQueue(deadLetterQueueName(queue), {
+        durable: true,
+        arguments: { 'x-queue-type': 'quorum' },
+      });
       await this.channel.assertQueue(queue, quorum);
       return;
     }
@@ -90,7 +94,9 @@ export class TestBroker {
   /** A request to the management API; fails with what to do when the plugin does not answer. */
   private async managementApi(method: string, path: string, body?: unknown): Promise<void> {
     const base = new URL(this.management);
-    const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64');
+    const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString(
+      'base64',
+    );
     const target = `${base.protocol}//${base.host}${path}`;
     let response: Response;
     try {
@@ -118,13 +124,20 @@ export class TestBroker {
   /** Publishes persistent messages through the default exchange and waits for confirms. */
   async publish(queue: string, bodies: (Buffer | string)[], properties: amqp.Options.Publish = {}): Promise<void> {
     for (const body of bodies) {
-      this.channel.sendToQueue(queue, Buffer.isBuffer(body) ? body : Buffer.from(body), { persistent: true, ...properties });
+      this.channel.sendToQueue(queue, Buffer.isBuffer(body) ? body : Buffer.from(body), {
+        persistent: true,
+        ...properties,
+      });
     }
     await this.channel.waitForConfirms();
   }
 
   /** Publishes one persistent message per id (as its message id), confirmed in batches of 1000. */
-  async publishIds(queue: string, ids: readonly string[], body: (id: string) => Buffer | string = (id) => id): Promise<void> {
+  async publishIds(
+    queue: string,
+    ids: readonly string[],
+    body: (id: string) => Buffer | string = (id) => id,
+  ): Promise<void> {
     for (let i = 0; i < ids.length; i++) {
       const b = body(ids[i]);
       this.channel.sendToQueue(queue, Buffer.isBuffer(b) ? b : Buffer.from(b), { persistent: true, messageId: ids[i] });
@@ -175,7 +188,8 @@ export class TestBroker {
 
   async close(): Promise<void> {
     for (const q of this.queues) await this.channel.deleteQueue(q).catch(() => undefined);
-    for (const p of this.policies) await this.managementApi('DELETE', `/api/policies/%2F/${encodeURIComponent(p)}`).catch(() => undefined);
+    for (const p of this.policies)
+      await this.managementApi('DELETE', `/api/policies/%2F/${encodeURIComponent(p)}`).catch(() => undefined);
     await this.channel.close().catch(() => undefined);
     await this.connection.close().catch(() => undefined);
   }

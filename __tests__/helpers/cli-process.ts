@@ -6,9 +6,15 @@ import type { Exit } from './worker-process';
 export const CLI_BIN = join(__dirname, '..', '..', 'dist', 'workqueue.js');
 
 /** Runs `workqueue ARGS` in `cwd`, with `input` on stdin. */
-export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Exit> {
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<Exit> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd, env: { ...process.env, AMQP_URL: undefined, MARATHON_URL: undefined, ...options.env } });
+    const child = spawn(process.execPath, [CLI_BIN, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, AMQP_URL: undefined, MARATHON_URL: undefined, ...options.env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

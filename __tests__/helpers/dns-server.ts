@@ -44,7 +44,10 @@ export class SrvDnsServer {
     header.writeUInt16BE(1, 4);
     header.writeUInt16BE(found?.length ?? 0, 6);
     const answers = (found ?? []).map((r) => {
-      const target = Buffer.concat([...r.target.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]);
+      const target = Buffer.concat([
+        ...r.target.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])),
+        Buffer.from([0]),
+      ]);
       const rr = Buffer.alloc(12 + 6);
       rr.writeUInt16BE(0xc00c, 0); // the question's name
       rr.writeUInt16BE(33, 2);

@@ -64,7 +64,8 @@ async function managementAnswers(base: string): Promise<boolean> {
 async function waitForManagement(base: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (!(await managementAnswers(base))) {
-    if (Date.now() > deadline) throw new Error(`the private node's management API did not answer at ${new URL(base).host}`);
+    if (Date.now() > deadline)
+      throw new Error(`the private node's management API did not answer at ${new URL(base).host}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }

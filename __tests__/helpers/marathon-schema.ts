@@ -7,7 +7,8 @@ import Ajv from 'ajv-draft-04';
  * beside the repository (see shared/'s README). A clone with nothing beside it has neither: then
  * only the checks against the schema are skipped, with one line saying so; .ci/run always has it.
  */
-const SCHEMA_PATH = process.env.MARATHON_APP_SCHEMA || join(__dirname, '..', '..', '..', 'shared', 'marathon', 'AppDefinition.json');
+const SCHEMA_PATH =
+  process.env.MARATHON_APP_SCHEMA || join(__dirname, '..', '..', '..', 'shared', 'marathon', 'AppDefinition.json');
 
 /** True when Marathon's schema is there to check against. */
 export function marathonSchemaFound(): boolean {
@@ -26,5 +27,6 @@ export function marathonValidator(): (app: unknown) => string[] {
   delete schema.$schema;
   const ajv = new Ajv({ allErrors: true, strict: false, logger: false });
   const validate = ajv.compile(schema);
-  return (app) => (validate(app) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`));
+  return (app) =>
+    validate(app) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
 }

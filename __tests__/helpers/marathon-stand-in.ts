@@ -34,13 +34,23 @@ export class MarathonStandIn {
       req.on('end', () => {
         const url = new URL(req.url ?? '/', 'http://marathon');
         const body = raw ? (JSON.parse(raw) as unknown) : undefined;
-        this.requests.push({ method: req.method ?? '', url: `${url.pathname}${url.search}`, headers: req.headers, body });
+        this.requests.push({
+          method: req.method ?? '',
+          url: `${url.pathname}${url.search}`,
+          headers: req.headers,
+          body,
+        });
         const send = (status: number, payload: unknown, headers: Record<string, string> = {}) =>
           res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(payload));
         const tasks = /^\/v2\/apps\/(.+)\/tasks$/.exec(url.pathname);
         const app = /^\/v2\/apps\/(.+)$/.exec(url.pathname);
         if (req.method === 'GET' && url.pathname === '/v2/deployments') {
-          const running = [...this.deployments.entries()].map(([id, d]) => ({ id, affectedApps: d.apps, currentStep: 1, totalSteps: 1 }));
+          const running = [...this.deployments.entries()].map(([id, d]) => ({
+            id,
+            affectedApps: d.apps,
+            currentStep: 1,
+            totalSteps: 1,
+          }));
           for (const [id, d] of this.deployments) if (++d.polls >= 2) this.deployments.delete(id);
           return send(200, running);
         }
@@ -58,17 +68,28 @@ export class MarathonStandIn {
         if (req.method === 'PUT' && app) {
           const id = `/${app[1]}`;
           if (this.locked.has(id) && url.searchParams.get('force') !== 'true') {
-            return send(409, { message: `App is locked by one or more deployments. Override with the option '?force=true'.`, deployments: [{ id: 'locking-deployment' }] });
+            return send(409, {
+              message: `App is locked by one or more deployments. Override with the option '?force=true'.`,
+              deployments: [{ id: 'locking-deployment' }],
+            });
           }
           const partial = url.searchParams.get('partialUpdate') !== 'false';
           const existed = this.apps.has(id);
           const next = { ...(partial ? (this.apps.get(id) ?? {}) : {}), ...(body as Record<string, unknown>), id };
           const errors = this.validate(next);
-          if (errors.length) return send(422, { message: 'Object is not valid', details: errors.map((e) => ({ path: e.split(' ')[0], errors: [e.slice(e.indexOf(' ') + 1)] })) });
+          if (errors.length)
+            return send(422, {
+              message: 'Object is not valid',
+              details: errors.map((e) => ({ path: e.split(' ')[0], errors: [e.slice(e.indexOf(' ') + 1)] })),
+            });
           this.apps.set(id, next);
           const deploymentId = randomUUID();
           this.deployments.set(deploymentId, { apps: [id], polls: 0 });
-          return send(existed ? 200 : 201, { deploymentId, version: new Date().toISOString() }, { 'Marathon-Deployment-Id': deploymentId });
+          return send(
+            existed ? 200 : 201,
+            { deploymentId, version: new Date().toISOString() },
+            { 'Marathon-Deployment-Id': deploymentId },
+          );
         }
         return send(404, { message: `no route ${req.method} ${url.pathname}` });
       });

@@ -104,12 +104,22 @@ else:
 conn.close()
 `;
 
-const SNAKE: Record<string, string> = { messageId: 'message_id', correlationId: 'correlation_id', contentType: 'content_type', expiration: 'expiration', userId: 'user_id', deliveryMode: 'delivery_mode' };
+const SNAKE: Record<string, string> = {
+  messageId: 'message_id',
+  correlationId: 'correlation_id',
+  contentType: 'content_type',
+  expiration: 'expiration',
+  userId: 'user_id',
+  deliveryMode: 'delivery_mode',
+};
 const CAMEL = Object.fromEntries(Object.entries(SNAKE).map(([k, v]) => [v, k]));
 const NUMBERS = new Set(['delivery_mode', 'priority', 'timestamp']);
 
 function run(request: object): unknown {
-  const out = execFileSync('/usr/bin/python3', ['-c', SCRIPT], { input: JSON.stringify({ url: brokerUrl(), ...request }), timeout: 60_000 });
+  const out = execFileSync('/usr/bin/python3', ['-c', SCRIPT], {
+    input: JSON.stringify({ url: brokerUrl(), ...request }),
+    timeout: 60_000,
+  });
   return JSON.parse(out.toString());
 }
 
@@ -122,7 +132,9 @@ export function pikaPublish(queue: string, messages: readonly PikaMessage[]): vo
     queue,
     messages: messages.map((m) => ({
       body: b64(m.body ?? ''),
-      properties: Object.fromEntries(Object.entries(m.properties ?? {}).map(([k, v]) => [SNAKE[k], typeof v === 'number' ? v : b64(v as Buffer)])),
+      properties: Object.fromEntries(
+        Object.entries(m.properties ?? {}).map(([k, v]) => [SNAKE[k], typeof v === 'number' ? v : b64(v as Buffer)]),
+      ),
       ...(m.rawHeaders ? { rawHeaders: m.rawHeaders.toString('base64') } : {}),
     })),
   });
@@ -130,13 +142,22 @@ export function pikaPublish(queue: string, messages: readonly PikaMessage[]): vo
 
 /** Takes every ready message out of `queue` with pika. */
 export function pikaDrain(queue: string): PikaReceived[] {
-  const got = run({ op: 'get', queue }) as { body: string; properties: Record<string, string | number>; headers: [string, string][] }[];
+  const got = run({ op: 'get', queue }) as {
+    body: string;
+    properties: Record<string, string | number>;
+    headers: [string, string][];
+  }[];
   return got.map((m) => ({
     body: Buffer.from(m.body, 'base64'),
     properties: Object.fromEntries(
-      Object.entries(m.properties).map(([k, v]) => [CAMEL[k] ?? k, NUMBERS.has(k) ? (v as number) : Buffer.from(v as string, 'base64')]),
+      Object.entries(m.properties).map(([k, v]) => [
+        CAMEL[k] ?? k,
+        NUMBERS.has(k) ? (v as number) : Buffer.from(v as string, 'base64'),
+      ]),
     ),
-    headers: new Map(m.headers.map(([k, v]) => [Buffer.from(k, 'base64').toString('latin1'), Buffer.from(v, 'base64')])),
+    headers: new Map(
+      m.headers.map(([k, v]) => [Buffer.from(k, 'base64').toString('latin1'), Buffer.from(v, 'base64')]),
+    ),
   }));
 }
 

@@ -65,11 +65,16 @@ export class PrivateBroker {
     });
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`private rabbitmq-server on port ${this.port} exited with ${this.child.exitCode}; see ${dir}/log`);
+      if (this.child.exitCode !== null)
+        throw new Error(
+          `private rabbitmq-server on port ${this.port} exited with ${this.child.exitCode}; see ${dir}/log`,
+        );
       if (await answers(readyUrl)) return;
       await new Promise((r) => setTimeout(r, 500));
     }
-    throw new Error(`private rabbitmq-server on port ${this.port} did not answer within ${timeoutMs / 1000} s; see ${dir}/log`);
+    throw new Error(
+      `private rabbitmq-server on port ${this.port} did not answer within ${timeoutMs / 1000} s; see ${dir}/log`,
+    );
   }
 
   /** Stops the node and waits for it to exit; the data directory stays for a restart. */

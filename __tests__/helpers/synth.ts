@@ -10,7 +10,12 @@ export function testStack(): TerraformStack {
 }
 
 /** Builds a stack with `build`, fully synthesizes it, and returns its Terraform JSON and files. */
-export function synthesize(build: (stack: Construct) => void): { stack: TerraformStack; json: string; dir: string; marathon: Record<string, MarathonAppDefinition> } {
+export function synthesize(build: (stack: Construct) => void): {
+  stack: TerraformStack;
+  json: string;
+  dir: string;
+  marathon: Record<string, MarathonAppDefinition>;
+} {
   const stack = testStack();
   build(stack);
   const json = Testing.synth(stack);
@@ -22,10 +27,16 @@ export function synthesize(build: (stack: Construct) => void): { stack: Terrafor
 /** The Marathon app files of a synthesized stack directory, by file name. */
 export function marathonApps(stackDir: string): Record<string, MarathonAppDefinition> {
   const dir = join(stackDir, 'marathon');
-  return Object.fromEntries(readdirSync(dir).map((f) => [f, JSON.parse(readFileSync(join(dir, f), 'utf8')) as MarathonAppDefinition]));
+  return Object.fromEntries(
+    readdirSync(dir).map((f) => [f, JSON.parse(readFileSync(join(dir, f), 'utf8')) as MarathonAppDefinition]),
+  );
 }
 
 /** Resources of one type in synthesized Terraform JSON. */
 export function resources(json: string, type: string): Record<string, Record<string, unknown>> {
-  return ((JSON.parse(json) as { resource?: Record<string, Record<string, Record<string, unknown>>> }).resource ?? {})[type] ?? {};
+  return (
+    ((JSON.parse(json) as { resource?: Record<string, Record<string, Record<string, unknown>>> }).resource ?? {})[
+      type
+    ] ?? {}
+  );
 }

@@ -33,7 +33,8 @@ export class WorkerProcess {
     const deadline = Date.now() + timeoutMs;
     while (!pattern.test(this[stream])) {
       if (Date.now() > deadline) throw new Error(`worker never logged ${pattern}; stderr:\n${this.stderr}`);
-      if (this.child.exitCode !== null) throw new Error(`worker exited (${this.child.exitCode}) before logging ${pattern}; stderr:\n${this.stderr}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`worker exited (${this.child.exitCode}) before logging ${pattern}; stderr:\n${this.stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

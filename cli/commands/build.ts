@@ -42,7 +42,13 @@ export async function build(argv: readonly string[]): Promise<number> {
   for (const [i, image] of images.entries()) {
     const name = `${image.image}:${tag}`;
     progress(`building ${name} (${i + 1}/${images.length})`);
-    const args = ['build', '-t', name, ...Object.entries(image.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]), join(dir, image.context)];
+    const args = [
+      'build',
+      '-t',
+      name,
+      ...Object.entries(image.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
+      join(dir, image.context),
+    ];
     const result = spawnSync('docker', args, { stdio: ['ignore', 'inherit', 'inherit'] });
     if (result.error) throw new FatalError(`cannot run docker: ${result.error.message}`);
     if (result.status !== 0) throw new FatalError(`docker build of ${name} failed (exit ${result.status})`);

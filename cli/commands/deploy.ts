@@ -60,7 +60,9 @@ export async function deploy(argv: readonly string[], env: NodeJS.ProcessEnv): P
   if (given.QUEUE !== undefined && workers.length > 1 && !(positional.length > 0 && named)) {
     throw ambiguous('deploy -q', workers, `workqueue deploy APP -q ${given.QUEUE}`);
   }
-  const bodies = apps.map((app) => fillPlaceholders(withWorkerArgs(app.definition, given.BROKER, given.QUEUE), given, env, `app ${app.id}`));
+  const bodies = apps.map((app) =>
+    fillPlaceholders(withWorkerArgs(app.definition, given.BROKER, given.QUEUE), given, env, `app ${app.id}`),
+  );
   const deployments: string[] = [];
   for (const body of bodies) {
     const { status, deploymentId } = await client.putApp(body, force);
@@ -72,7 +74,11 @@ export async function deploy(argv: readonly string[], env: NodeJS.ProcessEnv): P
 }
 
 /** The worker apps' -b/-q arguments (and broker dependency) set from the flags. */
-function withWorkerArgs(app: Record<string, unknown>, broker: string | undefined, queue: string | undefined): Record<string, unknown> {
+function withWorkerArgs(
+  app: Record<string, unknown>,
+  broker: string | undefined,
+  queue: string | undefined,
+): Record<string, unknown> {
   const labels = (app.labels ?? {}) as Record<string, string>;
   if (labels[COMPONENT_LABEL] !== 'worker' || !Array.isArray(app.args)) return app;
   const args = [...(app.args as string[])];

@@ -53,7 +53,8 @@ export async function publish(argv: readonly string[], env: NodeJS.ProcessEnv): 
     channel.on('return', () => (returned += 1));
     const send = async (body: Buffer) => {
       // A message id of its own, so that programs can tell a redelivery from new work (WQ_MESSAGE_ID).
-      if (!channel.sendToQueue(queue, body, { persistent: true, mandatory: true, messageId: randomUUID() })) await new Promise((r) => channel.once('drain', r));
+      if (!channel.sendToQueue(queue, body, { persistent: true, mandatory: true, messageId: randomUUID() }))
+        await new Promise((r) => channel.once('drain', r));
       sent += 1;
       if (sent % BATCH === 0) await channel.waitForConfirms();
       if (Date.now() - lastReport >= 1000) {
@@ -64,10 +65,14 @@ export async function publish(argv: readonly string[], env: NodeJS.ProcessEnv): 
     if (positional.length > 0) {
       for (const file of positional) await send(readFileSync(file));
     } else {
-      for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) await send(Buffer.from(line));
+      for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity }))
+        await send(Buffer.from(line));
     }
     await channel.waitForConfirms();
-    if (returned > 0) throw new FatalError(`${returned} of ${sent} message(s) came back unrouted: queue '${queue}' does not exist (start a worker or the broker that declares it first)`);
+    if (returned > 0)
+      throw new FatalError(
+        `${returned} of ${sent} message(s) came back unrouted: queue '${queue}' does not exist (start a worker or the broker that declares it first)`,
+      );
     progress(`published ${sent} message(s) to '${queue}', all confirmed (${rate(sent, started)} msg/s)`);
     await channel.close();
   } finally {

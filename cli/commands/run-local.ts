@@ -87,7 +87,8 @@ export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv):
     const given = text(flags, 'url') !== undefined || env.AMQP_URL !== undefined;
     const url = given ? brokerUrlOption('run-local', flags, env) : undefined;
     const broker = text(flags, 'broker');
-    if (!url && !broker) throw new UsageError('run-local worker: give the broker with -u URL (or $AMQP_URL) or -b NAME');
+    if (!url && !broker)
+      throw new UsageError('run-local worker: give the broker with -u URL (or $AMQP_URL) or -b NAME');
     const { AMQP_URL: _clusterUrl, ...rest } = appEnv; // the cluster's broker URL means nothing on this host
     pass(fillPlaceholders(rest, {}, env, 'run-local worker'));
     if (url) pass({ AMQP_URL: url });

@@ -88,7 +88,8 @@ export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): P
   const apps = existsSync(stacks) ? safeApps(stacks) : [];
   const appQueues = apps.map((a) => labelOf(a, QUEUE_LABEL)).filter((q): q is string => !!q);
   const queues = queuesGiven.length ? queuesGiven : appQueues;
-  if (queues.length === 0) throw new UsageError('status: name a queue with -q (no synthesized worker apps to take them from)');
+  if (queues.length === 0)
+    throw new UsageError('status: name a queue with -q (no synthesized worker apps to take them from)');
   const url = brokerUrlOption('status', flags, env);
   const api = managementApi(text(flags, 'management'), url);
   const marathonUrl = text(flags, 'marathon') ?? env.MARATHON_URL;
@@ -207,8 +208,10 @@ function managementApi(management: string | undefined, amqpUrl: string): Managem
   const own = base.username !== '' || base.password !== '';
   if (!own && tls && base.protocol === 'http:' && !LOOPBACK.test(base.hostname)) {
     const where = `${base.protocol}//${base.host}`;
-    throw new UsageError(`status: --management ${where} would send the amqps:// broker's password in clear: `
-      + 'give an https:// management URL (or a user of its own in the --management URL)');
+    throw new UsageError(
+      `status: --management ${where} would send the amqps:// broker's password in clear: ` +
+        'give an https:// management URL (or a user of its own in the --management URL)',
+    );
   }
   return { base, login: own ? splitBrokerUrl(base.toString()).login : brokerLogin };
 }
@@ -223,5 +226,14 @@ const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, c) => cell.padEnd(widths[c]))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

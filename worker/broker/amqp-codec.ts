@@ -25,8 +25,12 @@ const defs = require('amqplib/lib/defs') as {
   BasicProperties: number;
   constants: { FRAME_HEADER: number };
 };
-const Args = require('amqplib/lib/api_args') as { publish(exchange: string, key: string, options: Options.Publish): object };
-const { encodeTable } = require('amqplib/lib/codec') as { encodeTable(buf: Buffer, table: object, offset: number): number };
+const Args = require('amqplib/lib/api_args') as {
+  publish(exchange: string, key: string, options: Options.Publish): object;
+};
+const { encodeTable } = require('amqplib/lib/codec') as {
+  encodeTable(buf: Buffer, table: object, offset: number): number;
+};
 
 /**
  * amqplib encodes a header table into a 64 KiB scratch buffer (lib/defs.js) and silently cuts

@@ -47,10 +47,14 @@ export async function connectWithRetry(opts: ConnectOptions): Promise<Connected 
       const tls = tlsFailure(err);
       if (tls) throw new FatalError(`cannot connect to ${where}: ${tls}`);
       if (/ACCESS[-_]REFUSED/.test(text)) {
-        throw new FatalError(`broker at ${where} refused the credentials: check the user and password in --url or $AMQP_URL`);
+        throw new FatalError(
+          `broker at ${where} refused the credentials: check the user and password in --url or $AMQP_URL`,
+        );
       }
       if (/NOT[-_]ALLOWED/.test(text)) {
-        throw new FatalError(`broker at ${where} refused access to the vhost: check the vhost in --url and the user's permissions`);
+        throw new FatalError(
+          `broker at ${where} refused access to the vhost: check the vhost in --url and the user's permissions`,
+        );
       }
       const wait = Math.min(backoff.next(), deadline - Date.now());
       if (wait <= 0) {

@@ -46,14 +46,21 @@ async function fromMarathon(name: string, marathonUrl: string, token: string | u
   if (!response.ok) throw new Error(`Marathon answered ${response.status} for app '/${appId}' at ${marathon.origin}`);
   const { healthChecks, tasks } = readAppTasks(await response.json());
   const usable = tasks.filter((t) => t.host && t.ports && t.ports.length > 0 && isHealthy(t, healthChecks));
-  if (usable.length === 0) throw new Error(`Marathon app '/${appId}' has no running, healthy task yet (${tasks.length} task(s))`);
+  if (usable.length === 0)
+    throw new Error(`Marathon app '/${appId}' has no running, healthy task yet (${tasks.length} task(s))`);
   const task = usable[Math.floor(Math.random() * usable.length)];
   return { host: task.host!, port: task.ports![0], via: 'marathon' };
 }
 
 async function fromSrv(name: string, servers: string | undefined): Promise<BrokerAddress | undefined> {
   const resolver = new Resolver({ timeout: 2_000, tries: 2 });
-  if (servers) resolver.setServers(servers.split(',').map((s) => s.trim()).filter(Boolean));
+  if (servers)
+    resolver.setServers(
+      servers
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
   try {
     const records = await resolver.resolveSrv(`_${name}._tcp.marathon.mesos`);
     if (records.length === 0) return undefined;

@@ -16,16 +16,18 @@ export interface BrokerAddress {
 }
 
 /** What a URL that cannot be parsed is told; never quotes the URL, which may hold the password. */
-const UNPARSABLE = 'the broker URL is not a valid URL: give amqp[s]://[user:password@]host[:port][/vhost]'
-  + ' with @ / # ? % and non-ASCII characters in the user or password percent-encoded';
+const UNPARSABLE =
+  'the broker URL is not a valid URL: give amqp[s]://[user:password@]host[:port][/vhost]' +
+  ' with @ / # ? % and non-ASCII characters in the user or password percent-encoded';
 
 /**
  * What a URL with an '@' after its host is told: URL parsers end the authority at the first
  * unencoded / ? or # (`amqp://u:a/b@host` goes to host `u`, port `a`), so such a URL would send
  * the rest of the password elsewhere, as the vhost or a query. Never quotes the URL.
  */
-const STRAY_AT = "the broker URL has an '@' after its host: a '/', '?' or '#' in the user or password"
-  + ' must be percent-encoded (%2F, %3F, %23), and an @ in the vhost as %40';
+const STRAY_AT =
+  "the broker URL has an '@' after its host: a '/', '?' or '#' in the user or password" +
+  ' must be percent-encoded (%2F, %3F, %23), and an @ in the vhost as %40';
 
 /**
  * The connection tuning a broker URL's query may set (amqplib reads them there), with the values
@@ -52,9 +54,10 @@ export function splitBrokerUrl(url: string): BrokerAddress {
   }
   if ((parsed.pathname + parsed.search + parsed.hash).includes('@')) throw new UsageError(STRAY_AT);
   checkTuning(parsed.searchParams);
-  const login = parsed.username || parsed.password
-    ? { user: decoded(parsed.username, 'user'), password: decoded(parsed.password, 'password') }
-    : { user: 'guest', password: 'guest' };
+  const login =
+    parsed.username || parsed.password
+      ? { user: decoded(parsed.username, 'user'), password: decoded(parsed.password, 'password') }
+      : { user: 'guest', password: 'guest' };
   parsed.username = '';
   parsed.password = '';
   return { address: parsed.toString(), login, vhost: unescape(parsed.pathname.slice(1)) || '/' };

@@ -24,8 +24,10 @@ export function openBrokerConnection(url: string, options: Record<string, unknow
   const opening = toIpOverTls(address) ? withoutIpServernameWarning(open) : open();
   return opening.catch((err: unknown) => {
     if (!(err instanceof Error && /^Expected ConnectionOpenOk; got <ConnectionClose/.test(err.message))) throw err;
-    throw new VhostRefused(`the broker refused vhost '${printable(vhost)}' to user '${printable(login.user)}': `
-      + 'the vhost does not exist, or the user has no permissions on it');
+    throw new VhostRefused(
+      `the broker refused vhost '${printable(vhost)}' to user '${printable(login.user)}': ` +
+        'the vhost does not exist, or the user has no permissions on it',
+    );
   });
 }
 

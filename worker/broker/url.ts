@@ -5,7 +5,12 @@ import type { Logger } from '../observability/logger';
  * The URL to connect to, asked anew before every connection attempt: `url` itself, or with
  * --broker, `url` with its host and port replaced by where the broker was discovered.
  */
-export function brokerUrlSource(url: string, broker: string | undefined, log: Logger, env: DiscoveryEnv = process.env): () => Promise<string> {
+export function brokerUrlSource(
+  url: string,
+  broker: string | undefined,
+  log: Logger,
+  env: DiscoveryEnv = process.env,
+): () => Promise<string> {
   if (broker === undefined) return () => Promise.resolve(url);
   return async () => {
     const found = await discoverBroker(broker, env);

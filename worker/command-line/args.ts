@@ -2,21 +2,29 @@ import { UsageError } from './errors';
 import type { WorkerOptions } from '../consumer/options';
 
 /** What the command line asks for. */
-export type CliRequest = { readonly kind: 'help' } | { readonly kind: 'version' } | { readonly kind: 'run'; readonly options: WorkerOptions };
+export type CliRequest =
+  { readonly kind: 'help' } | { readonly kind: 'version' } | { readonly kind: 'run'; readonly options: WorkerOptions };
 
 type Setter = (options: Record<string, unknown>, value: string, flag: string) => void;
 
-const text = (key: keyof WorkerOptions): Setter => (o, v) => (o[key] = v);
-const number = (key: keyof WorkerOptions): Setter => (o, v, flag) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${flag} needs a number, not '${v}'`);
-  o[key] = n;
-};
+const text =
+  (key: keyof WorkerOptions): Setter =>
+  (o, v) =>
+    (o[key] = v);
+const number =
+  (key: keyof WorkerOptions): Setter =>
+  (o, v, flag) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${flag} needs a number, not '${v}'`);
+    o[key] = n;
+  };
 
 /** A flag that may be given several times: each value is added to a list. */
-const list = (key: keyof WorkerOptions): Setter => (o, v) => {
-  o[key] = [...((o[key] as string[] | undefined) ?? []), v];
-};
+const list =
+  (key: keyof WorkerOptions): Setter =>
+  (o, v) => {
+    o[key] = [...((o[key] as string[] | undefined) ?? []), v];
+  };
 
 /** Flags that take a value, by every spelling. */
 const VALUE_FLAGS: Record<string, Setter> = {

@@ -1,4 +1,9 @@
-import { DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SHUTDOWN_GRACE_SECONDS, DEFAULT_URL } from '../consumer/options';
+import {
+  DEFAULT_CONNECT_TIMEOUT_SECONDS,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_SHUTDOWN_GRACE_SECONDS,
+  DEFAULT_URL,
+} from '../consumer/options';
 import { WITHHELD_VARIABLES } from '../process/program-env';
 
 /** The credentials programs do not see, as one phrase: "A, B or a C". */

@@ -25,7 +25,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const { handler, close } = selectHandler(options, log);
   const worker = new Worker(options, { handler, log });
 
-  const health = options.healthPort === undefined ? undefined : new HealthServer({ healthy: () => worker.healthy(), registry: worker.metrics.registry });
+  const health =
+    options.healthPort === undefined
+      ? undefined
+      : new HealthServer({ healthy: () => worker.healthy(), registry: worker.metrics.registry });
   if (health) {
     const port = await health.listen(options.healthPort!).catch((err: Error) => {
       throw new FatalError(`cannot serve health checks on port ${options.healthPort}: ${err.message}`);

@@ -21,8 +21,12 @@ export interface CreateWorkerOptions extends Omit<WorkerOptions, 'program' | 'ar
  */
 export function createWorker(options: CreateWorkerOptions): Worker {
   const { handler, log, ...rest } = options;
-  if (typeof handler !== 'function') throw new TypeError('createWorker: handler must be a function (body, meta, signal) => Promise<void>');
+  if (typeof handler !== 'function')
+    throw new TypeError('createWorker: handler must be a function (body, meta, signal) => Promise<void>');
   // The handler stands in for the program the CLI options require.
   const resolved = resolveOptions({ ...rest, module: '<createWorker handler>' });
-  return new Worker(resolved, { handler: functionHandler(handler), log: log ?? createLogger(new Redactor(resolved.url)) });
+  return new Worker(resolved, {
+    handler: functionHandler(handler),
+    log: log ?? createLogger(new Redactor(resolved.url)),
+  });
 }

@@ -20,7 +20,19 @@ export const MAX_TABLE_DEPTH = 64;
 const TOO_DEEP = `the header table nests deeper than ${MAX_TABLE_DEPTH} levels`;
 
 const FIXED_SIZE: Readonly<Record<string, number>> = {
-  t: 1, b: 1, B: 1, s: 2, u: 2, I: 4, i: 4, l: 8, T: 8, f: 4, d: 8, D: 5, V: 0,
+  t: 1,
+  b: 1,
+  B: 1,
+  s: 2,
+  u: 2,
+  I: 4,
+  i: 4,
+  l: 8,
+  T: 8,
+  f: 4,
+  d: 8,
+  D: 5,
+  V: 0,
 };
 
 /**
@@ -92,25 +104,39 @@ class Reader {
     const tag = String.fromCharCode(b[this.at++]);
     const take = (n: number) => (this.at += n) - n;
     switch (tag) {
-      case 't': return b[take(1)] !== 0;
-      case 'b': return typed('int8', b.readInt8(take(1)));
-      case 'B': return typed('uint8', b.readUInt8(take(1)));
-      case 's': return typed('int16', b.readInt16BE(take(2)));
-      case 'u': return typed('uint16', b.readUInt16BE(take(2)));
-      case 'I': return typed('int32', b.readInt32BE(take(4)));
-      case 'i': return typed('uint32', b.readUInt32BE(take(4)));
-      case 'l': return bigOrTyped('int64', b.readBigInt64BE(take(8)));
-      case 'T': return bigOrTyped('timestamp', b.readBigUInt64BE(take(8)));
-      case 'f': return typed('float', b.readFloatBE(take(4)));
-      case 'd': return typed('double', b.readDoubleBE(take(8)));
-      case 'D': return typed('decimal', { places: b[take(1)], digits: b.readUInt32BE(take(4)) });
-      case 'V': return null;
+      case 't':
+        return b[take(1)] !== 0;
+      case 'b':
+        return typed('int8', b.readInt8(take(1)));
+      case 'B':
+        return typed('uint8', b.readUInt8(take(1)));
+      case 's':
+        return typed('int16', b.readInt16BE(take(2)));
+      case 'u':
+        return typed('uint16', b.readUInt16BE(take(2)));
+      case 'I':
+        return typed('int32', b.readInt32BE(take(4)));
+      case 'i':
+        return typed('uint32', b.readUInt32BE(take(4)));
+      case 'l':
+        return bigOrTyped('int64', b.readBigInt64BE(take(8)));
+      case 'T':
+        return bigOrTyped('timestamp', b.readBigUInt64BE(take(8)));
+      case 'f':
+        return typed('float', b.readFloatBE(take(4)));
+      case 'd':
+        return typed('double', b.readDoubleBE(take(8)));
+      case 'D':
+        return typed('decimal', { places: b[take(1)], digits: b.readUInt32BE(take(4)) });
+      case 'V':
+        return null;
       case 'S': {
         const bytes = this.bytes();
         const text = bytes.toString('utf8');
         return Buffer.byteLength(text) === bytes.length && Buffer.from(text).equals(bytes) ? text : bytes;
       }
-      case 'x': return this.bytes();
+      case 'x':
+        return this.bytes();
       case 'F': {
         const end = b.readUInt32BE(take(4)) + this.at;
         return this.table(end, depth + 1);

@@ -47,8 +47,7 @@ export function messageMeta(queue: string, message: ConsumeMessage): MessageMeta
 
 /** The WQ_* variables of a message, or why they cannot be given to a program. */
 export type MetaEnv =
-  | { readonly ok: true; readonly env: Record<string, string> }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly env: Record<string, string> } | { readonly ok: false; readonly reason: string };
 
 /**
  * The WQ_* environment variables of spawn mode. Every value comes from the message, and the one
@@ -69,7 +68,10 @@ export function metaEnv(meta: MessageMeta): MetaEnv {
   };
   const bad = Object.keys(env).filter((name) => env[name].includes('\0'));
   if (bad.length) {
-    return { ok: false, reason: `a NUL byte in the message's ${bad.join(', ')}: an environment variable cannot carry it` };
+    return {
+      ok: false,
+      reason: `a NUL byte in the message's ${bad.join(', ')}: an environment variable cannot carry it`,
+    };
   }
   return { ok: true, env };
 }

@@ -66,8 +66,10 @@ export interface WorkerOptions {
 }
 
 /** WorkerOptions with every default filled in. */
-type OptionalAfterDefaults = 'count' | 'timeoutSeconds' | 'healthPort' | 'broker' | 'module' | 'caFile' | 'certFile' | 'keyFile';
-export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, OptionalAfterDefaults>> & Pick<WorkerOptions, OptionalAfterDefaults>;
+type OptionalAfterDefaults =
+  'count' | 'timeoutSeconds' | 'healthPort' | 'broker' | 'module' | 'caFile' | 'certFile' | 'keyFile';
+export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, OptionalAfterDefaults>> &
+  Pick<WorkerOptions, OptionalAfterDefaults>;
 
 export const DEFAULT_URL = 'amqp://localhost:5672';
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -92,7 +94,9 @@ export function resolveOptions(options: WorkerOptions, env: NodeJS.ProcessEnv = 
     args: options.args ?? [],
     module: options.module,
     concurrency,
-    prefetchCount: options.prefetchCount ?? (options.persistent || options.module !== undefined ? PIPELINE_DEPTH * concurrency : concurrency),
+    prefetchCount:
+      options.prefetchCount ??
+      (options.persistent || options.module !== undefined ? PIPELINE_DEPTH * concurrency : concurrency),
     persistent: options.persistent ?? false,
     count: options.count,
     timeoutSeconds: options.timeoutSeconds,
@@ -117,17 +121,22 @@ function validate(o: ResolvedWorkerOptions): void {
     throw new UsageError(`--dead-letter-queue must differ from --queue (both are '${o.queue}')`);
   }
   if (o.module !== undefined && o.program) {
-    throw new UsageError(`give either --module or a PROGRAM, not both (got --module ${o.module} and PROGRAM ${o.program})`);
+    throw new UsageError(
+      `give either --module or a PROGRAM, not both (got --module ${o.module} and PROGRAM ${o.program})`,
+    );
   }
   if (o.module === undefined && !o.program) {
     throw new UsageError('missing PROGRAM: give the program to run after the options, e.g. -- cat (or --module FILE)');
   }
-  if (o.persistent && o.module !== undefined) throw new UsageError('--persistent runs a PROGRAM; it does not go with --module');
+  if (o.persistent && o.module !== undefined)
+    throw new UsageError('--persistent runs a PROGRAM; it does not go with --module');
   if (o.module === '') throw new UsageError('--module needs a file, e.g. --module ./handler.js');
   checkBrokerUrl('--url', o.url);
   checkTls(o);
   if (o.broker !== undefined && !/^[A-Za-z0-9._/-]+(:\d{1,5})?$/.test(o.broker)) {
-    throw new UsageError(`--broker must be a name (a Marathon app id or host name), optionally NAME:PORT, not '${o.broker}'`);
+    throw new UsageError(
+      `--broker must be a name (a Marathon app id or host name), optionally NAME:PORT, not '${o.broker}'`,
+    );
   }
   checkInteger('--concurrency', o.concurrency, 1, 10_000);
   checkInteger('--prefetch-count', o.prefetchCount, 1, 65_535);
@@ -148,9 +157,12 @@ function validate(o: ResolvedWorkerOptions): void {
 function checkQueueName(flag: string, name: string | undefined): void {
   if (!name) throw new UsageError(`missing ${flag}: name the queue to consume, e.g. ${flag} jobs`);
   if (Buffer.byteLength(name) > MAX_QUEUE_NAME_BYTES) {
-    throw new UsageError(`${flag} is ${Buffer.byteLength(name)} bytes long; RabbitMQ allows at most ${MAX_QUEUE_NAME_BYTES}`);
+    throw new UsageError(
+      `${flag} is ${Buffer.byteLength(name)} bytes long; RabbitMQ allows at most ${MAX_QUEUE_NAME_BYTES}`,
+    );
   }
-  if (name.startsWith('amq.')) throw new UsageError(`${flag} '${name}': names starting with 'amq.' are reserved by RabbitMQ`);
+  if (name.startsWith('amq.'))
+    throw new UsageError(`${flag} '${name}': names starting with 'amq.' are reserved by RabbitMQ`);
 }
 
 function checkTls(o: ResolvedWorkerOptions): void {
@@ -159,7 +171,9 @@ function checkTls(o: ResolvedWorkerOptions): void {
     throw new UsageError(`--ca, --cert and --key need an amqps:// URL; --url is ${new URL(o.url).protocol}//...`);
   }
   if ((o.certFile === undefined) !== (o.keyFile === undefined)) {
-    throw new UsageError(`--cert and --key go together: give both (got only ${o.certFile !== undefined ? '--cert' : '--key'})`);
+    throw new UsageError(
+      `--cert and --key go together: give both (got only ${o.certFile !== undefined ? '--cert' : '--key'})`,
+    );
   }
 }
 

@@ -29,8 +29,17 @@ type Failure = Extract<Outcome, { ok: false }>;
 
 /** The properties besides headers a copy carries, as amqplib names them. */
 const COPIED = [
-  'contentType', 'contentEncoding', 'deliveryMode', 'priority', 'correlationId', 'replyTo',
-  'expiration', 'messageId', 'timestamp', 'type', 'appId',
+  'contentType',
+  'contentEncoding',
+  'deliveryMode',
+  'priority',
+  'correlationId',
+  'replyTo',
+  'expiration',
+  'messageId',
+  'timestamp',
+  'type',
+  'appId',
 ] as const;
 
 /** `text` cut to HEADER_TEXT_MAX characters, saying how much was left out. */
@@ -189,7 +198,9 @@ function reducedCopyHeaders(
   queue: string,
   why: string,
 ): Record<string, unknown> {
-  const reason = headerText(`${failure.reason}; the full copy could not be published (${why}), so this copy is reduced`);
+  const reason = headerText(
+    `${failure.reason}; the full copy could not be published (${why}), so this copy is reduced`,
+  );
   const headers = workerHeaders(message, { ...failure, reason }, attempts, queue, true);
   // The user id is a property from the message too: it may be what did not encode.
   if (unpublishable({ headers: { [HEADERS.userId]: headers[HEADERS.userId] } }, 0, 0)) delete headers[HEADERS.userId];

@@ -17,7 +17,10 @@ import { redactUrl } from '../observability/redact';
 import { unpublishable, captureRawHeaders, refusedHeaderTable } from '../broker/amqp-codec';
 import { RateLimitedLog } from '../observability/rate-limited-log';
 import {
-  failureProperties, HEADERS, minimalDeadLetterProperties, reducedDeadLetterProperties,
+  failureProperties,
+  HEADERS,
+  minimalDeadLetterProperties,
+  reducedDeadLetterProperties,
   returnedCopyProperties,
 } from './retry-publish';
 import { loadTlsFiles, type TlsSocketOptions } from '../broker/tls-files';
@@ -99,7 +102,10 @@ export class Worker {
       if (err instanceof FatalError) throw err;
       throw new FatalError(`cannot consume '${this.options.queue}': ${errorText(err)}`);
     });
-    if (opened) this.log.info(`consuming '${this.options.queue}' (concurrency ${this.options.concurrency}, prefetch ${this.options.prefetchCount})`);
+    if (opened)
+      this.log.info(
+        `consuming '${this.options.queue}' (concurrency ${this.options.concurrency}, prefetch ${this.options.prefetchCount})`,
+      );
   }
 
   /** Resolves once the worker has stopped: after close(), or after `count` messages. */
@@ -138,7 +144,8 @@ export class Worker {
     }
     for (const { link: from, message } of this.waiting.splice(0)) this.giveBack(from, message);
     if (this.running > 0) {
-      if (Number.isFinite(graceMs)) this.log.info(`stopping: ${this.running} running program(s) get ${graceMs / 1000} s to finish`);
+      if (Number.isFinite(graceMs))
+        this.log.info(`stopping: ${this.running} running program(s) get ${graceMs / 1000} s to finish`);
       this.armGrace(graceMs);
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
@@ -160,7 +167,8 @@ export class Worker {
   private armGrace(graceMs: number): void {
     if (this.graceTimer || !Number.isFinite(graceMs)) return;
     this.graceTimer = setTimeout(() => {
-      if (this.running > 0) this.log.info(`shutdown grace over: stopping ${this.running} program(s); their messages go back to the queue`);
+      if (this.running > 0)
+        this.log.info(`shutdown grace over: stopping ${this.running} program(s); their messages go back to the queue`);
       for (const attempt of this.attempts) attempt.abort('shutdown' satisfies AbortReason);
     }, graceMs);
   }
@@ -168,13 +176,21 @@ export class Worker {
   /** Opens a link; resolves false when stopped before it was up. */
   private async open(timeoutMs?: number): Promise<boolean> {
     const { url, queue, deadLetterQueue, prefetchCount } = this.options;
-    const connected = await connectWithRetry({ url: this.url, displayUrl: url, timeoutMs, tls: this.tls, log: this.log, signal: this.stopSignal.signal });
+    const connected = await connectWithRetry({
+      url: this.url,
+      displayUrl: url,
+      timeoutMs,
+      tls: this.tls,
+      log: this.log,
+      signal: this.stopSignal.signal,
+    });
     if (!connected) return false;
     const { connection } = connected;
     connection.on('error', (err: Error) => this.log.error(`connection error: ${printable(err.message)}`));
     try {
       for (const name of [queue, deadLetterQueue]) {
-        if ((await ensureQueue(connection, name)) === 'declared') this.log.info(`declared missing durable queue '${name}'`);
+        if ((await ensureQueue(connection, name)) === 'declared')
+          this.log.info(`declared missing durable queue '${name}'`);
       }
       const channel = await connection.createConfirmChannel();
       const link: Link = { connection, channel, copies: new CopyPublisher(channel), open: true };
@@ -261,7 +277,10 @@ export class Worker {
     const attempt = new AbortController();
     this.attempts.add(attempt);
     const timeout = this.options.timeoutSeconds;
-    const timer = timeout === undefined ? undefined : setTimeout(() => attempt.abort('timeout' satisfies AbortReason), timeout * 1000);
+    const timer =
+      timeout === undefined
+        ? undefined
+        : setTimeout(() => attempt.abort('timeout' satisfies AbortReason), timeout * 1000);
     this.metrics.inFlight.inc();
     const endTimer = this.metrics.processingSeconds.startTimer();
     let outcome: Outcome;
@@ -295,7 +314,9 @@ export class Worker {
     const id = meta.messageId ? printable(meta.messageId) : `#${message.fields.deliveryTag}`;
     if (!outcome.ok) this.metrics.failed.inc();
     if (!link.open) {
-      this.log.info(`message ${id} ${outcome.ok ? 'done' : `failed (${printable(outcome.reason)})`} while the broker link was down; the broker will deliver it again`);
+      this.log.info(
+        `message ${id} ${outcome.ok ? 'done' : `failed (${printable(outcome.reason)})`} while the broker link was down; the broker will deliver it again`,
+      );
       return;
     }
     if (outcome.ok) {
@@ -320,25 +341,36 @@ export class Worker {
         target: deadLetterQueue,
         properties: reducedDeadLetterProperties(message, outcome, meta.attempt, queue, why ?? '', frameMax),
       }),
-      () => ({ target: deadLetterQueue, properties: minimalDeadLetterProperties(message, outcome, meta.attempt, queue, why ?? '') }),
+      () => ({
+        target: deadLetterQueue,
+        properties: minimalDeadLetterProperties(message, outcome, meta.attempt, queue, why ?? ''),
+      }),
     ];
     for (const make of copies) {
       const copy = make();
       const unfit = copy.properties === full ? why : unpublishable(copy.properties, message.content.length, frameMax);
       if (unfit) {
         why ??= unfit;
-        this.repeats.error(`unpublishable ${unfit}`, `message ${id}: a copy for '${copy.target}' cannot be published (${printable(unfit)}); trying a reduced copy`);
+        this.repeats.error(
+          `unpublishable ${unfit}`,
+          `message ${id}: a copy for '${copy.target}' cannot be published (${printable(unfit)}); trying a reduced copy`,
+        );
         continue;
       }
       try {
         await this.publishCopy(link, copy.target, message.content, copy.properties);
       } catch (err) {
         if (!link.open) {
-          this.log.error(`could not publish message ${id} to '${copy.target}' (${printable(errorText(err))}); the broker will deliver it again`);
+          this.log.error(
+            `could not publish message ${id} to '${copy.target}' (${printable(errorText(err))}); the broker will deliver it again`,
+          );
           return;
         }
         why = `the broker refused it: ${errorText(err)}`;
-        this.repeats.error(`refused ${copy.target}`, `message ${id}: the broker refused its copy for '${copy.target}' (${printable(errorText(err))})`);
+        this.repeats.error(
+          `refused ${copy.target}`,
+          `message ${id}: the broker refused its copy for '${copy.target}' (${printable(errorText(err))})`,
+        );
         continue;
       }
       const acked = ack(link, message);
@@ -364,7 +396,8 @@ export class Worker {
       await link.copies.publish(queue, body, properties);
     } catch (err) {
       if (!(err instanceof UnroutableError) || !link.open) throw err;
-      if ((await ensureQueue(link.connection, queue)) === 'declared') this.log.info(`declared missing durable queue '${queue}'`);
+      if ((await ensureQueue(link.connection, queue)) === 'declared')
+        this.log.info(`declared missing durable queue '${queue}'`);
       await link.copies.publish(queue, body, properties);
     }
   }
@@ -392,7 +425,10 @@ export class Worker {
           return;
         } catch (err) {
           // The nack below still returns it; only its broker count goes up.
-          this.repeats.error('refresh', `a fresh copy of a returned message was not confirmed (${printable(errorText(err))}); returning the original`);
+          this.repeats.error(
+            'refresh',
+            `a fresh copy of a returned message was not confirmed (${printable(errorText(err))}); returning the original`,
+          );
         }
       }
     }

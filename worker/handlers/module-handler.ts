@@ -51,7 +51,9 @@ export function loadHandlerModule(path: string): HandlerFunction {
   }
   const fn = pickFunction(loaded);
   if (!fn) {
-    throw new FatalError(`--module ${path} must export a function as default: export default async (body, meta) => { ... }`);
+    throw new FatalError(
+      `--module ${path} must export a function as default: export default async (body, meta) => { ... }`,
+    );
   }
   return fn;
 }

@@ -136,7 +136,11 @@ class Slot {
   private start(): void {
     const { program, args, queue } = this.options;
     // Its own process group, so that a restart also stops whatever it started.
-    const child = spawn(program, [...args], { stdio: 'pipe', detached: true, env: { ...programEnv(this.options.passEnv ?? []), WQ_QUEUE: queue, WQ_SLOT: String(this.n) } });
+    const child = spawn(program, [...args], {
+      stdio: 'pipe',
+      detached: true,
+      env: { ...programEnv(this.options.passEnv ?? []), WQ_QUEUE: queue, WQ_SLOT: String(this.n) },
+    });
     this.child = child;
     const prefix = Buffer.from(`[program-${this.n}] `);
     const stdout = this.options.stdout ?? process.stdout;
@@ -160,7 +164,9 @@ class Slot {
     readLines(child.stderr, errors, stderr);
     child.stdin.on('error', () => undefined); // a program that died: its exit is reported below
     this.exited = new Promise((resolve) => child.on('close', () => resolve()));
-    child.on('error', (err: NodeJS.ErrnoException) => this.ended(child, `cannot start ${program}: ${err.code ?? err.message}`));
+    child.on('error', (err: NodeJS.ErrnoException) =>
+      this.ended(child, `cannot start ${program}: ${err.code ?? err.message}`),
+    );
     child.on('exit', () => {
       // What it left behind goes with it: TERM, then KILL, whether or not it holds the pipes open.
       const reaped = reapGroup(child.pid, KILL_AFTER_MS);
@@ -187,7 +193,14 @@ class Slot {
     if (!waiting) return true; // an answer after a timeout or shutdown: nothing waits for it
     this.inFlight.delete(parsed.id);
     this.backoff.reset();
-    waiting.settle(parsed.ok ? { ok: true } : { ok: false, reason: `program answered error: ${typeof parsed.error === 'string' ? parsed.error : 'no reason given'}` });
+    waiting.settle(
+      parsed.ok
+        ? { ok: true }
+        : {
+            ok: false,
+            reason: `program answered error: ${typeof parsed.error === 'string' ? parsed.error : 'no reason given'}`,
+          },
+    );
     return true;
   }
 
@@ -199,7 +212,9 @@ class Slot {
     this.failAll(`program ended before answering (${why})`);
     if (this.closed) return;
     const wait = this.backoff.next();
-    this.options.log.error(`program ${this.n} (${this.options.program}) ended: ${why}; restarting it in ${(wait / 1000).toFixed(1)} s`);
+    this.options.log.error(
+      `program ${this.n} (${this.options.program}) ended: ${why}; restarting it in ${(wait / 1000).toFixed(1)} s`,
+    );
     this.restartTimer = setTimeout(() => this.start(), wait);
   }
 

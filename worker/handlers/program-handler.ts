@@ -33,7 +33,11 @@ export function programHandler(options: ProgramHandlerOptions): MessageHandler {
   let unnamed = 0;
   // The helper copies output to this process's own stdout and stderr, so other streams need Node's spawn.
   const ownStreams = stdout === process.stdout && stderr === process.stderr;
-  const helper = !ownStreams ? undefined : options.spawnHelper === undefined ? findSpawnHelper() : options.spawnHelper || undefined;
+  const helper = !ownStreams
+    ? undefined
+    : options.spawnHelper === undefined
+      ? findSpawnHelper()
+      : options.spawnHelper || undefined;
   const base = programEnv(options.passEnv ?? []);
   const launch = helper ? helperLauncher(helper, options.program, options.args, base) : nodeLauncher(base);
   return (body, meta, signal) => {

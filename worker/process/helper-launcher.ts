@@ -16,7 +16,10 @@ export const HELPER_NAME = 'wq-spawn';
  * is none or WQ_SPAWN_HELPER is empty: programs are then started by Node itself.
  */
 export function findSpawnHelper(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const candidates = env.WQ_SPAWN_HELPER !== undefined ? [env.WQ_SPAWN_HELPER] : [join(__dirname, HELPER_NAME), join(__dirname, '..', '..', '..', HELPER_NAME)];
+  const candidates =
+    env.WQ_SPAWN_HELPER !== undefined
+      ? [env.WQ_SPAWN_HELPER]
+      : [join(__dirname, HELPER_NAME), join(__dirname, '..', '..', '..', HELPER_NAME)];
   return candidates.find((file) => {
     if (!file) return false;
     try {
@@ -32,8 +35,12 @@ const HELPER_MISSING = 'cannot start the spawn helper';
 
 type HelperProcess = ChildProcessByStdio<Writable, null, null>;
 
-const readU32 = endianness() === 'LE' ? (b: Buffer, at: number) => b.readUInt32LE(at) : (b: Buffer, at: number) => b.readUInt32BE(at);
-const writeU32 = endianness() === 'LE' ? (b: Buffer, v: number, at: number) => b.writeUInt32LE(v, at) : (b: Buffer, v: number, at: number) => b.writeUInt32BE(v, at);
+const readU32 =
+  endianness() === 'LE' ? (b: Buffer, at: number) => b.readUInt32LE(at) : (b: Buffer, at: number) => b.readUInt32BE(at);
+const writeU32 =
+  endianness() === 'LE'
+    ? (b: Buffer, v: number, at: number) => b.writeUInt32LE(v, at)
+    : (b: Buffer, v: number, at: number) => b.writeUInt32BE(v, at);
 const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 /** Why the helper refused a request's environment: its ENV_* codes ('E' frames). */
@@ -89,7 +96,9 @@ class Helper implements Launched {
     this.child.stdin.on('error', () => undefined); // the 'exit' handler below reports a dead helper
     this.frames.on('data', (chunk: Buffer) => this.receive(chunk));
     this.child.on('error', () => this.lost(HELPER_MISSING, onDead));
-    this.child.on('exit', (code, signal) => this.lost(`the spawn helper ended (${signal ?? `exit code ${code}`})`, onDead));
+    this.child.on('exit', (code, signal) =>
+      this.lost(`the spawn helper ended (${signal ?? `exit code ${code}`})`, onDead),
+    );
   }
 
   private hold(busy: boolean): void {
@@ -142,7 +151,10 @@ class Helper implements Launched {
       this.hold(false);
       if (type === 'F') {
         const errno = readU32(data, 0);
-        events.ended({ ok: false, reason: `cannot start ${this.program}: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}` });
+        events.ended({
+          ok: false,
+          reason: `cannot start ${this.program}: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}`,
+        });
       } else if (type === 'E') {
         const [code, index] = [readU32(data, 0), readU32(data, 4)];
         const name = printable(this.envNames[index] ?? `#${index}`);
@@ -150,7 +162,10 @@ class Helper implements Launched {
         events.ended({ ok: false, reason: `refused environment entry ${name}: ${why}` });
       } else {
         const [how, value, pgid] = [readU32(data, 0), readU32(data, 4), readU32(data, 8)];
-        const outcome = how === 1 ? describeExit(null, SIGNAL_NAMES.get(value) ?? (`signal ${value}` as NodeJS.Signals)) : describeExit(value, null);
+        const outcome =
+          how === 1
+            ? describeExit(null, SIGNAL_NAMES.get(value) ?? (`signal ${value}` as NodeJS.Signals))
+            : describeExit(value, null);
         events.ended(outcome, pgid);
       }
     }

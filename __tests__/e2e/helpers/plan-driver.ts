@@ -28,27 +28,67 @@ const HONOURED: Readonly<Record<string, readonly string[]>> = {
   docker_network: ['name', 'driver', 'attachable', 'internal'],
   docker_volume: ['name'],
   docker_container: [
-    'name', 'image', 'command', 'hostname', 'env', 'init', 'restart', 'must_run', 'destroy_grace_seconds', 'stop_signal',
-    'stop_timeout', 'cpus', 'memory', 'healthcheck.test', 'healthcheck.interval', 'healthcheck.timeout',
-    'healthcheck.retries', 'healthcheck.start_period', 'networks_advanced.name', 'networks_advanced.aliases',
-    'volumes.volume_name', 'volumes.host_path', 'volumes.container_path', 'volumes.read_only', 'ports.internal',
-    'ports.external', 'ports.ip', 'ports.protocol',
+    'name',
+    'image',
+    'command',
+    'hostname',
+    'env',
+    'init',
+    'restart',
+    'must_run',
+    'destroy_grace_seconds',
+    'stop_signal',
+    'stop_timeout',
+    'cpus',
+    'memory',
+    'healthcheck.test',
+    'healthcheck.interval',
+    'healthcheck.timeout',
+    'healthcheck.retries',
+    'healthcheck.start_period',
+    'networks_advanced.name',
+    'networks_advanced.aliases',
+    'volumes.volume_name',
+    'volumes.host_path',
+    'volumes.container_path',
+    'volumes.read_only',
+    'ports.internal',
+    'ports.external',
+    'ports.ip',
+    'ports.protocol',
   ],
   docker_service: [
-    'name', 'mode.replicated.replicas', 'task_spec.container_spec.image', 'task_spec.container_spec.args',
-    'task_spec.container_spec.hostname', 'task_spec.container_spec.env.*', 'task_spec.container_spec.stop_signal',
-    'task_spec.container_spec.stop_grace_period', 'task_spec.container_spec.healthcheck.test',
-    'task_spec.container_spec.healthcheck.interval', 'task_spec.container_spec.healthcheck.timeout',
-    'task_spec.container_spec.healthcheck.retries', 'task_spec.container_spec.healthcheck.start_period',
-    'task_spec.container_spec.mounts.type', 'task_spec.container_spec.mounts.source',
-    'task_spec.container_spec.mounts.target', 'task_spec.container_spec.mounts.read_only',
-    'task_spec.networks_advanced.name', 'task_spec.networks_advanced.aliases', 'task_spec.resources.limits.nano_cpus',
-    'task_spec.resources.limits.memory_bytes', 'task_spec.restart_policy.condition', 'task_spec.restart_policy.delay',
-    'task_spec.restart_policy.window', 'task_spec.restart_policy.max_attempts',
+    'name',
+    'mode.replicated.replicas',
+    'task_spec.container_spec.image',
+    'task_spec.container_spec.args',
+    'task_spec.container_spec.hostname',
+    'task_spec.container_spec.env.*',
+    'task_spec.container_spec.stop_signal',
+    'task_spec.container_spec.stop_grace_period',
+    'task_spec.container_spec.healthcheck.test',
+    'task_spec.container_spec.healthcheck.interval',
+    'task_spec.container_spec.healthcheck.timeout',
+    'task_spec.container_spec.healthcheck.retries',
+    'task_spec.container_spec.healthcheck.start_period',
+    'task_spec.container_spec.mounts.type',
+    'task_spec.container_spec.mounts.source',
+    'task_spec.container_spec.mounts.target',
+    'task_spec.container_spec.mounts.read_only',
+    'task_spec.networks_advanced.name',
+    'task_spec.networks_advanced.aliases',
+    'task_spec.resources.limits.nano_cpus',
+    'task_spec.resources.limits.memory_bytes',
+    'task_spec.restart_policy.condition',
+    'task_spec.restart_policy.delay',
+    'task_spec.restart_policy.window',
+    'task_spec.restart_policy.max_attempts',
     ...['update_config', 'rollback_config'].flatMap((c) =>
       ['parallelism', 'delay', 'order', 'failure_action', 'monitor'].map((k) => `${c}.${k}`),
     ),
-    'endpoint_spec.ports.target_port', 'endpoint_spec.ports.published_port', 'endpoint_spec.ports.protocol',
+    'endpoint_spec.ports.target_port',
+    'endpoint_spec.ports.published_port',
+    'endpoint_spec.ports.protocol',
     'endpoint_spec.ports.publish_mode',
   ],
 };
@@ -60,9 +100,12 @@ export function checkHonoured(type: string, block: Json): void {
   const allowed = HONOURED[type];
   if (!allowed) throw new Error(`plan driver: resource type ${type} is not supported`);
   const covered = (path: string) =>
-    allowed.some((a) => a === path || a.startsWith(`${path}.`) || (a.endsWith('.*') && path.startsWith(a.slice(0, -1))));
+    allowed.some(
+      (a) => a === path || a.startsWith(`${path}.`) || (a.endsWith('.*') && path.startsWith(a.slice(0, -1))),
+    );
   const walk = (value: unknown, path: string): void => {
-    if (!covered(path)) throw new Error(`plan driver: ${type} attribute '${path}' is not implemented; implement it here`);
+    if (!covered(path))
+      throw new Error(`plan driver: ${type} attribute '${path}' is not implemented; implement it here`);
     if (allowed.includes(path) || allowed.some((a) => a.endsWith('.*') && path.startsWith(a.slice(0, -1)))) return;
     for (const item of Array.isArray(value) ? value : [value]) {
       if (item && typeof item === 'object') for (const [k, v] of Object.entries(item)) walk(v, `${path}.${k}`);
@@ -78,16 +121,22 @@ export interface TestAdditions {
   readonly ports?: readonly { readonly name: RegExp; readonly internal: number; readonly external: number }[];
 }
 
-
 /** The random_password of the broker's administrator (the test's own client logs in as it). */
 export function adminPasswordResource(driver: PlanDriver): string {
-  const found = Object.entries(driver.blocks('random_password')).find(([, b]) => /\/broker\/password$/.test(String((b['//'] as { metadata?: { path?: string } } | undefined)?.metadata?.path)));
+  const found = Object.entries(driver.blocks('random_password')).find(([, b]) =>
+    /\/broker\/password$/.test(String((b['//'] as { metadata?: { path?: string } } | undefined)?.metadata?.path)),
+  );
   if (!found) throw new Error('plan driver: the plan has no random_password at .../broker/password');
   return found[0];
 }
 
 export function docker(args: readonly string[], input?: string): string {
-  return execFileSync('docker', args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 }).trim();
+  return execFileSync('docker', args, {
+    encoding: 'utf8',
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  }).trim();
 }
 
 /** Quotes one word for /bin/sh. */
@@ -138,7 +187,11 @@ export class PlanDriver {
   private readonly state = new Map<string, Record<string, string>>();
   /** The blocks as last applied, by "type.name", to tell what a new plan changes. */
   private readonly applied = new Map<string, string>();
-  private readonly created: { kind: 'container' | 'service' | 'network' | 'volume' | 'image'; name: string; grace?: number }[] = [];
+  private readonly created: {
+    kind: 'container' | 'service' | 'network' | 'volume' | 'image';
+    name: string;
+    grace?: number;
+  }[] = [];
 
   constructor(
     private stackDir: string,
@@ -159,7 +212,8 @@ export class PlanDriver {
    * checked against HONOURED first, so nothing is applied from a plan the driver cannot honour.
    */
   apply(): void {
-    for (const [type, blocks] of Object.entries(this.resources)) for (const block of Object.values(blocks)) checkHonoured(type, block);
+    for (const [type, blocks] of Object.entries(this.resources))
+      for (const block of Object.values(blocks)) checkHonoured(type, block);
     for (const key of this.order()) {
       if (this.state.has(key)) continue;
       const [type, name] = key.split('.');
@@ -178,7 +232,8 @@ export class PlanDriver {
   update(stackDir: string): void {
     this.stackDir = stackDir;
     this.resources = readPlan(stackDir);
-    for (const [type, blocks] of Object.entries(this.resources)) for (const block of Object.values(blocks)) checkHonoured(type, block);
+    for (const [type, blocks] of Object.entries(this.resources))
+      for (const block of Object.values(blocks)) checkHonoured(type, block);
     for (const key of this.order()) {
       const [type, name] = key.split('.');
       const block = this.resources[type][name];
@@ -212,7 +267,8 @@ export class PlanDriver {
     if (call) {
       const args = splitArguments(call[2]).map((a) => this.evaluate(a, index));
       if (call[1] === 'urlencode' && args.length === 1) return terraformUrlencode(args[0]);
-      if (call[1] === 'replace' && args.length === 3 && !args[1].startsWith('/')) return args[0].split(args[1]).join(args[2]);
+      if (call[1] === 'replace' && args.length === 3 && !args[1].startsWith('/'))
+        return args[0].split(args[1]).join(args[2]);
       throw new Error(`plan driver: Terraform function call ${e} is not implemented`);
     }
     if (e.startsWith('"')) return JSON.parse(e) as string;
@@ -230,7 +286,9 @@ export class PlanDriver {
     for (const [type, blocks] of Object.entries(this.resources)) {
       for (const [name, block] of Object.entries(blocks)) {
         const text = JSON.stringify(block);
-        const refs = new Set([...text.matchAll(/\b((?:random_password|docker_[a-z_]+)\.[A-Za-z0-9_-]+)\./g)].map((m) => m[1]));
+        const refs = new Set(
+          [...text.matchAll(/\b((?:random_password|docker_[a-z_]+)\.[A-Za-z0-9_-]+)\./g)].map((m) => m[1]),
+        );
         for (const d of (block.depends_on as string[] | undefined) ?? []) refs.add(d.replace(/^\$\{|\}$/g, ''));
         deps.set(`${type}.${name}`, refs);
       }
@@ -270,7 +328,8 @@ export class PlanDriver {
           docker(['service', 'rm', item.name]);
           // Tasks stop within their grace period; their network and volume stay busy until then.
           this.retry(() => {
-            if (docker(['ps', '-aq', '--filter', `label=com.docker.swarm.service.name=${item.name}`])) throw new Error(`tasks of ${item.name} still there`);
+            if (docker(['ps', '-aq', '--filter', `label=com.docker.swarm.service.name=${item.name}`]))
+              throw new Error(`tasks of ${item.name} still there`);
           }, 120);
         }
         if (item.kind === 'network') this.retry(() => docker(['network', 'rm', item.name]));
@@ -300,7 +359,11 @@ export class PlanDriver {
     }
     if (Array.isArray(value)) return value.map((v) => this.resolve(v, index)) as T;
     if (value && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).filter(([k]) => k !== '//').map(([k, v]) => [k, this.resolve(v, index)])) as T;
+      return Object.fromEntries(
+        Object.entries(value)
+          .filter(([k]) => k !== '//')
+          .map(([k, v]) => [k, this.resolve(v, index)]),
+      ) as T;
     }
     return value;
   }
@@ -344,7 +407,8 @@ export class PlanDriver {
       case 'docker_container': {
         const count = raw.count === undefined ? undefined : Number(raw.count);
         const names: string[] = [];
-        for (let i = 0; i < (count ?? 1); i++) names.push(this.container(this.resolve(raw, count === undefined ? undefined : i)));
+        for (let i = 0; i < (count ?? 1); i++)
+          names.push(this.container(this.resolve(raw, count === undefined ? undefined : i)));
         return { name: names.join(',') };
       }
       case 'docker_service':
@@ -368,7 +432,8 @@ export class PlanDriver {
   private healthFlags(h: Json | undefined): string[] {
     if (!h) return [];
     const test = h.test as string[];
-    const command = test[0] === 'CMD' ? test.slice(1).map(shellQuote).join(' ') : test[0] === 'CMD-SHELL' ? test[1] : undefined;
+    const command =
+      test[0] === 'CMD' ? test.slice(1).map(shellQuote).join(' ') : test[0] === 'CMD-SHELL' ? test[1] : undefined;
     if (command === undefined) return ['--no-healthcheck'];
     const flags = ['--health-cmd', command];
     if (h.interval) flags.push('--health-interval', String(h.interval));
@@ -395,20 +460,25 @@ export class PlanDriver {
       args.push('--network', networks[0].name);
       for (const a of networks[0].aliases ?? []) args.push('--network-alias', a);
     }
-    for (const v of (b.volumes as { volume_name?: string; host_path?: string; container_path: string; read_only?: boolean }[] | undefined) ?? []) {
+    for (const v of (b.volumes as
+      { volume_name?: string; host_path?: string; container_path: string; read_only?: boolean }[] | undefined) ?? []) {
       args.push('--volume', `${v.volume_name ?? v.host_path}:${v.container_path}${v.read_only ? ':ro' : ''}`);
     }
-    for (const p of (b.ports as { internal: number; external?: number; ip?: string; protocol?: string }[] | undefined) ?? []) {
+    for (const p of (b.ports as
+      { internal: number; external?: number; ip?: string; protocol?: string }[] | undefined) ?? []) {
       // The provider's defaults: ip 0.0.0.0, protocol tcp.
       args.push('--publish', `${p.ip ?? '0.0.0.0'}:${p.external ?? ''}:${p.internal}/${p.protocol ?? 'tcp'}`);
     }
-    for (const m of this.additions.mounts ?? []) if (m.name.test(name)) args.push('--volume', `${m.source}:${m.target}`);
-    for (const p of this.additions.ports ?? []) if (p.name.test(name)) args.push('--publish', `127.0.0.1:${p.external}:${p.internal}`);
+    for (const m of this.additions.mounts ?? [])
+      if (m.name.test(name)) args.push('--volume', `${m.source}:${m.target}`);
+    for (const p of this.additions.ports ?? [])
+      if (p.name.test(name)) args.push('--publish', `127.0.0.1:${p.external}:${p.internal}`);
     args.push(String(b.image), ...((b.command as string[] | undefined) ?? []));
     docker(args);
     const grace = b.destroy_grace_seconds === undefined ? undefined : Number(b.destroy_grace_seconds);
     this.created.push({ kind: 'container', name, grace });
-    for (const n of networks.slice(1)) docker(['network', 'connect', ...(n.aliases ?? []).flatMap((a) => ['--alias', a]), n.name, name]);
+    for (const n of networks.slice(1))
+      docker(['network', 'connect', ...(n.aliases ?? []).flatMap((a) => ['--alias', a]), n.name, name]);
     // must_run (default true): the provider fails the apply when the container is not running.
     if (b.must_run !== false && docker(['inspect', '-f', '{{.State.Running}}', name]) !== 'true') {
       throw new Error(`plan driver: container ${name} is not running after start (must_run)`);
@@ -424,12 +494,17 @@ export class PlanDriver {
     const mode = b.mode as { replicated?: { replicas?: number } } | undefined;
     if (mode?.replicated) args.push('--replicas', String(mode.replicated.replicas ?? 1));
     if (spec.hostname) args.push('--hostname', String(spec.hostname));
-    for (const [k, v] of Object.entries((spec.env as Record<string, string> | undefined) ?? {})) args.push('--env', `${k}=${v}`);
+    for (const [k, v] of Object.entries((spec.env as Record<string, string> | undefined) ?? {}))
+      args.push('--env', `${k}=${v}`);
     if (spec.stop_signal) args.push('--stop-signal', String(spec.stop_signal));
     if (spec.stop_grace_period) args.push('--stop-grace-period', String(spec.stop_grace_period));
     args.push(...this.healthFlags(spec.healthcheck as Json | undefined));
-    for (const m of (spec.mounts as { target: string; source?: string; type: string; read_only?: boolean }[] | undefined) ?? []) {
-      args.push('--mount', `type=${m.type},target=${m.target}${m.source ? `,source=${m.source}` : ''}${m.read_only ? ',readonly' : ''}`);
+    for (const m of (spec.mounts as
+      { target: string; source?: string; type: string; read_only?: boolean }[] | undefined) ?? []) {
+      args.push(
+        '--mount',
+        `type=${m.type},target=${m.target}${m.source ? `,source=${m.source}` : ''}${m.read_only ? ',readonly' : ''}`,
+      );
     }
     for (const n of (task.networks_advanced as { name: string; aliases?: string[] }[] | undefined) ?? []) {
       args.push('--network', [`name=${n.name}`, ...(n.aliases ?? []).map((a) => `alias=${a}`)].join(','));
@@ -437,13 +512,18 @@ export class PlanDriver {
     const limits = (task.resources as { limits?: { nano_cpus?: number; memory_bytes?: number } } | undefined)?.limits;
     if (limits?.nano_cpus) args.push('--limit-cpu', String(limits.nano_cpus / 1e9));
     if (limits?.memory_bytes) args.push('--limit-memory', String(limits.memory_bytes));
-    const restart = task.restart_policy as { condition?: string; delay?: string; window?: string; max_attempts?: number } | undefined;
+    const restart = task.restart_policy as
+      { condition?: string; delay?: string; window?: string; max_attempts?: number } | undefined;
     if (restart?.condition) args.push('--restart-condition', restart.condition);
     if (restart?.delay) args.push('--restart-delay', restart.delay);
     if (restart?.window) args.push('--restart-window', restart.window);
     if (restart?.max_attempts !== undefined) args.push('--restart-max-attempts', String(restart.max_attempts));
-    for (const [prefix, config] of [['update', b.update_config], ['rollback', b.rollback_config]] as const) {
-      const c = config as { parallelism?: number; delay?: string; order?: string; failure_action?: string; monitor?: string } | undefined;
+    for (const [prefix, config] of [
+      ['update', b.update_config],
+      ['rollback', b.rollback_config],
+    ] as const) {
+      const c = config as
+        { parallelism?: number; delay?: string; order?: string; failure_action?: string; monitor?: string } | undefined;
       if (!c) continue;
       if (c.parallelism !== undefined) args.push(`--${prefix}-parallelism`, String(c.parallelism));
       if (c.delay) args.push(`--${prefix}-delay`, c.delay);
@@ -454,10 +534,15 @@ export class PlanDriver {
     type ServicePort = { target_port: number; published_port?: number; protocol?: string; publish_mode?: string };
     for (const p of (b.endpoint_spec as { ports?: ServicePort[] } | undefined)?.ports ?? []) {
       const published = p.published_port ? `,published=${p.published_port}` : '';
-      args.push('--publish', `target=${p.target_port}${published},protocol=${p.protocol ?? 'tcp'},mode=${p.publish_mode ?? 'ingress'}`);
+      args.push(
+        '--publish',
+        `target=${p.target_port}${published},protocol=${p.protocol ?? 'tcp'},mode=${p.publish_mode ?? 'ingress'}`,
+      );
     }
-    for (const m of this.additions.mounts ?? []) if (m.name.test(name)) args.push('--mount', `type=bind,source=${m.source},target=${m.target}`);
-    for (const p of this.additions.ports ?? []) if (p.name.test(name)) args.push('--publish', `mode=host,target=${p.internal},published=${p.external}`);
+    for (const m of this.additions.mounts ?? [])
+      if (m.name.test(name)) args.push('--mount', `type=bind,source=${m.source},target=${m.target}`);
+    for (const p of this.additions.ports ?? [])
+      if (p.name.test(name)) args.push('--publish', `mode=host,target=${p.internal},published=${p.external}`);
     args.push(String(spec.image), ...((spec.args as string[] | undefined) ?? []));
     docker(args);
     this.created.push({ kind: 'service', name });
@@ -471,9 +556,12 @@ export class PlanDriver {
     const replicas = (b: Json) => (b.mode as { replicated?: { replicas?: number } } | undefined)?.replicated?.replicas;
     const rest = (b: Json) => {
       const { image: _i, args: _a, env: _e, ...others } = spec(b);
-      return JSON.stringify([{ ...b, mode: undefined, task_spec: { ...(b.task_spec as Json), container_spec: others } }]);
+      return JSON.stringify([
+        { ...b, mode: undefined, task_spec: { ...(b.task_spec as Json), container_spec: others } },
+      ]);
     };
-    if (rest(before) !== rest(after)) throw new Error(`plan driver: service ${String(after.name)} changed beyond image, replicas, args and env`);
+    if (rest(before) !== rest(after))
+      throw new Error(`plan driver: service ${String(after.name)} changed beyond image, replicas, args and env`);
     const args = ['service', 'update', '-d', '--no-resolve-image'];
     if (spec(before).image !== spec(after).image) args.push('--image', String(spec(after).image));
     if (replicas(before) !== replicas(after)) args.push('--replicas', String(replicas(after) ?? 1));

@@ -12,7 +12,11 @@ export const ROOT = join(__dirname, '..', '..', '..');
 /** Synthesizes the default stack with the cdktf CLI, with settings from the environment; returns the stack dir. */
 export function synthDefaultStack(settings: Record<string, string>): string {
   const out = mkdtempSync(join(tmpdir(), 'wq-e2e-synth-'));
-  execFileSync('npx', ['cdktf', 'synth', '--output', out], { cwd: ROOT, env: { ...process.env, CHECKPOINT_DISABLE: '1', ...settings }, stdio: 'pipe' });
+  execFileSync('npx', ['cdktf', 'synth', '--output', out], {
+    cwd: ROOT,
+    env: { ...process.env, CHECKPOINT_DISABLE: '1', ...settings },
+    stdio: 'pipe',
+  });
   return join(out, 'stacks', 'workqueue');
 }
 

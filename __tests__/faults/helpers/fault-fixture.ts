@@ -11,7 +11,11 @@ export interface FaultFixture {
 
 /** Registers the beforeEach/afterEach that set up and tear down a FaultFixture; read its fields inside tests. */
 export function useFaultFixture(): FaultFixture {
-  const fixture = { workers: [] as WorkerProcess[] } as { broker: TestBroker; ledger: Ledger; workers: WorkerProcess[] };
+  const fixture = { workers: [] as WorkerProcess[] } as {
+    broker: TestBroker;
+    ledger: Ledger;
+    workers: WorkerProcess[];
+  };
   beforeEach(async () => {
     fixture.broker = await TestBroker.open();
     fixture.ledger = new Ledger();
