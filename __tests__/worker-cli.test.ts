@@ -50,7 +50,10 @@ describe('workqueue-worker command line', () => {
     [['-q', 'jobs', '--concurrency', 'two', 'cat'], /--concurrency needs a number, not 'two'/],
     [['-q', 'jobs', '--concurrency', '0', 'cat'], /--concurrency must be a whole number from 1/],
     [['-q', 'jobs', '--max-attempts', '-1', 'cat'], /--max-attempts must be a whole number from 0/],
-    [['-q', 'x'.repeat(256), 'cat'], /--queue is 256 bytes long; RabbitMQ allows at most 255/],
+    [
+      ['-q', 'x'.repeat(256), 'cat'],
+      /--queue 'x{60}…\(196 more\)': a queue name must be 1 to 255 bytes \(RabbitMQ's limit\), not 256/,
+    ],
     [['-q', 'jobs', '-u', 'http://broker', 'cat'], /--url must start with amqp:\/\/ or amqps:\/\//],
     [['-q', 'jobs', '-u', 'not a url', 'cat'], /--url is not a valid URL/],
     [

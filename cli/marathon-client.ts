@@ -75,7 +75,7 @@ export class MarathonClient {
       throw new MarathonError(`${doing}: cannot reach Marathon at ${this.marathon.origin} (${(err as Error).message})`);
     }
     const textBody = await response.text();
-    let body: unknown = undefined;
+    let body: unknown;
     try {
       body = textBody ? JSON.parse(textBody) : undefined;
     } catch {
@@ -91,10 +91,14 @@ function describeError(status: number, body: unknown): string {
   const b = (body ?? {}) as { message?: string; details?: { path?: string; errors?: string[] }[] };
   const message = b.message ?? (typeof body === 'string' && body ? body.slice(0, 300) : 'no message');
   if (status === 422 && b.details?.length) {
-    return `Marathon rejected the app (422 ${message}): ${b.details.map((d) => `${d.path ?? '/'}: ${(d.errors ?? []).join('; ')}`).join(' | ')}`;
+    const problems = b.details.map((d) => `${d.path ?? '/'}: ${(d.errors ?? []).join('; ')}`);
+    return `Marathon rejected the app (422 ${message}): ${problems.join(' | ')}`;
   }
   if (status === 409)
-    return `Marathon answered 409 (${message}): the app is locked by a running deployment; wait for it, or pass --force to override it`;
+    return (
+      `Marathon answered 409 (${message}): the app is locked by a running deployment; ` +
+      'wait for it, or pass --force to override it'
+    );
   if (status === 401 || status === 403)
     return `Marathon answered ${status} (${message}): check the user:password in the Marathon URL or $MARATHON_TOKEN`;
   return `Marathon answered ${status} (${message})`;

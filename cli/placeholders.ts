@@ -47,7 +47,8 @@ export function fillPlaceholders<T>(
   if (missing.size > 0) {
     const names = [...missing];
     throw new UsageError(
-      `${what} needs ${names.map((n) => `{{${n}}}`).join(', ')}: set ${names.map((n) => `$${n}`).join(', ')}${names.includes('TAG') ? ' or pass -t TAG' : ''}`,
+      `${what} needs ${names.map((n) => `{{${n}}}`).join(', ')}: ` +
+        `set ${names.map((n) => `$${n}`).join(', ')}${names.includes('TAG') ? ' or pass -t TAG' : ''}`,
     );
   }
   return out;

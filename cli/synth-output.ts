@@ -23,7 +23,8 @@ export function stackDir(options: {
   const stack = options.stack ?? (stacks.length === 1 ? stacks[0] : undefined);
   if (!stack || !stacks.includes(stack)) {
     throw new UsageError(
-      `no stack ${options.stack ? `'${options.stack}' ` : ''}in ${out} (found: ${stacks.join(', ') || 'none'}); name one with --stack`,
+      `no stack ${options.stack ? `'${options.stack}' ` : ''}in ${out} ` +
+        `(found: ${stacks.join(', ') || 'none'}); name one with --stack`,
     );
   }
   return join(out, stack);

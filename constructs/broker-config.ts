@@ -1,4 +1,5 @@
 import { BROKER_DELIVERY_LIMIT } from '../worker/consumer/delivery-limit';
+import { deadLetterQueueName } from '../worker/consumer/queue-names';
 
 /** A queue the broker declares at boot, with its dead-letter queue and retry limit. */
 export interface BrokerQueue {
@@ -13,11 +14,6 @@ export interface BrokerQueue {
 }
 
 export type QueueType = 'quorum' | 'classic';
-
-/** The dead-letter queue the broker declares beside each queue (the worker's default --dead-letter-queue). */
-export function deadLetterQueueName(queue: string): string {
-  return `${queue}.dlq`;
-}
 
 /** Where the broker image's entrypoint writes the boot definitions (queues + the users). */
 export const DEFINITIONS_FILE = '/var/lib/rabbitmq/workqueue-definitions.json';

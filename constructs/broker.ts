@@ -6,7 +6,8 @@ import { Service } from '@cdktf/provider-docker/lib/service';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { DEFAULT_MAX_ATTEMPTS } from '../worker/consumer/options';
-import { deadLetterQueueName, definitions, rabbitmqConf, type BrokerQueue, type QueueType } from './broker-config';
+import { deadLetterQueueName } from '../worker/consumer/queue-names';
+import { definitions, rabbitmqConf, type BrokerQueue, type QueueType } from './broker-config';
 import { DockerImageBuild } from './docker-image-build';
 import { MarathonApp } from './marathon-app';
 import { imageFile } from './package-paths';
@@ -53,7 +54,10 @@ export interface BrokerProps {
   readonly baseImage?: string;
   /** Queues declared at boot, each durable with its `.dlq`; plain names use the default attempts. @default [] */
   readonly queues?: readonly (string | BrokerQueue)[];
-  /** Type of the declared queues; quorum queues also enforce the attempt limit by a delivery-limit policy. @default 'quorum' */
+  /**
+   * Type of the declared queues; quorum queues also enforce the attempt limit by a delivery-limit policy.
+   * @default 'quorum'
+   */
   readonly queueType?: QueueType;
   /** RabbitMQ's consumer_timeout in seconds; must exceed every worker's timeoutSeconds. @default 1800 */
   readonly consumerTimeoutSeconds?: number;
@@ -402,7 +406,9 @@ export class Broker extends Construct {
         C,
         'hostAddress',
         this.hostAddress,
-        `Swarm's ingress publishes a port on every address of every node and cannot bind one: set hostAddress '${ALL_ADDRESSES}' to publish anyway, or leave amqpHostPort and managementHostPort unset (workers reach the broker on the overlay network)`,
+        "Swarm's ingress publishes a port on every address of every node and cannot bind one: " +
+          `set hostAddress '${ALL_ADDRESSES}' to publish anyway, or leave amqpHostPort and managementHostPort unset ` +
+          '(workers reach the broker on the overlay network)',
       );
     }
   }

@@ -2,7 +2,10 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-/** One entry of a Docker build context: a regular file copied from `source` or written from `content`, or a directory. */
+/**
+ * One entry of a Docker build context: a regular file copied from `source` or written from `content`,
+ * or a directory.
+ */
 export interface ContextEntry {
   /** Path inside the context. */
   readonly path: string;

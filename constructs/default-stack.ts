@@ -29,7 +29,8 @@ export function defaultStackSettings(scope: Construct, env: NodeJS.ProcessEnv = 
   const target = get('target', 'WQ_TARGET');
   if (instances !== undefined && !/^\d+$/.test(instances)) {
     throw new Error(
-      `default stack: invalid instances '${instances}' (WQ_INSTANCES or context "instances"): use a whole number, e.g. WQ_INSTANCES=3`,
+      `default stack: invalid instances '${instances}' (WQ_INSTANCES or context "instances"): ` +
+        'use a whole number, e.g. WQ_INSTANCES=3',
     );
   }
   return {

@@ -33,12 +33,10 @@ export class DockerImageBuild extends Construct {
     const dir = writeBuildContext(props.context);
     this.asset = new TerraformAsset(this, 'context', { path: dir, type: AssetType.DIRECTORY });
     const manifest = new Construct(this, 'manifest');
-    writeOnSynth(
-      manifest,
-      `images/${props.name}.json`,
-      () =>
-        `${JSON.stringify({ component: props.component, image: props.name, context: this.asset.path, buildArgs: props.buildArgs }, null, 2)}\n`,
-    );
+    writeOnSynth(manifest, `images/${props.name}.json`, () => {
+      const { component, name: image, buildArgs } = props;
+      return `${JSON.stringify({ component, image, context: this.asset.path, buildArgs }, null, 2)}\n`;
+    });
     if (props.terraform) {
       ensureDockerProvider(this);
       this.image = new Image(this, 'image', {

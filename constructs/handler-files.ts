@@ -53,7 +53,8 @@ export function handlerEntries(construct: string, handlerPath: string): ContextE
         if (!inside(real))
           return fail(
             shown,
-            `the link points to '${real}', outside ${handlerPath}: copy the file into ${handlerPath} instead (nothing outside it enters the image)`,
+            `the link points to '${real}', outside ${handlerPath}: copy the file into ${handlerPath} instead ` +
+              '(nothing outside it enters the image)',
           );
         stat = statSync(real);
       }

@@ -1,7 +1,7 @@
 import type { Construct } from 'constructs';
-import { MAX_QUEUE_NAME_BYTES } from '../worker/consumer/options';
+import { numberProblem, wholeNumberProblem } from '../worker/consumer/number-rules';
+import { queueNameProblem } from '../worker/consumer/queue-names';
 import { CONTROL_CHARACTERS } from '../worker/observability/printable';
-import { deadLetterQueueName } from './broker-config';
 
 /**
  * Who a construction error is about: the class and where it sits in the tree, e.g.
@@ -22,7 +22,10 @@ export function propError(construct: string, prop: string, value: unknown, fix: 
   return new Error(`${construct}: invalid ${prop} ${shown}: ${fix}`);
 }
 
-/** JSON's string escapes, plus the control characters JSON leaves raw (DEL, C1, U+2028/9): one line, no terminal codes. */
+/**
+ * JSON's string escapes, plus the control characters JSON leaves raw (DEL, C1, U+2028/9): one line, no
+ * terminal codes.
+ */
 function escaped(text: string): string {
   const rest = new RegExp(CONTROL_CHARACTERS.source, 'g');
   return JSON.stringify(text)
@@ -88,19 +91,10 @@ export function checkVolumeName(construct: string, prop: string, name: string): 
   }
 }
 
+/** A queue the Broker declares, or a fleet consumes: its dead-letter queue's name must fit too. */
 export function checkQueueName(construct: string, prop: string, name: string): void {
-  const bytes = Buffer.byteLength(name ?? '');
-  const max = MAX_QUEUE_NAME_BYTES - Buffer.byteLength(deadLetterQueueName(''));
-  if (bytes === 0 || bytes > max) {
-    throw propError(
-      construct,
-      prop,
-      name,
-      `a queue name must be 1 to ${max} bytes (RabbitMQ allows ${MAX_QUEUE_NAME_BYTES}, and its dead-letter queue adds '${deadLetterQueueName('')}')`,
-    );
-  }
-  if (name.startsWith('amq.'))
-    throw propError(construct, prop, name, "names starting with 'amq.' are reserved by RabbitMQ");
+  const problem = queueNameProblem(name, true);
+  if (problem) throw propError(construct, prop, name, problem);
 }
 
 /** Marathon app id segment rules, which also make valid Docker container and host names. */
@@ -112,21 +106,20 @@ export function checkMarathonName(construct: string, prop: string, name: string)
       construct,
       prop,
       name,
-      "use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 63 characters (Marathon app ids and host names)",
+      "use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, " +
+        'at most 63 characters (Marathon app ids and host names)',
     );
   }
 }
 
 export function checkCount(construct: string, prop: string, value: number | undefined, min: number): void {
-  if (value !== undefined && (!Number.isInteger(value) || value < min)) {
-    throw propError(construct, prop, value, `use a whole number of at least ${min}`);
-  }
+  const problem = value === undefined ? undefined : wholeNumberProblem(value, min);
+  if (problem) throw propError(construct, prop, value, `use ${problem}`);
 }
 
 export function checkPositive(construct: string, prop: string, value: number | undefined): void {
-  if (value !== undefined && (!Number.isFinite(value) || value <= 0)) {
-    throw propError(construct, prop, value, 'use a number greater than 0');
-  }
+  const problem = value === undefined ? undefined : numberProblem(value, 0, true);
+  if (problem) throw propError(construct, prop, value, `use ${problem}`);
 }
 
 /** A broker user name: it goes into RabbitMQ definitions, amqp:// URLs and the entrypoint's checks unescaped. */

@@ -33,7 +33,10 @@ export const WORKER_HEALTH_PORT = 8080;
 const PROCESS_MESSAGE = '/usr/local/bin/process-message';
 /** Set by the construct itself: env and secretEnv may not name it. */
 const BROKER_URL_VAR = 'AMQP_URL';
-/** Placeholders `workqueue deploy` fills from its flags before the environment: a secret by these names would get them. */
+/**
+ * Placeholders `workqueue deploy` fills from its flags before the environment: a secret by these names would
+ * get them.
+ */
 const DEPLOY_FLAG_PLACEHOLDERS = ['TAG', 'BROKER', 'QUEUE'];
 /** What `workqueue deploy` fills from the environment: `{{NAME}}`. */
 const PLACEHOLDER_NAME = /^[A-Z_][A-Z0-9_]*$/;
@@ -337,7 +340,8 @@ export class WorkQueueWorker extends Construct {
         C,
         'queue',
         this.queue,
-        `broker '${broker.name}' does not declare it: add it to the Broker's queues (declared: ${broker.queues.map((q) => q.name).join(', ') || 'none'})`,
+        `broker '${broker.name}' does not declare it: add it to the Broker's queues ` +
+          `(declared: ${broker.queues.map((q) => q.name).join(', ') || 'none'})`,
       );
     }
     if (props.maxAttempts !== undefined && props.maxAttempts !== declared.maxAttempts) {
@@ -351,7 +355,9 @@ export class WorkQueueWorker extends Construct {
         C,
         'timeoutSeconds',
         props.timeoutSeconds,
-        `it must stay below the broker's consumerTimeoutSeconds (${broker.consumerTimeoutSeconds}), or RabbitMQ closes the channel before the program is stopped; raise the Broker's consumerTimeoutSeconds or lower timeoutSeconds`,
+        `it must stay below the broker's consumerTimeoutSeconds (${broker.consumerTimeoutSeconds}), or RabbitMQ ` +
+          "closes the channel before the program is stopped; raise the Broker's consumerTimeoutSeconds or lower " +
+          'timeoutSeconds',
       );
     }
     if (this.target !== broker.target)
@@ -408,7 +414,8 @@ export class WorkQueueWorker extends Construct {
           C,
           'secretEnv',
           name,
-          'use uppercase letters, digits and _, not starting with a digit: the Marathon app holds the placeholder {{NAME}}, which workqueue deploy fills from $NAME',
+          'use uppercase letters, digits and _, not starting with a digit: the Marathon app holds the ' +
+            'placeholder {{NAME}}, which workqueue deploy fills from $NAME',
         );
       }
       if (name === BROKER_URL_VAR || DEPLOY_FLAG_PLACEHOLDERS.includes(name)) {
@@ -416,7 +423,8 @@ export class WorkQueueWorker extends Construct {
           C,
           'secretEnv',
           name,
-          `${[BROKER_URL_VAR, ...DEPLOY_FLAG_PLACEHOLDERS].join(', ')} are set by the construct or by workqueue deploy's flags: choose another name`,
+          `${[BROKER_URL_VAR, ...DEPLOY_FLAG_PLACEHOLDERS].join(', ')} are set by the construct or by ` +
+            "workqueue deploy's flags: choose another name",
         );
       }
       if (name in plain) throw propError(C, 'secretEnv', name, 'it is also in env: give each variable once');

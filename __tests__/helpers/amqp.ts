@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as amqp from 'amqplib';
-import { deadLetterQueueName, queuePolicy, type QueueType } from '../../constructs/broker-config';
+import { queuePolicy, type QueueType } from '../../constructs/broker-config';
+import { deadLetterQueueName } from '../../worker/consumer/queue-names';
 
 /** The broker found by the global setup. */
 export function brokerUrl(): string {

@@ -7,7 +7,8 @@ import { ambiguous, appsNamed, labelOf, normalAppId } from '../stack-apps';
 import { marathonApps, stackDir } from '../synth-output';
 import { waitForDeployments } from '../wait-deployments';
 
-export const DEPLOY_HELP = `Usage: workqueue deploy [APP...] [-t TAG] [-b BROKER] [-q QUEUE] [--marathon URL] [--force] [--wait]
+export const DEPLOY_HELP = `Usage: workqueue deploy [APP...] [-t TAG] [-b BROKER] [-q QUEUE] [--marathon URL]
+                        [--force] [--wait]
 
 Creates or replaces the synthesized Marathon apps (cdktf.out/stacks/<stack>/marathon/*.json) with
 PUT /v2/apps/{id}?partialUpdate=false, each app after the apps it depends on (the broker before

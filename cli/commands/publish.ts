@@ -71,7 +71,8 @@ export async function publish(argv: readonly string[], env: NodeJS.ProcessEnv): 
     await channel.waitForConfirms();
     if (returned > 0)
       throw new FatalError(
-        `${returned} of ${sent} message(s) came back unrouted: queue '${queue}' does not exist (start a worker or the broker that declares it first)`,
+        `${returned} of ${sent} message(s) came back unrouted: queue '${queue}' does not exist ` +
+          '(start a worker or the broker that declares it first)',
       );
     progress(`published ${sent} message(s) to '${queue}', all confirmed (${rate(sent, started)} msg/s)`);
     await channel.close();

@@ -6,6 +6,7 @@ import { splitBrokerUrl, type BrokerLogin } from '../../worker/broker/login';
 import { UsageError } from '../../worker/command-line/errors';
 import { isHealthy, isRunning } from '../../worker/broker/marathon-task-health';
 import { DEFAULT_URL } from '../../worker/consumer/options';
+import { deadLetterQueueName } from '../../worker/consumer/queue-names';
 import { printable } from '../../worker/observability/printable';
 import { brokerUrlOption } from '../broker-url-option';
 import { parseFlags, text, type FlagSpec } from '../flags';
@@ -109,7 +110,7 @@ async function queueStatuses(url: string, api: ManagementApi, queues: readonly s
     const out: QueueStatus[] = [];
     for (const name of queues) {
       const main = await check(connection, name);
-      const dead = await check(connection, `${name}.dlq`);
+      const dead = await check(connection, deadLetterQueueName(name));
       out.push({
         name,
         exists: main !== undefined,

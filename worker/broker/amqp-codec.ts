@@ -18,6 +18,7 @@ interface Frame {
 interface ConnectionInternals {
   prototype: { recvFrame(this: { rest: Buffer }): unknown };
 }
+/* eslint-disable @typescript-eslint/no-require-imports -- amqplib's internals have no type declarations to import */
 const { Connection } = require('amqplib/lib/connection') as { Connection: ConnectionInternals };
 const { parseFrame } = require('amqplib/lib/frame') as { parseFrame(bin: Buffer): Frame | false };
 const defs = require('amqplib/lib/defs') as {
@@ -31,6 +32,7 @@ const Args = require('amqplib/lib/api_args') as {
 const { encodeTable } = require('amqplib/lib/codec') as {
   encodeTable(buf: Buffer, table: object, offset: number): number;
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /**
  * amqplib encodes a header table into a 64 KiB scratch buffer (lib/defs.js) and silently cuts

@@ -15,8 +15,10 @@ export interface MarathonEndpoint {
 export function marathonEndpoint(marathonUrl: string, token: string | undefined): MarathonEndpoint {
   const base = new URL(marathonUrl);
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (base.username)
-    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+  if (base.username) {
+    const userPass = `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`;
+    headers.authorization = `Basic ${Buffer.from(userPass).toString('base64')}`;
+  }
   if (token) headers.authorization = `token=${token}`;
   base.username = '';
   base.password = '';

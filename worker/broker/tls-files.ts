@@ -52,12 +52,18 @@ export function tlsFailure(err: unknown): string | undefined {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const message = err instanceof Error ? err.message : String(err);
   if (code && UNVERIFIED.has(code)) {
-    return `the broker's TLS certificate does not verify (${message}); give the CA that signed it with --ca FILE, and connect by a name the certificate holds`;
+    return (
+      `the broker's TLS certificate does not verify (${message}); give the CA that signed it with --ca FILE, ` +
+      'and connect by a name the certificate holds'
+    );
   }
   // OpenSSL's text is several fields and a newline; the alert's name is what says something.
   const alert = /alert (certificate required|bad certificate|unknown ca|certificate unknown)/i.exec(message);
   if (alert) {
-    return `the broker refused this client's TLS certificate (TLS alert: ${alert[1]}); give a certificate it trusts with --cert FILE --key FILE`;
+    return (
+      `the broker refused this client's TLS certificate (TLS alert: ${alert[1]}); ` +
+      'give a certificate it trusts with --cert FILE --key FILE'
+    );
   }
   return undefined;
 }

@@ -26,9 +26,11 @@ Options:
       --timeout SECONDS      stop a program (TERM, then KILL) after this long; counts as failed
       --max-attempts N       failed attempts before dead-lettering (default: ${DEFAULT_MAX_ATTEMPTS}; 0 = retry forever)
       --dead-letter-queue Q  where messages go when attempts run out (default: QUEUE.dlq)
-      --shutdown-grace SEC   on SIGTERM/SIGINT, time running programs get to finish (default: ${DEFAULT_SHUTDOWN_GRACE_SECONDS})
+      --shutdown-grace SEC   on SIGTERM/SIGINT, time running programs get to finish
+                             (default: ${DEFAULT_SHUTDOWN_GRACE_SECONDS})
       --health-port PORT     serve GET /healthz and GET /metrics on this port
-      --connect-timeout SEC  give up if the broker cannot be reached for this long (default: ${DEFAULT_CONNECT_TIMEOUT_SECONDS})
+      --connect-timeout SEC  give up if the broker cannot be reached for this long
+                             (default: ${DEFAULT_CONNECT_TIMEOUT_SECONDS})
   -b, --broker NAME          find the broker, again on every reconnect: with $MARATHON_URL
                              a healthy task of Marathon app NAME, else the Mesos-DNS SRV
                              record _NAME._tcp.marathon.mesos, else host NAME port 5672

@@ -2,6 +2,9 @@ import { availableParallelism } from 'node:os';
 import { UsageError } from '../command-line/errors';
 import { checkBrokerUrl } from '../broker/login';
 import { WITHHELD_VARIABLES } from '../process/program-env';
+import { printable } from '../observability/printable';
+import { numberProblem, wholeNumberProblem } from './number-rules';
+import { deadLetterQueueName, queueNameProblem } from './queue-names';
 
 /** Everything that configures a worker; the CLI flags map onto it one to one. */
 export interface WorkerOptions {
@@ -80,8 +83,6 @@ export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 60;
  * cheap handlers would otherwise wait a broker round trip for each message.
  */
 export const PIPELINE_DEPTH = 32;
-/** RabbitMQ's limit on queue names, in bytes. */
-export const MAX_QUEUE_NAME_BYTES = 255;
 
 /** Fills in defaults once and validates; throws UsageError naming the bad option. */
 export function resolveOptions(options: WorkerOptions, env: NodeJS.ProcessEnv = process.env): ResolvedWorkerOptions {
@@ -101,7 +102,7 @@ export function resolveOptions(options: WorkerOptions, env: NodeJS.ProcessEnv = 
     count: options.count,
     timeoutSeconds: options.timeoutSeconds,
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-    deadLetterQueue: options.deadLetterQueue ?? `${options.queue}.dlq`,
+    deadLetterQueue: options.deadLetterQueue ?? deadLetterQueueName(options.queue),
     shutdownGraceSeconds: options.shutdownGraceSeconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS,
     healthPort: options.healthPort,
     connectTimeoutSeconds: options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS,
@@ -156,13 +157,8 @@ function validate(o: ResolvedWorkerOptions): void {
 
 function checkQueueName(flag: string, name: string | undefined): void {
   if (!name) throw new UsageError(`missing ${flag}: name the queue to consume, e.g. ${flag} jobs`);
-  if (Buffer.byteLength(name) > MAX_QUEUE_NAME_BYTES) {
-    throw new UsageError(
-      `${flag} is ${Buffer.byteLength(name)} bytes long; RabbitMQ allows at most ${MAX_QUEUE_NAME_BYTES}`,
-    );
-  }
-  if (name.startsWith('amq.'))
-    throw new UsageError(`${flag} '${name}': names starting with 'amq.' are reserved by RabbitMQ`);
+  const problem = queueNameProblem(name);
+  if (problem) throw new UsageError(`${flag} '${printable(name, 60)}': ${problem}`);
 }
 
 function checkTls(o: ResolvedWorkerOptions): void {
@@ -178,13 +174,12 @@ function checkTls(o: ResolvedWorkerOptions): void {
 }
 
 function checkInteger(flag: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not '${value}'`);
-  }
+  const problem = wholeNumberProblem(value, min, max);
+  if (problem) throw new UsageError(`${flag} must be ${problem}, not '${value}'`);
 }
 
+/** Seconds, as flags give them. */
 function checkNumber(flag: string, value: number, min: number): void {
-  if (!Number.isFinite(value) || value < min) {
-    throw new UsageError(`${flag} must be a number of seconds of at least ${min}, not '${value}'`);
-  }
+  const problem = numberProblem(value, min);
+  if (problem) throw new UsageError(`${flag} must be ${problem} seconds, not '${value}'`);
 }

@@ -104,7 +104,8 @@ export class Worker {
     });
     if (opened)
       this.log.info(
-        `consuming '${this.options.queue}' (concurrency ${this.options.concurrency}, prefetch ${this.options.prefetchCount})`,
+        `consuming '${this.options.queue}' ` +
+          `(concurrency ${this.options.concurrency}, prefetch ${this.options.prefetchCount})`,
       );
   }
 
@@ -315,7 +316,8 @@ export class Worker {
     if (!outcome.ok) this.metrics.failed.inc();
     if (!link.open) {
       this.log.info(
-        `message ${id} ${outcome.ok ? 'done' : `failed (${printable(outcome.reason)})`} while the broker link was down; the broker will deliver it again`,
+        `message ${id} ${outcome.ok ? 'done' : `failed (${printable(outcome.reason)})`} ` +
+          'while the broker link was down; the broker will deliver it again',
       );
       return;
     }
@@ -362,7 +364,8 @@ export class Worker {
       } catch (err) {
         if (!link.open) {
           this.log.error(
-            `could not publish message ${id} to '${copy.target}' (${printable(errorText(err))}); the broker will deliver it again`,
+            `could not publish message ${id} to '${copy.target}' (${printable(errorText(err))}); ` +
+              'the broker will deliver it again',
           );
           return;
         }
@@ -427,7 +430,8 @@ export class Worker {
           // The nack below still returns it; only its broker count goes up.
           this.repeats.error(
             'refresh',
-            `a fresh copy of a returned message was not confirmed (${printable(errorText(err))}); returning the original`,
+            `a fresh copy of a returned message was not confirmed (${printable(errorText(err))}); ` +
+              'returning the original',
           );
         }
       }

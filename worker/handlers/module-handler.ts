@@ -45,6 +45,7 @@ export function loadHandlerModule(path: string): HandlerFunction {
   let loaded: unknown;
   try {
     // require() also loads ES modules on Node >= 20.19; a bundled worker keeps this call as is.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known only at run time
     loaded = require(file);
   } catch (err) {
     throw new FatalError(`cannot load --module ${path}: ${firstLine(errorText(err))}`);

@@ -9,7 +9,7 @@ import type { Outcome } from '../consumer/outcome';
 import { whenDrained } from '../process/output-drain';
 import { printable } from '../observability/printable';
 import { programEnv } from '../process/program-env';
-import { reapGroup, signalGroup } from '../process/process-group';
+import { reapGroup, signalGroup, stopInStages } from '../process/process-group';
 import { KILL_AFTER_MS } from '../process/spawn-program';
 
 export interface PersistentOptions {
@@ -234,8 +234,7 @@ class Slot {
     this.up = false;
     this.failAll(`program restarted: ${why}`);
     this.options.log.error(`program ${this.n}: ${why}; restarting it`);
-    signalGroup(child.pid, 'SIGTERM');
-    setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_AFTER_MS).unref();
+    stopInStages((signal) => signalGroup(child.pid, signal), KILL_AFTER_MS);
   }
 
   /** Resolves once the program has ended and nothing of its process groups runs. */
@@ -253,11 +252,10 @@ class Slot {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     child.stdin.end(); // EOF: a well-behaved program finishes and exits
-    const kill = setTimeout(() => signalGroup(child.pid, 'SIGTERM'), KILL_AFTER_MS);
-    const kill2 = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 2 * KILL_AFTER_MS);
+    // A program that does not finish within KILL_AFTER_MS of its EOF is stopped like any other.
+    const cancelStop = stopInStages((signal) => signalGroup(child.pid, signal), KILL_AFTER_MS, KILL_AFTER_MS);
     await this.exited;
-    clearTimeout(kill);
-    clearTimeout(kill2);
+    cancelStop();
   }
 }
 

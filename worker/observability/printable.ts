@@ -7,6 +7,7 @@ const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\
  * Characters that break a line or drive a terminal: C0, DEL, C1, line and paragraph separators,
  * and bidirectional controls (embeddings, overrides, isolates, marks: they reorder what is shown).
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is this pattern's purpose
 export const CONTROL_CHARACTERS = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/;
 const TO_ESCAPE = new RegExp(`\\\\|${CONTROL_CHARACTERS.source}`, 'g');
 

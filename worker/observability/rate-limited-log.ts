@@ -25,7 +25,8 @@ export class RateLimitedLog {
     }
     const more = seen?.suppressed ? ` (${seen.suppressed} more like this in the last ${REPEAT_LOG_SECONDS} s)` : '';
     this.last.set(kind, { at: now, suppressed: 0 });
-    if (this.last.size > 100) this.last.delete(this.last.keys().next().value as string); // kinds are few; stay bounded anyway
+    // Kinds are few; stay bounded anyway.
+    if (this.last.size > 100) this.last.delete(this.last.keys().next().value as string);
     this.log.error(`${message}${more}`);
   }
 }

@@ -14,6 +14,25 @@ export function signalGroup(pgid: number | undefined, signal: NodeJS.Signals): v
 const GROUP_POLL_MS = 50;
 
 /**
+ * The one way a program is stopped: TERM by `send` (to its group, or through its launcher before the
+ * group is known) after `termAfterMs`, then KILL `killAfterMs` later to what ignored it. Returns a
+ * cancel, for a program that ended first. The timers do not keep the worker alive on their own.
+ */
+export function stopInStages(send: (signal: NodeJS.Signals) => void, killAfterMs: number, termAfterMs = 0): () => void {
+  let killTimer: NodeJS.Timeout | undefined;
+  const term = () => {
+    send('SIGTERM');
+    killTimer = setTimeout(() => send('SIGKILL'), killAfterMs).unref();
+  };
+  const termTimer = termAfterMs > 0 ? setTimeout(term, termAfterMs).unref() : undefined;
+  if (termTimer === undefined) term();
+  return () => {
+    clearTimeout(termTimer);
+    clearTimeout(killTimer);
+  };
+}
+
+/**
  * Ends what is left of group `pgid`: TERM now, KILL after `killAfterMs` to whatever ignored it.
  * Resolves once no process of the group runs. Processes that left the group (setsid) are not seen.
  */

@@ -1,6 +1,6 @@
 import { createLineTagger, type LineTagger } from './line-tagger';
 import type { Outcome } from '../consumer/outcome';
-import { groupGone, groupRunning, signalGroup } from './process-group';
+import { groupGone, groupRunning, signalGroup, stopInStages } from './process-group';
 import type { LaunchRequest, Launcher } from './program-launcher';
 
 /**
@@ -24,15 +24,14 @@ export interface SpawnRequest extends LaunchRequest {
 export function spawnProgram(launch: Launcher, req: SpawnRequest): Promise<Outcome> {
   return new Promise((resolve) => {
     let pgid: number | undefined;
-    let killTimer: NodeJS.Timeout | undefined;
+    let cancelStop: (() => void) | undefined;
     // Taggers are made on first output: most programs print nothing.
     const taggers: Partial<Record<'stdout' | 'stderr', LineTagger>> = {};
     const tagger = (stream: 'stdout' | 'stderr') => (taggers[stream] ??= createLineTagger(req.tag, req[stream]));
 
     const kill = (signal: NodeJS.Signals) => (pgid === undefined ? launched.kill(signal) : signalGroup(pgid, signal));
     function stop() {
-      kill('SIGTERM');
-      killTimer = setTimeout(() => kill('SIGKILL'), KILL_AFTER_MS);
+      cancelStop = stopInStages(kill, KILL_AFTER_MS);
     }
     const ended = (outcome: Outcome, group?: number) => {
       pgid = group;
@@ -40,14 +39,14 @@ export function spawnProgram(launch: Launcher, req: SpawnRequest): Promise<Outco
       taggers.stdout?.end();
       taggers.stderr?.end();
       if (!groupRunning(pgid)) {
-        clearTimeout(killTimer);
+        cancelStop?.();
         resolve(outcome);
         return;
       }
       // An attempt ends when its whole group is gone, so no process outlives its message. The
       // launcher sent TERM to what the program left behind (or the stop did, and its KILL stays due).
       void groupGone(pgid, KILL_AFTER_MS).then(() => {
-        clearTimeout(killTimer);
+        cancelStop?.();
         resolve(outcome);
       });
     };
