@@ -1,0 +1,213 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as amqp from 'amqplib';
+import { docker } from './plan-driver';
+
+/** One member of a quorum queue as `rabbitmq-queues quorum_status --formatter json` lists it. */
+export interface QuorumMember {
+  readonly node: string;
+  /** leader, follower; anything else (noproc, timeout...) is a member that is not serving. */
+  readonly state: string;
+  readonly membership: string;
+}
+
+/** Runs a RabbitMQ CLI tool in a broker container; a node that is down must not hang the test. */
+export function brokerCli(container: string, args: readonly string[], timeoutMs = 60_000): string {
+  return execFileSync('docker', ['exec', container, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: timeoutMs,
+  }).trim();
+}
+
+/** JSON printed by a CLI tool with --formatter json, after any banner line. */
+function cliJson<T>(text: string): T {
+  const start = text.search(/^[[{]/m);
+  if (start < 0) throw new Error(`no JSON in the CLI's output: ${text.slice(0, 200)}`);
+  return JSON.parse(text.slice(start)) as T;
+}
+
+/** The members of a quorum queue, asked of the node in `container`. */
+export function quorumMembers(container: string, queue: string): QuorumMember[] {
+  const rows = cliJson<Record<string, unknown>[]>(
+    brokerCli(container, ['rabbitmq-queues', 'quorum_status', queue, '--formatter', 'json']),
+  );
+  return rows.map((r) => ({
+    node: String(r['Node Name']),
+    state: String(r['Raft State']),
+    membership: String(r['Membership'] ?? 'voter'),
+  }));
+}
+
+/** The node name leading a quorum queue, or undefined while none does. */
+export function queueLeader(container: string, queue: string): string | undefined {
+  return quorumMembers(container, queue).find((m) => m.state === 'leader')?.node;
+}
+
+/** True when the queue has exactly `nodes` as voting members, each leading or following (none down). */
+export function allMembersServing(container: string, queue: string, nodes: readonly string[]): boolean {
+  try {
+    const members = quorumMembers(container, queue);
+    return (
+      members.length === nodes.length &&
+      nodes.every((n) => members.some((m) => m.node === n)) &&
+      members.every((m) => ['leader', 'follower'].includes(m.state) && m.membership === 'voter') &&
+      members.filter((m) => m.state === 'leader').length === 1
+    );
+  } catch {
+    return false; // the node asked is still starting
+  }
+}
+
+/** A line per member: "rabbit@broker-0 leader voter, ...". */
+export function describeMembers(members: readonly QuorumMember[]): string {
+  return members.map((m) => `${m.node} ${m.state}${m.membership === 'voter' ? '' : ` (${m.membership})`}`).join(', ');
+}
+
+/** AMQP connections of `user` anywhere in the cluster, as client and server address ("a:port -> b:port"). */
+export function connectionsOf(container: string, user: string): { client: string; server: string }[] {
+  const rows = cliJson<{ user: string; name: string }[]>(
+    brokerCli(container, ['rabbitmqctl', 'list_connections', 'user', 'name', '--formatter', 'json']),
+  );
+  return rows
+    .filter((r) => r.user === user)
+    .map((r) => /^(.*):\d+ -> (.*):\d+$/.exec(r.name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ client: m[1], server: m[2] }));
+}
+
+/** The addresses of a container on its networks. */
+export function addressesOf(container: string): string[] {
+  return docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', container])
+    .split(' ')
+    .filter(Boolean);
+}
+
+/**
+ * Publishes `n` persistent messages "message <i>" through the first reachable URL, with publisher confirms: a
+ * confirmed message of a quorum queue is on a majority of its members, so it is the test's to find later.
+ */
+export async function publishConfirmed(urls: readonly string[], queue: string, n: number): Promise<void> {
+  const connection = await connectAny(urls);
+  try {
+    const channel = await connection.createConfirmChannel();
+    for (let i = 0; i < n; i++) {
+      if (!channel.sendToQueue(queue, Buffer.from(`message ${i}`), { persistent: true }))
+        await new Promise((resolve) => channel.once('drain', resolve));
+      if (i % 500 === 499) await channel.waitForConfirms();
+    }
+    await channel.waitForConfirms();
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Every body left in a queue, taken off it (the test's last look at a dead-letter queue). */
+export async function takeAll(urls: readonly string[], queue: string): Promise<string[]> {
+  const connection = await connectAny(urls);
+  try {
+    const channel = await connection.createChannel();
+    const bodies: string[] = [];
+    for (let m = await channel.get(queue, { noAck: true }); m; m = await channel.get(queue, { noAck: true }))
+      bodies.push(m.content.toString());
+    return bodies;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Ready messages of a queue, through the first reachable URL. */
+export async function readyCount(urls: readonly string[], queue: string): Promise<number> {
+  const connection = await connectAny(urls);
+  try {
+    return (await (await connection.createChannel()).checkQueue(queue)).messageCount;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function connectAny(urls: readonly string[]): Promise<amqp.ChannelModel> {
+  let last: unknown;
+  for (const url of urls) {
+    try {
+      return await amqp.connect(url, { timeout: 5000 });
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last instanceof Error ? last : new Error('no broker node reachable');
+}
+
+/** Bodies of the files process-message wrote: one entry per file, duplicates included. */
+export function processedBodies(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('message.'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'));
+}
+
+/**
+ * Samples how many messages have been processed, every `everyMs`, to tell afterwards how long processing
+ * stalled around an event (the kill of a node).
+ */
+export class ProgressWatch {
+  private readonly changes: { at: number; count: number }[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly count: () => number,
+    everyMs = 100,
+  ) {
+    this.changes.push({ at: Date.now(), count: count() });
+    this.timer = setInterval(() => this.sample(), everyMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /**
+   * After `since`: the first time the count grew, and the longest wait between growths (ending at the
+   * growth that ended it), in seconds from `since`; undefined when it never grew after `since`.
+   */
+  after(since: number): { first: number; longestGap: number; resumedAt: number } | undefined {
+    const later = this.changes.filter((c) => c.at > since);
+    if (later.length === 0) return undefined;
+    let previous = since;
+    let longestGap = 0;
+    let resumedAt = later[0].at;
+    for (const c of later) {
+      if (c.at - previous > longestGap) {
+        longestGap = c.at - previous;
+        resumedAt = c.at;
+      }
+      previous = c.at;
+    }
+    return {
+      first: (later[0].at - since) / 1000,
+      longestGap: longestGap / 1000,
+      resumedAt: (resumedAt - since) / 1000,
+    };
+  }
+
+  private sample(): void {
+    const count = this.count();
+    if (count !== this.changes[this.changes.length - 1].count) this.changes.push({ at: Date.now(), count });
+  }
+}
+
+/**
+ * Seconds from `since` to each line of a container's log that matches `pattern` (docker logs -t), e.g. the
+ * worker's "reconnected" after its node was lost.
+ */
+export function logTimesAfter(container: string, since: number, pattern: RegExp): number[] {
+  // The worker logs to stdout and stderr; docker logs keeps them apart.
+  const run = spawnSync('docker', ['logs', '-t', '--since', new Date(since).toISOString(), container], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return `${run.stdout}\n${run.stderr}`
+    .split('\n')
+    .filter((line) => pattern.test(line))
+    .map((line) => (Date.parse(line.slice(0, line.indexOf(' '))) - since) / 1000);
+}
