@@ -5,12 +5,17 @@ import { App, TerraformStack } from 'cdktf';
 import { Broker, WorkQueueWorker } from '../../../constructs';
 
 /** The stack under test: a 3-node broker and a fleet of 2 workers on one queue. */
-export const CLUSTER = {
+export const CLUSTER: {
+  readonly stack: string;
+  readonly queue: string;
+  readonly nodes: readonly string[];
+  readonly workers: number;
+} = {
   stack: 'cluster',
   queue: 'queue',
   nodes: ['broker-0', 'broker-1', 'broker-2'],
   workers: 2,
-} as const;
+};
 
 export type ClusterTarget = 'docker' | 'swarm';
 

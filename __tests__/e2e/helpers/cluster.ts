@@ -1,6 +1,7 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import * as amqp from 'amqplib';
 import { docker } from './plan-driver';
 
@@ -12,13 +13,15 @@ export interface QuorumMember {
   readonly membership: string;
 }
 
-/** Runs a RabbitMQ CLI tool in a broker container; a node that is down must not hang the test. */
-export function brokerCli(container: string, args: readonly string[], timeoutMs = 60_000): string {
-  return execFileSync('docker', ['exec', container, ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: timeoutMs,
-  }).trim();
+const run = promisify(execFile);
+
+/**
+ * Runs a RabbitMQ CLI tool in a broker container. Asynchronous: a CLI tool takes a second or two (an Erlang VM
+ * starts), during which the test's own timers must keep running; a node that is down must not hang the test.
+ */
+export async function brokerCli(container: string, args: readonly string[], timeoutMs = 60_000): Promise<string> {
+  const { stdout } = await run('docker', ['exec', container, ...args], { timeout: timeoutMs, maxBuffer: 1 << 24 });
+  return stdout.trim();
 }
 
 /** JSON printed by a CLI tool with --formatter json, after any banner line. */
@@ -29,9 +32,9 @@ function cliJson<T>(text: string): T {
 }
 
 /** The members of a quorum queue, asked of the node in `container`. */
-export function quorumMembers(container: string, queue: string): QuorumMember[] {
+export async function quorumMembers(container: string, queue: string): Promise<QuorumMember[]> {
   const rows = cliJson<Record<string, unknown>[]>(
-    brokerCli(container, ['rabbitmq-queues', 'quorum_status', queue, '--formatter', 'json']),
+    await brokerCli(container, ['rabbitmq-queues', 'quorum_status', queue, '--formatter', 'json']),
   );
   return rows.map((r) => ({
     node: String(r['Node Name']),
@@ -41,14 +44,14 @@ export function quorumMembers(container: string, queue: string): QuorumMember[] 
 }
 
 /** The node name leading a quorum queue, or undefined while none does. */
-export function queueLeader(container: string, queue: string): string | undefined {
-  return quorumMembers(container, queue).find((m) => m.state === 'leader')?.node;
+export async function queueLeader(container: string, queue: string): Promise<string | undefined> {
+  return (await quorumMembers(container, queue)).find((m) => m.state === 'leader')?.node;
 }
 
 /** True when the queue has exactly `nodes` as voting members, each leading or following (none down). */
-export function allMembersServing(container: string, queue: string, nodes: readonly string[]): boolean {
+export async function allMembersServing(container: string, queue: string, nodes: readonly string[]): Promise<boolean> {
   try {
-    const members = quorumMembers(container, queue);
+    const members = await quorumMembers(container, queue);
     return (
       members.length === nodes.length &&
       nodes.every((n) => members.some((m) => m.node === n)) &&
@@ -66,9 +69,9 @@ export function describeMembers(members: readonly QuorumMember[]): string {
 }
 
 /** AMQP connections of `user` anywhere in the cluster, as client and server address ("a:port -> b:port"). */
-export function connectionsOf(container: string, user: string): { client: string; server: string }[] {
+export async function connectionsOf(container: string, user: string): Promise<{ client: string; server: string }[]> {
   const rows = cliJson<{ user: string; name: string }[]>(
-    brokerCli(container, ['rabbitmqctl', 'list_connections', 'user', 'name', '--formatter', 'json']),
+    await brokerCli(container, ['rabbitmqctl', 'list_connections', 'user', 'name', '--formatter', 'json']),
   );
   return rows
     .filter((r) => r.user === user)
@@ -146,54 +149,33 @@ export function processedBodies(dir: string): string[] {
     .map((f) => readFileSync(join(dir, f), 'utf8'));
 }
 
+/** When each file process-message wrote was completed (its modification time, ms since the epoch), in order. */
+export function processedTimes(dir: string): number[] {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('message.'))
+    .map((f) => statSync(join(dir, f)).mtimeMs)
+    .sort((a, b) => a - b);
+}
+
 /**
- * Samples how many messages have been processed, every `everyMs`, to tell afterwards how long processing
- * stalled around an event (the kill of a node).
+ * How processing went on after `since` (an event such as the loss of a node), in seconds from it: the first
+ * message processed after it, and the longest pause between two processed messages from `since` on, with the
+ * time it ended (processing resumed). Undefined when nothing was processed after `since`.
  */
-export class ProgressWatch {
-  private readonly changes: { at: number; count: number }[] = [];
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(
-    private readonly count: () => number,
-    everyMs = 100,
-  ) {
-    this.changes.push({ at: Date.now(), count: count() });
-    this.timer = setInterval(() => this.sample(), everyMs);
+export function pauseAfter(
+  times: readonly number[],
+  since: number,
+): { first: number; longest: number; resumed: number } | undefined {
+  const later = times.filter((t) => t > since);
+  if (later.length === 0) return undefined;
+  let previous = since;
+  let longest = 0;
+  let resumed = later[0];
+  for (const t of later) {
+    if (t - previous > longest) [longest, resumed] = [t - previous, t];
+    previous = t;
   }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  /**
-   * After `since`: the first time the count grew, and the longest wait between growths (ending at the
-   * growth that ended it), in seconds from `since`; undefined when it never grew after `since`.
-   */
-  after(since: number): { first: number; longestGap: number; resumedAt: number } | undefined {
-    const later = this.changes.filter((c) => c.at > since);
-    if (later.length === 0) return undefined;
-    let previous = since;
-    let longestGap = 0;
-    let resumedAt = later[0].at;
-    for (const c of later) {
-      if (c.at - previous > longestGap) {
-        longestGap = c.at - previous;
-        resumedAt = c.at;
-      }
-      previous = c.at;
-    }
-    return {
-      first: (later[0].at - since) / 1000,
-      longestGap: longestGap / 1000,
-      resumedAt: (resumedAt - since) / 1000,
-    };
-  }
-
-  private sample(): void {
-    const count = this.count();
-    if (count !== this.changes[this.changes.length - 1].count) this.changes.push({ at: Date.now(), count });
-  }
+  return { first: (later[0] - since) / 1000, longest: longest / 1000, resumed: (resumed - since) / 1000 };
 }
 
 /**

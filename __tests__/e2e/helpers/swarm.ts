@@ -1,5 +1,5 @@
 import { docker } from './plan-driver';
-import { health } from './system';
+import { health, removeLeftovers } from './system';
 
 /** Running tasks of a service, with their images. */
 export function runningTasks(service: string): string[] {
@@ -37,7 +37,7 @@ export function joinSwarm(): boolean {
   return true;
 }
 
-/** Leaves the swarm this test created; the engine may need a few tries while it winds down. */
+/** Leaves the swarm a test created; the engine may need a few tries while it winds down. */
 export function leaveSwarm(): void {
   for (let i = 0; i < 10; i++) {
     try {
@@ -45,7 +45,11 @@ export function leaveSwarm(): void {
     } catch {
       // "context deadline exceeded" while services wind down: check and try again
     }
-    if (docker(['info', '-f', '{{.Swarm.LocalNodeState}}']) === 'inactive') return;
+    if (docker(['info', '-f', '{{.Swarm.LocalNodeState}}']) === 'inactive') {
+      // The bridge swarm init made for its overlay traffic goes with it.
+      removeLeftovers([['network', 'rm', 'docker_gwbridge']]);
+      return;
+    }
   }
   process.stderr.write('e2e swarm: could not leave the swarm; run `docker swarm leave --force`\n');
 }
