@@ -228,7 +228,10 @@ describe('two fleets on one queue', () => {
     [
       'a fleet with the image of another',
       { name: 'gpu', imageName: 'workqueue-jobs-worker' },
-      /invalid imageName "workqueue-jobs-worker": WorkQueueWorker \(test\/small\) has it too, so both would share one image tag/,
+      new RegExp(
+        /invalid imageName "workqueue-jobs-worker": WorkQueueWorker \(test\/small\) has it too, /.source +
+          /so both would share one image tag/.source,
+      ),
     ],
   ])('refuse %s', (_what, props, message) => {
     expect(

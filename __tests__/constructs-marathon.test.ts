@@ -100,7 +100,8 @@ describe('Marathon app definitions', () => {
       'for path in sys.argv[1:]:',
       '    original = json.load(open(path))',
       '    again = json.loads(MarathonApp.from_json(original).to_json())',
-      '    print(path.rsplit("/", 1)[1], sorted(set(original) - set(again)), original["id"] == again["id"], original.get("args") == again.get("args"))',
+      '    print(path.rsplit("/", 1)[1], sorted(set(original) - set(again)), ' +
+        'original["id"] == again["id"], original.get("args") == again.get("args"))',
     ].join('\n');
     const files = ['broker.json', 'jobs-worker.json'].map((f) => join(dir, 'marathon', f));
     const out = execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', script, ...files], { encoding: 'utf8' });

@@ -65,7 +65,10 @@ describe('workers get a broker user of their own, limited to their queues', () =
     )!;
     expect(worker.env).toEqual([
       expect.stringMatching(
-        /^AMQP_URL=amqp:\/\/workqueue-worker:\$\{replace\(urlencode\(random_password\.broker_worker-password_[0-9A-F]+\.result\), "\+", "%20"\)\}@broker:5672\/$/,
+        new RegExp(
+          /^AMQP_URL=amqp:\/\/workqueue-worker:\$\{replace\(urlencode\(/.source +
+            /random_password\.broker_worker-password_[0-9A-F]+\.result\), "\+", "%20"\)\}@broker:5672\/$/.source,
+        ),
       ),
     ]);
     expect(marathon['jobs-worker.json'].env).toEqual({
@@ -80,7 +83,7 @@ describe('workers get a broker user of their own, limited to their queues', () =
     for (const app of Object.values(marathon)) expect(validate(app)).toEqual([]);
   });
 
-  it('percent-encodes a given worker password in Broker.url, which workers get (Terraform urlencode, a space as %20)', () => {
+  it('percent-encodes a given worker password in Broker.url for workers (Terraform urlencode, space as %20)', () => {
     const { json: tf } = synthesize((stack) => {
       const broker = new Broker(stack, 'broker', {
         queues: ['jobs'],
@@ -103,7 +106,10 @@ describe('broker credentials are checked at construction', () => {
     [
       'a literal joined to a token as password',
       (s) => ({ password: `abc${secret(s, 'pw')}` }),
-      /Broker \(test\/broker\): invalid password "\*\*\*": a literal, or a literal joined to a token, would be written in plain text/,
+      new RegExp(
+        /Broker \(test\/broker\): invalid password "\*\*\*": /.source +
+          /a literal, or a literal joined to a token, would be written in plain text/.source,
+      ),
     ],
     [
       'a literal workerPassword',
@@ -236,8 +242,10 @@ describe("the program's environment: env and secretEnv", () => {
 });
 
 describe('a secret must resolve to a sensitive expression, not merely be a token', () => {
-  const PLAIN =
-    /would be written in plain text into cdk\.tf\.json \(or shown by terraform plan\): use a TerraformVariable declared sensitive: true without a default .*random_password/;
+  const PLAIN = new RegExp(
+    /would be written in plain text into cdk\.tf\.json \(or shown by terraform plan\): /.source +
+      /use a TerraformVariable declared sensitive: true without a default .*random_password/.source,
+  );
   const plainVar = (s: Construct, name: string, props = {}) =>
     new TerraformVariable(s, name, { type: 'string', ...props }).stringValue;
 
@@ -341,7 +349,10 @@ describe('a secret must resolve to a sensitive expression, not merely be a token
     );
     expect(containers.find((c) => String(c.name).startsWith('remote'))!.env).toEqual([
       expect.stringMatching(
-        /^AMQP_URL=amqp:\/\/workqueue-worker:\$\{replace\(urlencode\(random_password\.other_worker-password_[0-9A-F]+\.result\), "\+", "%20"\)\}@other:5672\/$/,
+        new RegExp(
+          /^AMQP_URL=amqp:\/\/workqueue-worker:\$\{replace\(urlencode\(/.source +
+            /random_password\.other_worker-password_[0-9A-F]+\.result\), "\+", "%20"\)\}@other:5672\/$/.source,
+        ),
       ),
     ]);
     expect(marathon['remote.json'].env).toEqual({ AMQP_URL: '{{AMQP_URL}}' });

@@ -53,7 +53,10 @@ describe('props are validated at construction, with the prop, the value and the 
     [
       'a literal password',
       { password: 'hunter2hunter2' },
-      /Broker \(test\/broker\): invalid password "\*\*\*": a literal, or a literal joined to a token, would be written in plain text/,
+      new RegExp(
+        /Broker \(test\/broker\): invalid password "\*\*\*": /.source +
+          /a literal, or a literal joined to a token, would be written in plain text/.source,
+      ),
     ],
     [
       'a negative consumer timeout',
@@ -75,12 +78,18 @@ describe('props are validated at construction, with the prop, the value and the 
     [
       'a timeout at the consumer_timeout',
       { queue: 'jobs', timeoutSeconds: 1800 },
-      /WorkQueueWorker \(test\/workers\): invalid timeoutSeconds 1800: it must stay below the broker's consumerTimeoutSeconds \(1800\)/,
+      new RegExp(
+        /WorkQueueWorker \(test\/workers\): invalid timeoutSeconds 1800: /.source +
+          /it must stay below the broker's consumerTimeoutSeconds \(1800\)/.source,
+      ),
     ],
     [
       'a queue the broker does not declare',
       { queue: 'other' },
-      /WorkQueueWorker \(test\/workers\): invalid queue "other": broker 'broker' does not declare it: add it to the Broker's queues \(declared: jobs\)/,
+      new RegExp(
+        /WorkQueueWorker \(test\/workers\): invalid queue "other": broker 'broker' does not declare it: /.source +
+          /add it to the Broker's queues \(declared: jobs\)/.source,
+      ),
     ],
     [
       'a Marathon-invalid name',
@@ -158,7 +167,10 @@ describe('props that would only fail later (at build, deploy or run time) are re
     [
       'a queue named like the dead-letter queue of another',
       { queues: ['q', 'q.dlq'] },
-      /^Broker \(test\/broker\): invalid queues "q\.dlq": it is the dead-letter queue the broker declares for 'q': rename one of them/,
+      new RegExp(
+        /^Broker \(test\/broker\): invalid queues "q\.dlq": /.source +
+          /it is the dead-letter queue the broker declares for 'q': rename one of them/.source,
+      ),
     ],
     [
       'an imageTag with a newline',
@@ -178,12 +190,18 @@ describe('props that would only fail later (at build, deploy or run time) are re
     [
       'a NUL in a program argument',
       { queue: 'jobs', program: 'cat', args: ['-n', 'a\0b'] },
-      /^WorkQueueWorker \(test\/workers\): invalid args\[1\] "a\\u0000b": a program argument or environment variable cannot hold a NUL character/,
+      new RegExp(
+        /^WorkQueueWorker \(test\/workers\): invalid args\[1\] "a\\u0000b": /.source +
+          /a program argument or environment variable cannot hold a NUL character/.source,
+      ),
     ],
     [
       'a program with a newline',
       { queue: 'jobs', program: 'cat\nRUN x' },
-      /^WorkQueueWorker \(test\/workers\): invalid program "cat\\nRUN x": it holds a control character .*: name the program by its path/,
+      new RegExp(
+        /^WorkQueueWorker \(test\/workers\): invalid program "cat\\nRUN x": /.source +
+          /it holds a control character .*: name the program by its path/.source,
+      ),
     ],
     [
       'a program with DEL',

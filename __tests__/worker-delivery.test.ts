@@ -180,7 +180,8 @@ describe('workqueue-worker delivers each message to its program', () => {
         '--',
         'sh',
         '-c',
-        'cat; echo "id=$WQ_MESSAGE_ID attempt=$WQ_ATTEMPT parent=$(cat /proc/$PPID/comm)" >&2; [ "$WQ_MESSAGE_ID" = good ]',
+        'cat; echo "id=$WQ_MESSAGE_ID attempt=$WQ_ATTEMPT parent=$(cat /proc/$PPID/comm)" >&2; ' +
+          '[ "$WQ_MESSAGE_ID" = good ]',
       ],
       env,
     );

@@ -66,7 +66,7 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
     }
   });
 
-  it('does not take a task whose health checks have not reported yet, in an app that defines health checks', async () => {
+  it('does not take a task whose health checks have not reported yet, in an app that defines them', async () => {
     // GIVEN an app with a health check whose only running task has no result yet (on a port where no broker is)
     const marathon = new MarathonStandIn();
     marathon.apps.set('/broker', { id: '/broker', healthChecks: [{ protocol: 'TCP', portIndex: 0 }] });

@@ -48,8 +48,16 @@ interface PackResult {
 }
 
 /** What the tarball may hold: the built library, the bundles, the images' files, README, LICENSE. */
-const SHIPPED =
-  /^(package\.json|README\.md|LICENSE|images\/(broker|worker)\/[^/]+|dist\/(workqueue(-worker)?\.js|wq-spawn)|dist\/lib\/.+\.(js|d\.ts|json))$/;
+const SHIPPED = new RegExp(
+  '^(' +
+    [
+      /package\.json|README\.md|LICENSE/.source,
+      /images\/(broker|worker)\/[^/]+/.source,
+      /dist\/(workqueue(-worker)?\.js|wq-spawn)/.source,
+      /dist\/lib\/.+\.(js|d\.ts|json)/.source,
+    ].join('|') +
+    ')$',
+);
 
 function pack(dir: string): string {
   log('npm run build, npm pack');

@@ -41,7 +41,7 @@ describe('workqueue build and run-local on the local Docker engine', () => {
     rmSync(project, { recursive: true, force: true });
   });
 
-  it('builds both images, runs the broker and a worker, and the worker drains what publish put on the queue', async () => {
+  it('builds both images, runs the broker and a worker, which drains what publish put on the queue', async () => {
     // WHEN both images are built with a tag
     const built = await runCli(['build', '-t', 'e2e'], { cwd: project });
     expect(built.code).toBe(0);

@@ -51,7 +51,7 @@ describe('the default stack on the docker target, applied to a real Docker engin
     rmSync(out, { recursive: true, force: true });
   });
 
-  it('processes 2,000 amqp-publish messages through 3 worker containers, loses none when one is stopped, and reports healthy', async () => {
+  it('processes 2,000 amqp-publish messages in 3 worker containers, loses none if one stops, is healthy', async () => {
     const started = Date.now();
     // GIVEN the whole plan applied in one pass, as terraform apply would: the workers start without
     // waiting for the broker, so they must cope with a broker that is not up yet

@@ -135,7 +135,8 @@ describe('the default stack on the swarm target, applied to a real single-node S
     const { files, distinct } = processed(out);
     expect(distinct).toBe(MESSAGES);
     process.stderr.write(
-      `e2e swarm: ${MESSAGES} messages, ${files - distinct} duplicate(s), wall time ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+      `e2e swarm: ${MESSAGES} messages, ${files - distinct} duplicate(s), ` +
+        `wall time ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
     );
   });
 });

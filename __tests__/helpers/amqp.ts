@@ -108,9 +108,11 @@ export class TestBroker {
       });
     } catch (err) {
       throw new Error(
-        `RabbitMQ's management API does not answer at ${base.protocol}//${base.host} (${(err as Error).cause ?? err}); ` +
+        `RabbitMQ's management API does not answer at ${base.protocol}//${base.host} ` +
+          `(${(err as Error).cause ?? err}); ` +
           'quorum-queue tests set policies through it: rabbitmq-plugins enable rabbitmq_management (.ci/run does), ' +
           'or set WQ_TEST_MANAGEMENT_URL',
+        { cause: err },
       );
     }
     if (!response.ok && !(method === 'DELETE' && response.status === 404)) {
@@ -154,7 +156,7 @@ export class TestBroker {
     try {
       return (await probe.checkQueue(queue)).messageCount;
     } catch (err) {
-      throw new Error(`cannot count queue '${queue}': ${(err as Error).message}`);
+      throw new Error(`cannot count queue '${queue}': ${(err as Error).message}`, { cause: err });
     } finally {
       await probe.close().catch(() => undefined);
     }

@@ -44,7 +44,8 @@ export class PrivateBroker {
     const management = this.options.management
       ? `management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = ${this.port + MANAGEMENT_OFFSET}\n`
       : '';
-    const conf = `listeners.tcp.default = 127.0.0.1:${this.port}\nloopback_users = none\n${management}${this.extraConf}`;
+    const conf =
+      `listeners.tcp.default = 127.0.0.1:${this.port}\nloopback_users = none\n` + management + this.extraConf;
     writeFileSync(join(dir, 'rabbitmq.conf'), conf);
     writeFileSync(join(dir, 'enabled_plugins'), this.options.management ? '[rabbitmq_management].\n' : '[].\n');
     this.child = spawn(SERVER, [], {
