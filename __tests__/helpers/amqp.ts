@@ -92,8 +92,19 @@ export class TestBroker {
     if (!keep) this.policies.add(name);
   }
 
+  /**
+   * Messages of `queue` delivered to a consumer and not yet acked, as the management API counts them
+   * (its statistics lag by up to 5 s: poll it).
+   */
+  async unacked(queue: string): Promise<number> {
+    const info = (await this.managementApi('GET', `/api/queues/%2F/${encodeURIComponent(queue)}`)) as {
+      messages_unacknowledged?: number;
+    };
+    return info.messages_unacknowledged ?? 0;
+  }
+
   /** A request to the management API; fails with what to do when the plugin does not answer. */
-  private async managementApi(method: string, path: string, body?: unknown): Promise<void> {
+  private async managementApi(method: string, path: string, body?: unknown): Promise<unknown> {
     const base = new URL(this.management);
     const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString(
       'base64',
@@ -115,9 +126,11 @@ export class TestBroker {
         { cause: err },
       );
     }
+    const text = await response.text();
     if (!response.ok && !(method === 'DELETE' && response.status === 404)) {
-      throw new Error(`management API ${method} ${path}: ${response.status} ${await response.text()}`);
+      throw new Error(`management API ${method} ${path}: ${response.status} ${text}`);
     }
+    return method === 'GET' ? JSON.parse(text) : undefined;
   }
 
   track(...queues: string[]): void {

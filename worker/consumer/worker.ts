@@ -2,6 +2,7 @@ import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqp
 import { Backoff, sleep } from '../broker/backoff';
 import { brokerUrlSource } from '../broker/url';
 import { connectWithRetry } from '../broker/connect';
+import { AckBatcher } from './ack-batcher';
 import { CopyPublisher, UnroutableError } from './copy-publisher';
 import { ensureQueue } from '../broker/ensure-queue';
 import { FatalError } from '../command-line/errors';
@@ -31,6 +32,8 @@ interface Link {
   readonly channel: ConfirmChannel;
   /** Publishes copies of messages, confirmed and routed (mandatory), one at a time. */
   readonly copies: CopyPublisher;
+  /** Acks and returns on `channel`, acks coalesced once per turn of the event loop. */
+  readonly acks: AckBatcher;
   consumerTag?: string;
   open: boolean;
 }
@@ -156,6 +159,7 @@ export class Worker {
     // The current link: a connection attempt under way when the stop began may have opened a new one.
     const last = this.link;
     if (last?.open) {
+      last.acks.flush();
       last.open = false;
       // Channel first: its close handshake flushes pending acks, which a bare connection close can overtake.
       await last.channel.close().catch(() => undefined); // already closing: nothing left to flush
@@ -194,15 +198,23 @@ export class Worker {
           this.log.info(`declared missing durable queue '${name}'`);
       }
       const channel = await connection.createConfirmChannel();
-      const link: Link = { connection, channel, copies: new CopyPublisher(channel), open: true };
+      const link: Link = {
+        connection,
+        channel,
+        copies: new CopyPublisher(channel),
+        acks: new AckBatcher(channel),
+        open: true,
+      };
       connection.on('close', () => this.lost(link, 'connection closed'));
       channel.on('error', (err: Error) => this.log.error(`channel error: ${printable(err.message)}`));
       channel.on('close', () => this.lost(link, 'channel closed'));
       await channel.prefetch(prefetchCount);
       this.link = link;
       const { consumerTag } = await channel.consume(queue, (message) => {
-        if (message) this.receive(link, message);
-        else this.lost(link, `the broker cancelled the consumer (queue '${queue}' deleted?)`);
+        if (message) {
+          link.acks.delivered(message);
+          this.receive(link, message);
+        } else this.lost(link, `the broker cancelled the consumer (queue '${queue}' deleted?)`);
       });
       link.consumerTag = consumerTag;
       this.metrics.connectedTo(redactUrl(connected.url));
@@ -448,24 +460,14 @@ function frameMaxOf(link: Link): number {
   return (link.connection as unknown as { connection?: { frameMax?: number } }).connection?.frameMax ?? 0;
 }
 
-/** Acks unless the link died meanwhile (then the broker redelivers it). */
+/** Acks (with the link's next flush) unless the link died meanwhile (then the broker redelivers it). */
 function ack(link: Link, message: ConsumeMessage): boolean {
   if (!link.open) return false;
-  try {
-    link.channel.ack(message);
-    return true;
-  } catch {
-    // The channel is closing: the broker takes the message back, which is the safe side.
-    return false;
-  }
+  link.acks.ack(message);
+  return true;
 }
 
 /** Returns a message to the queue as it was, unless the link died (the broker has it back then). */
 function requeue(link: Link, message: ConsumeMessage): void {
-  if (!link.open) return;
-  try {
-    link.channel.nack(message, false, true);
-  } catch {
-    // The channel is closing: the broker takes the message back anyway.
-  }
+  if (link.open) link.acks.requeue(message);
 }
