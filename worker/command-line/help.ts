@@ -19,9 +19,9 @@ message goes back to the queue, and after --max-attempts failures to the dead-le
 Options:
   -u, --url URL              amqp:// or amqps:// broker URL (default: $AMQP_URL, else ${DEFAULT_URL})
                              A cluster: every node's URL, by repeating -u or as a comma-separated
-                             list (amqp://u:p@node-a,amqp://u:p@node-b; $AMQP_URL too); each
-                             connection goes to a random reachable node, after a lost link to
-                             another node first
+                             list (amqp://node-a,amqp://node-b; $AMQP_URL too); each connection
+                             goes to a random reachable node, after a lost link to another node
+                             first
   -q, --queue NAME           queue to consume (required; declared durable if missing)
   -p, --prefetch-count N     messages the broker may send ahead (default: --concurrency;
                              32 x --concurrency with --persistent or --module)
