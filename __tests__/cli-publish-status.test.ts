@@ -68,8 +68,8 @@ describe('workqueue publish and status against a real broker', () => {
       .trim()
       .split('\n')
       .map((l) => l.split(/\s+/));
-    expect(header).toEqual(['QUEUE', 'READY', 'UNACKED', 'DEAD-LETTERED', 'CONSUMERS']);
-    expect(row).toEqual([queue, '3', '-', '1', '0']);
+    expect(header).toEqual(['QUEUE', 'READY', 'UNACKED', 'DEAD-LETTERED', 'CONSUMERS', 'LEADER', 'MEMBERS']);
+    expect(row).toEqual([queue, '3', '-', '1', '0', '-', '-']);
   });
 
   it("shows the unacked count from the broker's management API", async () => {
@@ -98,8 +98,8 @@ describe('workqueue publish and status against a real broker', () => {
         60_000,
         1_000,
       );
-      // THEN its row shows 2 ready, 3 unacked, no dead-letter queue and one consumer
-      expect(row).toEqual([queue, '2', '3', 'missing', '1']);
+      // THEN its row shows 2 ready, 3 unacked, no dead-letter queue and one consumer (a classic queue: no leader)
+      expect(row).toEqual([queue, '2', '3', 'missing', '1', '-', '-']);
     } finally {
       await connection.close();
     }

@@ -1,6 +1,6 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { Backoff, sleep } from '../broker/backoff';
-import { brokerUrlSource } from '../broker/url';
+import { brokerCandidates, type BrokerCandidate } from '../broker/url';
 import { connectWithRetry } from '../broker/connect';
 import { AckBatcher } from './ack-batcher';
 import { CopyPublisher, UnroutableError } from './copy-publisher';
@@ -34,6 +34,8 @@ interface Link {
   readonly copies: CopyPublisher;
   /** Acks and returns on `channel`, acks coalesced once per turn of the event loop. */
   readonly acks: AckBatcher;
+  /** The broker URL it went to: after a loss, the next attempt tries the other nodes first. */
+  readonly url: string;
   consumerTag?: string;
   open: boolean;
 }
@@ -64,8 +66,10 @@ export class Worker {
   private readonly log: Logger;
   /** For failures that may repeat once per message, without bound. */
   private readonly repeats: RateLimitedLog;
-  /** Where to connect next: the URL, or where --broker was discovered this time. */
-  private readonly url: () => Promise<string>;
+  /** Where to connect next: the URLs, or where --broker was discovered this time. */
+  private readonly candidates: () => Promise<BrokerCandidate[]>;
+  /** The URL of the link lost last, tried after the others on reconnecting. */
+  private lostUrl?: string;
   private readonly tls: TlsSocketOptions;
   /** Messages handled at once: the programs (or handler calls), or in persistent mode every prefetched message. */
   private readonly limit: number;
@@ -94,7 +98,7 @@ export class Worker {
     this.repeats = new RateLimitedLog(deps.log);
     captureRawHeaders(); // copies keep headers exactly as received
     this.metrics = deps.metrics ?? new WorkerMetrics(options.queue);
-    this.url = brokerUrlSource(options.url, options.broker, this.log);
+    this.candidates = brokerCandidates(options.urls, options.brokers, this.log);
     this.tls = loadTlsFiles(options);
     this.limit = options.persistent ? options.prefetchCount : options.concurrency;
   }
@@ -182,8 +186,9 @@ export class Worker {
   private async open(timeoutMs?: number): Promise<boolean> {
     const { url, queue, deadLetterQueue, prefetchCount } = this.options;
     const connected = await connectWithRetry({
-      url: this.url,
+      candidates: this.candidates,
       displayUrl: url,
+      lost: this.lostUrl,
       timeoutMs,
       tls: this.tls,
       log: this.log,
@@ -203,6 +208,7 @@ export class Worker {
         channel,
         copies: new CopyPublisher(channel),
         acks: new AckBatcher(channel),
+        url: connected.url,
         open: true,
       };
       connection.on('close', () => this.lost(link, 'connection closed'));
@@ -222,6 +228,7 @@ export class Worker {
       if (this.stopping && link.open) await channel.cancel(consumerTag).catch(() => undefined);
       return true;
     } catch (err) {
+      this.lostUrl = connected.url; // a node that failed here (shutting down?) is tried last next time
       await connection.close().catch(() => undefined); // the error below is what matters
       throw err;
     }
@@ -232,6 +239,7 @@ export class Worker {
     if (!link.open) return;
     link.open = false;
     if (this.link === link) this.link = undefined;
+    this.lostUrl = link.url;
     this.metrics.connectedTo(undefined);
     link.connection.close().catch(() => undefined); // a channel-only failure leaves the connection up
     if (this.stopping) return;
