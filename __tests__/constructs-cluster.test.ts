@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { TerraformVariable } from 'cdktf';
+import { App, TerraformVariable, Testing } from 'cdktf';
 import type { Construct } from 'constructs';
-import { Broker, WorkQueueWorker, type BrokerProps } from '../constructs';
+import { Broker, DefaultStack, WorkQueueWorker, defaultStackSettings, type BrokerProps } from '../constructs';
 import { marathonValidator } from './helpers/marathon-schema';
 import { resources, synthesize, testStack } from './helpers/synth';
 
@@ -334,5 +334,19 @@ describe('workers given a cluster as a URL list', () => {
     });
     expect(error).toMatch(/invalid broker "\*\*\*": a literal password would be written in plain text/);
     expect(error).not.toContain('hunter2');
+  });
+});
+
+describe('the default stack (main.ts)', () => {
+  it('takes the broker node count from WQ_NODES (or context "nodes")', () => {
+    // GIVEN WQ_NODES=3 WHEN the default stack is built THEN its broker is a 3-node cluster
+    const app = Testing.app() as App;
+    const stack = new DefaultStack(app, 'workqueue', defaultStackSettings(app, { WQ_NODES: '3' }));
+    expect(stack.broker.hosts).toEqual(NODES);
+    const names = Object.values(resources(Testing.synth(stack), 'docker_container')).map((c) => c.name);
+    expect(names.sort()).toEqual([...NODES, 'worker-${count.index}']);
+    expect(() => defaultStackSettings(app, { WQ_NODES: 'three' })).toThrow(
+      /default stack: invalid nodes 'three' \(WQ_NODES or context "nodes"\): use a whole number, e\.g\. WQ_NODES=3/,
+    );
   });
 });
