@@ -146,7 +146,7 @@ describe('a 3-node cluster from the synthesized broker configuration on real Rab
   });
 
   (HAS_RECONCILIATION ? it : it.skip)(
-    `grows every declared queue and its .dlq to a member on each node (reconciliation; this host has RabbitMQ ${MAJOR}.${MINOR}, needs 3.13+)`,
+    `grows each declared queue and its .dlq to a member on every node (RabbitMQ 3.13+; here ${MAJOR}.${MINOR})`,
     async () => {
       // THEN reconciliation, triggered by the nodes joining (10 s later by default), adds the missing members
       const deadline = Date.now() + 120_000;

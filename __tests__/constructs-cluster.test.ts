@@ -279,7 +279,7 @@ describe('a cluster is refused at construction when it cannot keep a majority', 
     [
       'classic queues on 3 nodes',
       { nodes: 3, queueType: 'classic' },
-      /^Broker \(test\/broker\): invalid queueType "classic": nodes 3 needs queueType 'quorum': classic queues are not replicated in RabbitMQ 4/,
+      /^Broker \(test\/broker\): invalid queueType "classic": nodes 3 needs queueType 'quorum': classic queues are not/,
     ],
     [
       'node names past 63 characters',
@@ -289,7 +289,7 @@ describe('a cluster is refused at construction when it cannot keep a majority', 
     [
       'overlapping port ranges',
       { nodes: 3, amqpHostPort: 5672, managementHostPort: 5674 },
-      /invalid managementHostPort 5674: node i publishes AMQP on amqpHostPort \+ i .* 5672\.\.5674 and 5674\.\.5676 overlap/,
+      /invalid managementHostPort 5674: node i publishes AMQP on .* 5672\.\.5674 and 5674\.\.5676 overlap/,
     ],
     [
       'a port range past 65535',

@@ -108,7 +108,7 @@ describe('Marathon app definitions', () => {
     expect(out.trim().split('\n')).toEqual(['broker.json [] True True', 'jobs-worker.json [] True True']);
   });
 
-  it("keep the single broker's data on a local persistent volume with residency, not in a directory of the agent", () => {
+  it("keep the single broker's data on a local persistent volume with residency, not in an agent's directory", () => {
     // GIVEN one broker node on Marathon (a hostPath kept its data on whichever agent ran it last)
     const { marathon } = synthesize((stack) => new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' }));
     const broker = marathon['broker.json'];

@@ -81,7 +81,8 @@ export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv):
       // Its configuration lists the other nodes by their names on Marathon, which mean nothing on this host.
       throw new UsageError(
         `run-local: app ${app.id} is one node of a broker cluster (${appEnv.RABBITMQ_NODENAME}); run-local runs ` +
-          "single-node brokers: synthesize the broker with nodes: 1 to try it here, or run the cluster with the 'docker' target",
+          'single-node brokers: synthesize the broker with nodes: 1 to try it here, ' +
+          "or run the cluster with the 'docker' target",
       );
     }
     pass(fillPlaceholders(appEnv, {}, env, 'run-local broker'));
