@@ -108,6 +108,25 @@ describe('Marathon app definitions', () => {
     expect(out.trim().split('\n')).toEqual(['broker.json [] True True', 'jobs-worker.json [] True True']);
   });
 
+  it("keep the single broker's data on a local persistent volume with residency, not in an agent's directory", () => {
+    // GIVEN one broker node on Marathon (a hostPath kept its data on whichever agent ran it last)
+    const { marathon } = synthesize((stack) => new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' }));
+    const broker = marathon['broker.json'];
+    // THEN the volume is Marathon's, the task resident, and the only hostPath names that volume
+    expect(broker.container).toMatchObject({
+      volumes: [
+        { containerPath: 'broker-data', mode: 'RW', persistent: { type: 'root', size: 4096 } },
+        { containerPath: '/var/lib/rabbitmq', hostPath: 'broker-data', mode: 'RW' },
+      ],
+    });
+    expect(broker).toMatchObject({
+      residency: { relaunchEscalationTimeoutSeconds: 3600, taskLostBehavior: 'WAIT_FOREVER' },
+      upgradeStrategy: { minimumHealthCapacity: 0, maximumOverCapacity: 0 },
+    });
+    expect(JSON.stringify(broker)).not.toContain('/var/lib/workqueue');
+    expect(validate(broker)).toEqual([]);
+  });
+
   it('make no Terraform resources for Docker on the marathon target', () => {
     const { json } = synthesize((stack) => {
       const broker = new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' });

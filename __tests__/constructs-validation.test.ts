@@ -145,7 +145,7 @@ describe('props are validated at construction, with the prop, the value and the 
 describe('props that would only fail later (at build, deploy or run time) are refused at construction', () => {
   it.each<[string, BrokerProps, RegExp]>([
     [
-      'a dataVolume that climbs out of /var/lib/workqueue',
+      'a dataVolume that is a relative path (Marathon wants a one-level volume name)',
       { queues: ['jobs'], dataVolume: '../../../etc', target: 'marathon' },
       /^Broker \(test\/broker\): invalid dataVolume "\.\.\/\.\.\/\.\.\/etc": use a volume name: .*no '\/' or '\.\.'/,
     ],
@@ -242,9 +242,14 @@ describe('props that would only fail later (at build, deploy or run time) are re
     });
     // THEN they reach the synthesized files unchanged
     expect(Object.values(resources(json, 'docker_volume')).map((v) => v.name)).toEqual(['rabbit_data.v2']);
+    // a Marathon local persistent volume of that name, mapped to /var/lib/rabbitmq (no directory of the agent)
     expect(marathon['broker.json'].container).toMatchObject({
-      volumes: [{ containerPath: '/var/lib/rabbitmq', hostPath: '/var/lib/workqueue/rabbit_data.v2', mode: 'RW' }],
+      volumes: [
+        { containerPath: 'rabbit_data.v2', mode: 'RW', persistent: { type: 'root', size: 4096 } },
+        { containerPath: '/var/lib/rabbitmq', hostPath: 'rabbit_data.v2', mode: 'RW' },
+      ],
     });
+    expect(marathon['broker.json']).toMatchObject({ residency: { taskLostBehavior: 'WAIT_FOREVER' } });
     expect((marathon['q-worker.json'].args as string[]).slice(-3)).toEqual(['--', '/app/run', 'line one\nline two']);
     expect(marathon['q-worker.json'].container).toMatchObject({
       docker: { image: 'registry.example:5000/team/app:v1.2_3' },

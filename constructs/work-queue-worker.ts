@@ -45,8 +45,9 @@ export interface WorkQueueWorkerProps {
   /** Queue to consume. */
   readonly queue: string;
   /**
-   * The broker: a Broker of this stack, or an amqp(s):// URL of another one. A URL with a
-   * password must be a token of a sensitive value, never a literal.
+   * The broker: a Broker of this stack (every node of a cluster), or an amqp(s):// URL of another one, or
+   * a comma-separated list of URLs, one per node of a cluster. A URL with a password must be a token of
+   * a sensitive value, never a literal.
    */
   readonly broker: Broker | string;
   /** Fleet name: container/service name prefix and Marathon app id. @default `${queue}-worker` */
@@ -238,14 +239,14 @@ export class WorkQueueWorker extends Construct {
       }
     }
 
-    const brokerApp = this.broker?.marathonAppId;
+    const brokerApps = this.broker?.marathonAppIds ?? [];
     this.marathonApp = new MarathonApp(this, 'marathon', {
       id: this.marathonAppId,
       instances: this.instances,
       cpus: this.cpus,
       mem: this.memoryMb,
-      // Same arguments as for Docker, plus -b so the runtime finds the broker app by name.
-      args: brokerApp ? ['-b', this.broker!.host, ...args] : args,
+      // Same arguments as for Docker, plus one -b per node so the runtime finds every broker app by name.
+      args: this.broker ? [...this.broker.hosts.flatMap((host) => ['-b', host]), ...args] : args,
       container: {
         type: 'DOCKER',
         docker: { image: `${this.imageName}:${this.imageTag ?? '{{TAG}}'}`, forcePullImage: false },
@@ -268,17 +269,20 @@ export class WorkQueueWorker extends Construct {
           maxConsecutiveFailures: 3,
         },
       ],
-      ...(brokerApp ? { dependencies: [brokerApp] } : {}),
+      ...(brokerApps.length > 0 ? { dependencies: [...brokerApps] } : {}),
       upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0.5 },
       taskKillGracePeriodSeconds: this.stopGraceSeconds,
       labels: { [COMPONENT_LABEL]: 'worker', [QUEUE_LABEL]: this.queue },
     });
   }
 
-  /** The broker URL for Marathon: deploy-time values stay placeholders, never secrets. */
+  /** The broker URL (one per node) for Marathon: deploy-time values stay placeholders, never secrets. */
   private marathonUrl(broker: Broker | string): string {
-    if (broker instanceof Broker)
-      return `amqp://${broker.workerUser}:{{WORKER_PASSWORD}}@${broker.host}:${broker.port}/`;
+    if (broker instanceof Broker) {
+      return broker.hosts
+        .map((host) => `amqp://${broker.workerUser}:{{WORKER_PASSWORD}}@${host}:${broker.port}/`)
+        .join(',');
+    }
     return Token.isUnresolved(broker) ? '{{AMQP_URL}}' : broker;
   }
 
@@ -321,14 +325,22 @@ export class WorkQueueWorker extends Construct {
     }
     if (typeof props.broker === 'string') {
       if (!Token.isUnresolved(props.broker)) {
-        let url: URL;
-        try {
-          url = new URL(props.broker);
-        } catch {
-          throw propError(C, 'broker', props.broker, 'give a Broker or an amqp://host[:port][/vhost] URL');
+        // A cluster's nodes come as a comma-separated list: each must be a URL of its own.
+        for (const one of props.broker.split(',')) {
+          let url: URL;
+          try {
+            url = new URL(one.trim());
+          } catch {
+            throw propError(
+              C,
+              'broker',
+              props.broker,
+              'give a Broker, an amqp://host[:port][/vhost] URL, or a comma-separated list of them',
+            );
+          }
+          if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:')
+            throw propError(C, 'broker', props.broker, 'every URL must start with amqp:// or amqps://');
         }
-        if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:')
-          throw propError(C, 'broker', props.broker, 'the URL must start with amqp:// or amqps://');
       }
       checkUrlSecret(this, C, 'broker', props.broker);
       return;

@@ -77,6 +77,14 @@ export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv):
     }
   };
   if (component === 'broker') {
+    if (appEnv.RABBITMQ_NODENAME !== undefined) {
+      // Its configuration lists the other nodes by their names on Marathon, which mean nothing on this host.
+      throw new UsageError(
+        `run-local: app ${app.id} is one node of a broker cluster (${appEnv.RABBITMQ_NODENAME}); run-local runs ` +
+          'single-node brokers: synthesize the broker with nodes: 1 to try it here, ' +
+          "or run the cluster with the 'docker' target",
+      );
+    }
     pass(fillPlaceholders(appEnv, {}, env, 'run-local broker'));
     const port = portFlag(flags, 'port', 5672);
     const management = text(flags, 'managementPort') === undefined ? undefined : portFlag(flags, 'managementPort', 0);
@@ -94,9 +102,8 @@ export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv):
     if (url) pass({ AMQP_URL: url });
     const appArgs = [...((app.definition.args as string[] | undefined) ?? [])];
     const end = appArgs.indexOf('--') === -1 ? appArgs.length : appArgs.indexOf('--');
-    const options = appArgs.slice(0, end);
-    const bAt = options.indexOf('-b');
-    if (bAt !== -1) options.splice(bAt, 2); // the cluster's broker name means nothing on this host
+    // The cluster's broker names (one -b per node) mean nothing on this host.
+    const options = appArgs.slice(0, end).filter((_a, i, all) => all[i] !== '-b' && all[i - 1] !== '-b');
     const queue = text(flags, 'queue');
     const qAt = options.indexOf('-q');
     if (queue !== undefined && qAt !== -1) options[qAt + 1] = queue;
