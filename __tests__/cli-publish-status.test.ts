@@ -50,6 +50,20 @@ describe('workqueue publish and status against a real broker', () => {
     ]);
   });
 
+  it("publishes through the first node of a cluster's URL list that answers ($AMQP_URL as a broker gives it)", async () => {
+    // GIVEN a list whose first node does not answer
+    const dead = 'amqp://guest:guest@127.0.0.1:1/';
+    // WHEN publish takes the list from $AMQP_URL
+    const exit = await runCli(['publish', '-q', queue], {
+      cwd,
+      input: 'a\nb\n',
+      env: { AMQP_URL: `${dead},${brokerUrl()}` },
+    });
+    // THEN both lines reach the queue through the second node
+    expect(exit.code).toBe(0);
+    expect((await broker.drain(queue)).map((m) => String(m.body))).toEqual(['a', 'b']);
+  });
+
   it('fails, naming the queue, when no queue takes the messages', async () => {
     const exit = await runCli(['publish', '-q', `${queue}-missing`, '-u', brokerUrl()], { cwd, input: 'x\n' });
     expect(exit.code).toBe(1);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { FatalError, UsageError } from '../../worker/command-line/errors';
 import { appIdPath } from '../../worker/broker/marathon-endpoint';
 import { parseFlags, text, type FlagSpec } from '../flags';
-import { brokerUrlOption } from '../broker-url-option';
+import { brokerUrlsOption } from '../broker-url-option';
 import { fillPlaceholders } from '../placeholders';
 import { progress } from '../progress';
 import { COMPONENT_LABEL } from '../../constructs/app-labels';
@@ -25,7 +25,8 @@ Values from the environment reach docker as -e NAME, never on its command line.
 Options:
   -t, --tag TAG        image tag (build it first with workqueue build)
   -q, --queue NAME     queue the worker consumes (default: the app's)
-  -u, --url URL        broker URL for the worker (default: $AMQP_URL)
+  -u, --url URL        broker URL for the worker (default: $AMQP_URL); several for a cluster
+                       (repeat -u, or a comma-separated list)
   -b, --broker NAME    let the worker discover the broker by name instead
       --port PORT      host port of the broker's AMQP listener (default 5672)
       --management-port PORT  publish the broker's management UI on 127.0.0.1:PORT
@@ -51,7 +52,7 @@ const SPECS: FlagSpec[] = [
 ];
 
 export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { flags, positional } = parseFlags('run-local', argv, SPECS);
+  const { flags, values, positional } = parseFlags('run-local', argv, SPECS);
   if (positional.length !== 1) {
     throw new UsageError('run-local: name one app: its id, or broker or worker when the stack has one');
   }
@@ -93,7 +94,7 @@ export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv):
     args.push(`${image.image}:${tag}`);
   } else {
     const given = text(flags, 'url') !== undefined || env.AMQP_URL !== undefined;
-    const url = given ? brokerUrlOption('run-local', flags, env) : undefined;
+    const url = given ? brokerUrlsOption('run-local', values, env).join(',') : undefined;
     const broker = text(flags, 'broker');
     if (!url && !broker)
       throw new UsageError('run-local worker: give the broker with -u URL (or $AMQP_URL) or -b NAME');

@@ -1,15 +1,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as amqp from 'amqplib';
-import { openBrokerConnection } from '../../worker/broker/open-connection';
-import { checkBrokerUrls, splitBrokerUrl, type BrokerLogin } from '../../worker/broker/login';
-import { FatalError, UsageError } from '../../worker/command-line/errors';
-import { errorText } from '../../worker/observability/logger';
-import { redactUrl } from '../../worker/observability/redact';
+import { splitBrokerUrl, type BrokerLogin } from '../../worker/broker/login';
+import { UsageError } from '../../worker/command-line/errors';
 import { isHealthy, isRunning } from '../../worker/broker/marathon-task-health';
 import { DEFAULT_URL } from '../../worker/consumer/options';
 import { deadLetterQueueName } from '../../worker/consumer/queue-names';
 import { printable } from '../../worker/observability/printable';
+import { brokerUrlsOption, openFirstBroker } from '../broker-url-option';
 import { parseFlags, text, type FlagSpec } from '../flags';
 import { MarathonClient } from '../marathon-client';
 import { QUEUE_LABEL } from '../../constructs/app-labels';
@@ -107,7 +105,7 @@ export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): P
   const queues = queuesGiven.length ? queuesGiven : appQueues;
   if (queues.length === 0)
     throw new UsageError('status: name a queue with -q (no synthesized worker apps to take them from)');
-  const urls = brokerUrls(values.url, env);
+  const urls = brokerUrlsOption('status', values, env);
   const management = text(flags, 'management');
   managementApi(management, urls[0]); // refuses a --management that cannot be used before connecting
   const marathonUrl = text(flags, 'marathon') ?? env.MARATHON_URL;
@@ -120,37 +118,12 @@ export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): P
   return 0;
 }
 
-/**
- * The broker URLs of -u (repeatable), else $AMQP_URL, else the default. Each value may be a
- * comma-separated list of the nodes of a cluster, as the worker takes them; every URL is checked by
- * the worker's checker, named by where it came from.
- */
-function brokerUrls(given: readonly string[] | undefined, env: NodeJS.ProcessEnv): string[] {
-  if (given?.length) return checkBrokerUrls('status: -u/--url', given);
-  if (env.AMQP_URL !== undefined) return checkBrokerUrls('status: $AMQP_URL', [env.AMQP_URL]);
-  return [DEFAULT_URL];
-}
-
-/** A connection to the first of `urls` that answers (any node of a cluster knows every queue). */
-async function openFirst(urls: readonly string[]): Promise<{ connection: amqp.ChannelModel; url: string }> {
-  const failures: string[] = [];
-  for (const url of urls) {
-    try {
-      return { connection: await openBrokerConnection(url), url };
-    } catch (err) {
-      if (urls.length === 1 || err instanceof UsageError || err instanceof FatalError) throw err;
-      failures.push(`${redactUrl(url)}: ${errorText(err)}`);
-    }
-  }
-  throw new FatalError(`status: cannot reach any of the ${urls.length} brokers (${failures.join('; ')})`);
-}
-
 async function queueStatuses(
   urls: readonly string[],
   management: string | undefined,
   queues: readonly string[],
 ): Promise<QueueStatus[]> {
-  const { connection, url } = await openFirst(urls);
+  const { connection, url } = await openFirstBroker('status', urls);
   // By default the management API of the node that answered.
   const api = managementApi(management, url);
   connection.on('error', () => undefined); // a failed check below reports it
