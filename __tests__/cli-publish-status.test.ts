@@ -50,7 +50,7 @@ describe('workqueue publish and status against a real broker', () => {
     ]);
   });
 
-  it("publishes through the first node of a cluster's URL list that answers ($AMQP_URL as a broker gives it)", async () => {
+  it("publishes through the first node of a cluster's URL list that answers ($AMQP_URL)", async () => {
     // GIVEN a list whose first node does not answer
     const dead = 'amqp://guest:guest@127.0.0.1:1/';
     // WHEN publish takes the list from $AMQP_URL
