@@ -124,6 +124,23 @@ describe('a 3-node broker cluster on the swarm target', () => {
   });
 });
 
+describe('a 3-node swarm cluster that publishes its ports', () => {
+  it("resolves each node's name to its task (dnsrr) and publishes node i on the given port + i, in host mode", () => {
+    // GIVEN a swarm cluster publishing AMQP on 5672 (every address, as Swarm publishes)
+    const { json } = cluster('swarm', { amqpHostPort: 5672, hostAddress: '0.0.0.0' });
+    const services = Object.values(resources(json, 'docker_service'));
+    // THEN each node's service is dnsrr (Erlang distribution and clients need that one task, not a VIP)
+    for (const [i, name] of NODES.entries()) {
+      expect(services.find((s) => s.name === name)).toMatchObject({
+        endpoint_spec: {
+          mode: 'dnsrr',
+          ports: [{ target_port: 5672, published_port: 5672 + i, publish_mode: 'host', protocol: 'tcp' }],
+        },
+      });
+    }
+  });
+});
+
 describe('a 3-node broker cluster on the marathon target', () => {
   const { marathon } = cluster('marathon', { dataSizeMb: 8192 });
   const brokers = NODES.map((n) => marathon[`${n}.json`]);

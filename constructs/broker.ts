@@ -351,8 +351,17 @@ export class Broker extends Construct {
             mode: { replicated: { replicas: 1 } },
             // One node owns the data volume: stop the old task before starting the new one.
             updateConfig: { parallelism: 1, order: 'stop-first', failureAction: 'rollback', monitor: '60s' },
+            // A cluster node is one task that peers and clients need by name: dnsrr resolves the name to that task
+            // (a VIP balances nothing here, needs IPVS, and hangs connects while the task is down). Swarm
+            // publishes a dnsrr service's ports in host mode only: on the node that runs the task.
             endpointSpec: {
-              ports: published.map((p) => ({ targetPort: p.internal, publishedPort: p.external, protocol: 'tcp' })),
+              ...(cluster ? { mode: 'dnsrr' } : {}),
+              ports: published.map((p) => ({
+                targetPort: p.internal,
+                publishedPort: p.external,
+                protocol: 'tcp',
+                ...(cluster ? { publishMode: 'host' } : {}),
+              })),
             },
           });
         } else {
