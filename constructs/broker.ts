@@ -6,7 +6,7 @@ import { DEFAULT_MAX_ATTEMPTS } from '../worker/consumer/options';
 import { deadLetterQueueName } from '../worker/consumer/queue-names';
 import { definitions, rabbitmqConf, type BrokerQueue, type QueueType } from './broker-config';
 import { DockerImageBuild } from './docker-image-build';
-import type { BrokerDescription } from './descriptions';
+import { brokerDetails, type BrokerDescription } from './descriptions';
 import type { MarathonApp } from './marathon-app';
 import { imageFile } from './package-paths';
 import {
@@ -27,7 +27,7 @@ import { checkSecret, urlEncodedSecret } from './sensitive-value';
 import { checkTarget, type Target } from './target';
 import { COMPONENT_LABEL } from './app-labels';
 import { ERLANG_COOKIE_PLACEHOLDER, ERLANG_COOKIE_VAR } from './erlang-cookie';
-import { RENDERERS, rendererOf, type RenderedBroker } from './targets';
+import { rendererOf, type RenderedBroker } from './targets';
 
 export const AMQP_PORT = 5672;
 export const MANAGEMENT_PORT = 15672;
@@ -276,6 +276,7 @@ export class Broker extends Construct {
       tag: this.imageTag ?? 'latest',
       component: 'broker',
       terraform: renderer.terraformImages,
+      details: () => brokerDetails(this.description, this.target),
       buildArgs: { BASE_IMAGE: this.baseImage },
       context: [
         { path: 'Dockerfile', source: imageFile('broker', 'Dockerfile') },
@@ -315,11 +316,7 @@ export class Broker extends Construct {
     };
     this.rendered = renderer.renderBroker(this, this.description);
     this.network = this.rendered.network;
-    // For now Marathon apps for every target, as before: the CLI still reads them as the neutral description.
-    this.marathonApps =
-      this.target === 'marathon'
-        ? this.rendered.marathonApps
-        : RENDERERS.marathon.renderBroker(this, this.description).marathonApps;
+    this.marathonApps = this.rendered.marathonApps;
     this.marathonApp = this.marathonApps[0];
   }
 

@@ -1,3 +1,4 @@
+import type { ComponentDetails } from './component-manifest';
 import type { DockerImageBuild } from './docker-image-build';
 
 /**
@@ -102,4 +103,28 @@ export function resolvedEnv(env: readonly EnvVar[]): Record<string, string> {
 /** The environment with every secret as its `{{placeholder}}` (files written for a later deploy). */
 export function placeholderEnv(env: readonly EnvVar[]): Record<string, string> {
   return Object.fromEntries(env.map((v) => [v.name, 'placeholder' in v ? `{{${v.placeholder}}}` : v.value]));
+}
+
+/** A broker's part of its image manifest (images/<image>.json), for the CLI. */
+export function brokerDetails(desc: BrokerDescription, target: string): ComponentDetails {
+  return {
+    name: desc.name,
+    target,
+    env: placeholderEnv(desc.env),
+    nodes: desc.nodes.map((n) =>
+      n.nodeName === undefined ? { host: n.host } : { host: n.host, nodeName: n.nodeName },
+    ),
+  };
+}
+
+/** A worker fleet's part of its image manifest (images/<image>.json), for the CLI. */
+export function workerDetails(desc: WorkerDescription, target: string): ComponentDetails {
+  return {
+    name: desc.name,
+    target,
+    env: placeholderEnv(desc.env),
+    queue: desc.queue,
+    args: [...desc.args],
+    replicas: desc.replicas,
+  };
 }

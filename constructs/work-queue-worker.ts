@@ -5,7 +5,7 @@ import { KILL_AFTER_MS } from '../worker/process/spawn-program';
 import { Broker } from './broker';
 import type { ContextEntry } from './build-context';
 import { DockerImageBuild } from './docker-image-build';
-import type { WorkerDescription } from './descriptions';
+import { workerDetails, type WorkerDescription } from './descriptions';
 import type { MarathonApp } from './marathon-app';
 import { imageFile, workerBundle, spawnHelperBinary } from './package-paths';
 import { handlerEntries } from './handler-files';
@@ -26,7 +26,7 @@ import { checkTarget, type Target } from './target';
 import { claimName } from './unique-names';
 import { workerArgs } from './worker-args';
 import { COMPONENT_LABEL, QUEUE_LABEL } from './app-labels';
-import { RENDERERS, rendererOf } from './targets';
+import { rendererOf } from './targets';
 
 /** Port of the runtime's /healthz and /metrics inside the container. */
 export const WORKER_HEALTH_PORT = 8080;
@@ -173,6 +173,7 @@ export class WorkQueueWorker extends Construct {
       tag: this.imageTag ?? 'latest',
       component: 'worker',
       terraform: renderer.terraformImages,
+      details: () => workerDetails(this.description, this.target),
       buildArgs: { BASE_IMAGE: this.baseImage, EXTRA_PACKAGES: this.packages.join(' ') },
       context: handlerContext,
     });
@@ -199,12 +200,7 @@ export class WorkQueueWorker extends Construct {
       labels: { [COMPONENT_LABEL]: 'worker', [QUEUE_LABEL]: this.queue },
       replicas: this.instances,
     };
-    const rendered = renderer.renderWorker(this, this.description, broker?.rendered);
-    // For now a Marathon app for every target, as before: the CLI still reads it as the neutral description.
-    this.marathonApp =
-      this.target === 'marathon'
-        ? rendered.marathonApp
-        : RENDERERS.marathon.renderWorker(this, this.description, broker?.rendered).marathonApp;
+    this.marathonApp = renderer.renderWorker(this, this.description, broker?.rendered).marathonApp;
   }
 
   private contextEntries(handlerPath: string | undefined): ContextEntry[] {
