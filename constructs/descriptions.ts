@@ -69,7 +69,7 @@ export interface BrokerLink {
   /** The URL list workers get (AMQP_URL): a token when it holds a password. */
   readonly url: string;
   /** A Broker of the stack: its node hosts, its workers' user and AMQP port; undefined for a URL given. */
-  readonly broker?: {
+  readonly stackBroker?: {
     readonly hosts: readonly string[];
     readonly workerUser: string;
     readonly port: number;

@@ -191,7 +191,7 @@ export class WorkQueueWorker extends Construct {
       ],
       broker: {
         url,
-        ...(broker ? { broker: { hosts: broker.hosts, workerUser: broker.workerUser, port: broker.port } } : {}),
+        ...(broker ? { stackBroker: { hosts: broker.hosts, workerUser: broker.workerUser, port: broker.port } } : {}),
       },
       cpus: this.cpus,
       memoryMb: this.memoryMb,

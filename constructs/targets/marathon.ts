@@ -66,7 +66,7 @@ function clusterNetworking(desc: BrokerDescription): Record<string, unknown> {
 
 /** The broker URL (one per node) for Marathon: deploy-time values stay placeholders, never secrets. */
 function marathonUrl(desc: WorkerDescription): string {
-  const broker = desc.broker.broker;
+  const broker = desc.broker.stackBroker;
   if (broker) {
     return broker.hosts
       .map((host) => `amqp://${broker.workerUser}:{{WORKER_PASSWORD}}@${host}:${broker.port}/`)
@@ -126,7 +126,7 @@ export const marathon: TargetRenderer = {
   },
 
   renderWorker(scope, desc) {
-    const hosts = desc.broker.broker?.hosts ?? [];
+    const hosts = desc.broker.stackBroker?.hosts ?? [];
     const marathonApp = new MarathonApp(scope, 'marathon', {
       id: appId(desc.name),
       instances: desc.replicas,
