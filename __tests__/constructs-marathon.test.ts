@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker, WorkQueueWorker } from '../constructs';
@@ -9,18 +9,26 @@ import { resources, synthesize } from './helpers/synth';
 const validate = marathonValidator();
 
 describe('Marathon app definitions', () => {
-  it.each(['docker', 'swarm', 'marathon'] as const)(
-    "are written for every component on the %s target and pass Marathon's schema",
-    (target) => {
-      const { marathon } = synthesize((stack) => {
-        const broker = new Broker(stack, 'broker', { queues: ['jobs'], target });
-        new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, instances: 4, timeoutSeconds: 300 });
-      });
-      expect(Object.keys(marathon).sort()).toEqual(['broker.json', 'jobs-worker.json']);
-      for (const [file, app] of Object.entries(marathon))
-        expect({ file, errors: validate(app) }).toEqual({ file, errors: [] });
-    },
-  );
+  it("are written for every component on the marathon target and pass Marathon's schema", () => {
+    const { marathon } = synthesize((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' });
+      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, instances: 4, timeoutSeconds: 300 });
+    });
+    expect(Object.keys(marathon).sort()).toEqual(['broker.json', 'jobs-worker.json']);
+    for (const [file, app] of Object.entries(marathon))
+      expect({ file, errors: validate(app) }).toEqual({ file, errors: [] });
+  });
+
+  // Issue 14: Marathon JSON only for the marathon target (it was written for every target before).
+  it.each(['docker', 'swarm'] as const)('are not written on the %s target', (target) => {
+    const { dir, marathon } = synthesize((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'], target });
+      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, instances: 4, timeoutSeconds: 300 });
+    });
+    expect(marathon).toEqual({});
+    expect(existsSync(join(dir, 'marathon'))).toBe(false);
+    expect(readdirSync(join(dir, 'images')).sort()).toEqual(['workqueue-broker.json', 'workqueue-jobs-worker.json']);
+  });
 
   it('are checked by a schema that does reject what Marathon rejects (cmd with args, unknown fields)', () => {
     if (!marathonSchemaFound()) return; // nothing to show without the schema (the line printed says how to get it)
@@ -141,19 +149,26 @@ describe('the default stack (main.ts), synthesized by the cdktf CLI', () => {
   const out = mkdtempSync(join(tmpdir(), 'wq-synth-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it('writes cdk.tf.json and both Marathon apps without terraform, with the settings from the environment', () => {
+  // Issue 14: the default (docker) target writes no Marathon apps; the neutral manifests say what runs.
+  it('writes cdk.tf.json and both neutral manifests, no Marathon apps, with the settings from the environment', () => {
     execFileSync('npx', ['cdktf', 'synth', '--output', out], {
       cwd: join(__dirname, '..'),
       env: { ...process.env, CHECKPOINT_DISABLE: '1', WQ_QUEUE: 'images', WQ_INSTANCES: '3', WQ_TAG: 'v7' },
       stdio: 'pipe',
     });
     const dir = join(out, 'stacks', 'workqueue');
-    expect(readdirSync(join(dir, 'marathon')).sort()).toEqual(['broker.json', 'worker.json']);
-    const worker = JSON.parse(readFileSync(join(dir, 'marathon', 'worker.json'), 'utf8')) as Record<string, unknown>;
+    expect(existsSync(join(dir, 'marathon'))).toBe(false);
+    expect(readdirSync(join(dir, 'images')).sort()).toEqual(['workqueue-broker.json', 'workqueue-worker.json']);
+    const worker = JSON.parse(readFileSync(join(dir, 'images', 'workqueue-worker.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(worker).toMatchObject({
-      instances: 3,
+      component: 'worker',
+      name: 'worker',
+      queue: 'images',
+      replicas: 3,
       args: expect.arrayContaining(['-q', 'images', '/usr/local/bin/process-message', '/tmp']),
-      container: { docker: { image: 'workqueue-worker:v7' } },
     });
     const json = readFileSync(join(dir, 'cdk.tf.json'), 'utf8');
     expect(
@@ -161,5 +176,6 @@ describe('the default stack (main.ts), synthesized by the cdktf CLI', () => {
         .map((c) => c.name)
         .sort(),
     ).toEqual(['broker', 'worker-${count.index}']);
+    expect(Object.values(resources(json, 'docker_image')).map((i) => i.name)).toContain('workqueue-worker:v7');
   });
 });

@@ -1,4 +1,5 @@
 import { TerraformVariable } from 'cdktf';
+import type { Construct } from 'constructs';
 import { Broker, WorkQueueWorker, type BrokerProps, type WorkQueueWorkerProps } from '../constructs';
 import { marathonValidator } from './helpers/marathon-schema';
 import { resources, synthesize, testStack } from './helpers/synth';
@@ -223,13 +224,14 @@ describe('props that would only fail later (at build, deploy or run time) are re
   });
 
   it('keeps a valid data volume, image and arguments as given in Docker and Marathon (schema-valid)', () => {
-    // GIVEN valid values close to the refused ones
-    const { json, marathon } = synthesize((stack) => {
+    // GIVEN valid values close to the refused ones, on the docker and (issue 14: its own stack) marathon targets
+    const build = (target: 'docker' | 'marathon') => (stack: Construct) => {
       const broker = new Broker(stack, 'broker', {
         queues: ['q', 'q.dlq.archive'],
         dataVolume: 'rabbit_data.v2',
         amqpHostPort: 5672,
         managementHostPort: 15672,
+        target,
       });
       new WorkQueueWorker(stack, 'workers', {
         queue: 'q',
@@ -239,7 +241,9 @@ describe('props that would only fail later (at build, deploy or run time) are re
         imageName: 'registry.example:5000/team/app',
         imageTag: 'v1.2_3',
       });
-    });
+    };
+    const { json } = synthesize(build('docker'));
+    const { marathon } = synthesize(build('marathon'));
     // THEN they reach the synthesized files unchanged
     expect(Object.values(resources(json, 'docker_volume')).map((v) => v.name)).toEqual(['rabbit_data.v2']);
     // a Marathon local persistent volume of that name, mapped to /var/lib/rabbitmq (no directory of the agent)

@@ -1,15 +1,13 @@
 import { isIP } from 'node:net';
 import { Construct } from 'constructs';
-import { Container } from '@cdktf/provider-docker/lib/container';
-import { Network } from '@cdktf/provider-docker/lib/network';
-import { Service } from '@cdktf/provider-docker/lib/service';
-import { Volume } from '@cdktf/provider-docker/lib/volume';
+import type { Network } from '@cdktf/provider-docker/lib/network';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { DEFAULT_MAX_ATTEMPTS } from '../worker/consumer/options';
 import { deadLetterQueueName } from '../worker/consumer/queue-names';
 import { definitions, rabbitmqConf, type BrokerQueue, type QueueType } from './broker-config';
 import { DockerImageBuild } from './docker-image-build';
-import { MarathonApp } from './marathon-app';
+import { brokerDetails, type BrokerDescription } from './descriptions';
+import type { MarathonApp } from './marathon-app';
 import { imageFile } from './package-paths';
 import {
   checkCount,
@@ -29,6 +27,7 @@ import { checkSecret, urlEncodedSecret } from './sensitive-value';
 import { checkTarget, type Target } from './target';
 import { COMPONENT_LABEL } from './app-labels';
 import { ERLANG_COOKIE_PLACEHOLDER, ERLANG_COOKIE_VAR } from './erlang-cookie';
+import { rendererOf, type RenderedBroker } from './targets';
 
 export const AMQP_PORT = 5672;
 export const MANAGEMENT_PORT = 15672;
@@ -39,28 +38,10 @@ const DEFAULT_CONSUMER_TIMEOUT_SECONDS = 1800;
 const DEFAULT_HOST_ADDRESS = '127.0.0.1';
 /** Swarm's ingress publishes on every address of every node; it cannot bind one address. */
 const ALL_ADDRESSES = '0.0.0.0';
-/** Erlang's port mapper, where cluster nodes (and the CLI tools) look up each other's distribution port. */
-const EPMD_PORT = 4369;
-/** RabbitMQ's inter-node (Erlang distribution) port: AMQP's + 20000. */
-const DISTRIBUTION_PORT = AMQP_PORT + 20000;
-/** The Prometheus endpoint the official images enable. */
-const PROMETHEUS_PORT = 15692;
-/** Mesos-DNS's domain of Marathon apps: app /broker-0 is broker-0.marathon.mesos. */
-const MESOS_DNS_DOMAIN = 'marathon.mesos';
 /** Size of a Marathon broker app's local persistent volume. */
 const DEFAULT_DATA_SIZE_MB = 4096;
-
-/**
- * /var/lib/rabbitmq on a Marathon local persistent volume. Marathon wants the volume itself at a one-level
- * path relative to the sandbox, and maps it to an absolute path with a second volume whose hostPath names
- * it (Marathon's documented way): no directory of the agent is used, and the data stays with the task.
- */
-function persistentData(volume: string, sizeMb: number): Record<string, unknown>[] {
-  return [
-    { containerPath: volume, mode: 'RW', persistent: { type: 'root', size: sizeMb } },
-    { containerPath: DATA_DIR, hostPath: volume, mode: 'RW' },
-  ];
-}
+/** Seconds a node gets to stop cleanly. */
+const STOP_GRACE_SECONDS = 60;
 
 /** amqp://user:password@host:port/ with the password (a token) percent-encoded by Terraform at apply time. */
 export function amqpUrl(user: string, password: string, host: string, port: number): string {
@@ -210,10 +191,14 @@ export class Broker extends Construct {
   readonly marathonAppIds: readonly string[];
   /** The Docker network workers join to reach the broker by name (Docker and Swarm targets). */
   readonly network?: Network;
-  /** The Marathon app (the first node's in a cluster). */
-  readonly marathonApp: MarathonApp;
-  /** The Marathon app of every node. */
+  /** The Marathon app (the first node's in a cluster); marathon target only. */
+  readonly marathonApp: MarathonApp | undefined;
+  /** The Marathon app of every node; marathon target only (none for docker and swarm). */
   readonly marathonApps: readonly MarathonApp[];
+  /** The broker resolved once, platform-neutral: what the target's renderer mapped onto its platform. */
+  readonly description: BrokerDescription;
+  /** What the target's renderer made (the network workers join, Marathon apps). */
+  readonly rendered: RenderedBroker;
 
   constructor(scope: Construct, id: string, props: BrokerProps = {}) {
     super(scope, id);
@@ -269,27 +254,29 @@ export class Broker extends Construct {
     this.url = urls(this.workerUser, this.workerPassword);
     this.adminUrl = urls(this.user, this.password);
 
-    // docker and swarm: rabbit@broker-0, resolved on the Docker network; Marathon: long names Mesos-DNS resolves.
-    const nodeName = (host: string) =>
-      this.target === 'marathon' ? `rabbit@${host}.${MESOS_DNS_DOMAIN}` : `rabbit@${host}`;
+    const renderer = rendererOf(this.target);
+    const nodes = this.hosts.map((host, index) => ({
+      index,
+      host,
+      volume: this.dataVolumes[index],
+      nodeName: cluster ? renderer.nodeName(host) : undefined,
+    }));
     const config = {
       queues: this.queues,
       queueType: this.queueType,
       consumerTimeoutSeconds: this.consumerTimeoutSeconds,
-      clusterNodes: cluster ? this.hosts.map(nodeName) : [],
+      clusterNodes: nodes.flatMap((node) => (node.nodeName === undefined ? [] : [node.nodeName])),
     };
-    const env: Record<string, string> = {
-      WQ_BROKER_USER: this.user,
-      WQ_BROKER_PASSWORD: this.password,
-      WQ_WORKER_USER: this.workerUser,
-      WQ_WORKER_PASSWORD: this.workerPassword,
-      ...(this.erlangCookie === undefined ? {} : { [ERLANG_COOKIE_VAR]: this.erlangCookie }),
+    const configuration = {
+      'rabbitmq.conf': rabbitmqConf(config),
+      'definitions.json': `${JSON.stringify(definitions(config), null, 2)}\n`,
     };
     const build = new DockerImageBuild(this, 'image', {
       name: this.imageName,
       tag: this.imageTag ?? 'latest',
       component: 'broker',
-      terraform: this.target !== 'marathon',
+      terraform: renderer.terraformImages,
+      details: () => brokerDetails(this.description, this.target),
       buildArgs: { BASE_IMAGE: this.baseImage },
       context: [
         { path: 'Dockerfile', source: imageFile('broker', 'Dockerfile') },
@@ -298,165 +285,39 @@ export class Broker extends Construct {
           source: imageFile('broker', 'workqueue-broker-entrypoint'),
           executable: true,
         },
-        { path: 'rabbitmq.conf', content: rabbitmqConf(config) },
-        { path: 'definitions.json', content: `${JSON.stringify(definitions(config), null, 2)}\n` },
+        ...Object.entries(configuration).map(([path, content]) => ({ path, content })),
       ],
     });
-    if (this.target !== 'marathon') {
-      const image = build.image!;
-      const swarm = this.target === 'swarm';
-      this.network = new Network(this, 'network', {
-        name: `${this.name}-net`,
-        ...(swarm ? { driver: 'overlay', attachable: true } : {}),
-      });
-      const health = {
-        test: ['CMD', 'rabbitmq-diagnostics', '-q', 'ping'],
-        interval: '10s',
-        timeout: '10s',
-        retries: 6,
-        startPeriod: '60s',
-      };
-      this.hosts.forEach((host, i) => {
-        // One node keeps the ids it always had, so existing stacks plan no replacement.
-        const suffix = cluster ? `-${i}` : '';
-        const volume = new Volume(this, `data${suffix}`, { name: this.dataVolumes[i] });
-        const nodeEnv = cluster ? { ...env, RABBITMQ_NODENAME: nodeName(host) } : env;
-        // Node i publishes on the given port + i, so each node is reachable from the host on a port of its own.
-        const published = [
-          ...(props.amqpHostPort !== undefined
-            ? [{ internal: AMQP_PORT, external: props.amqpHostPort + i, ip: this.hostAddress }]
-            : []),
-          ...(props.managementHostPort !== undefined
-            ? [{ internal: MANAGEMENT_PORT, external: props.managementHostPort + i, ip: this.hostAddress }]
-            : []),
-        ];
-        if (swarm) {
-          new Service(this, `service${suffix}`, {
-            name: host,
-            taskSpec: {
-              containerSpec: {
-                image: image.name,
-                hostname: host,
-                env: nodeEnv,
-                healthcheck: health,
-                stopGracePeriod: '60s',
-                mounts: [{ target: DATA_DIR, source: volume.name, type: 'volume' }],
-              },
-              networksAdvanced: [{ name: this.network!.id, aliases: [host] }],
-              resources: {
-                limits: { nanoCpus: Math.round(this.cpus * 1e9), memoryBytes: this.memoryMb * 1024 * 1024 },
-              },
-              restartPolicy: { condition: 'any', delay: '5s' },
-            },
-            mode: { replicated: { replicas: 1 } },
-            // One node owns the data volume: stop the old task before starting the new one.
-            updateConfig: { parallelism: 1, order: 'stop-first', failureAction: 'rollback', monitor: '60s' },
-            // A cluster node is one task that peers and clients need by name: dnsrr resolves the name to that task
-            // (a VIP balances nothing here, needs IPVS, and hangs connects while the task is down). Swarm
-            // publishes a dnsrr service's ports in host mode only: on the node that runs the task.
-            endpointSpec: {
-              ...(cluster ? { mode: 'dnsrr' } : {}),
-              ports: published.map((p) => ({
-                targetPort: p.internal,
-                publishedPort: p.external,
-                protocol: 'tcp',
-                ...(cluster ? { publishMode: 'host' } : {}),
-              })),
-            },
-          });
-        } else {
-          new Container(this, `container${suffix}`, {
-            name: host,
-            image: image.imageId,
-            hostname: host,
-            env: Object.entries(nodeEnv).map(([k, v]) => `${k}=${v}`),
-            healthcheck: health,
-            restart: 'unless-stopped',
-            stopTimeout: 60,
-            cpus: String(this.cpus),
-            memory: this.memoryMb,
-            networksAdvanced: [{ name: this.network!.name, aliases: [host] }],
-            volumes: [{ volumeName: volume.name, containerPath: DATA_DIR }],
-            ports: published,
-            mustRun: true,
-          });
-        }
-      });
-    }
-
-    this.marathonApps = this.hosts.map(
-      (host, i) =>
-        new MarathonApp(this, cluster ? `marathon-${i}` : 'marathon', {
-          id: this.marathonAppIds[i],
-          instances: 1,
-          cpus: this.cpus,
-          mem: this.memoryMb,
-          ...(cluster ? this.clusterNetworking() : { networks: [{ mode: 'container/bridge' }] }),
-          container: {
-            type: 'DOCKER',
-            docker: { image: `${this.imageName}:${this.imageTag ?? '{{TAG}}'}`, forcePullImage: false },
-            ...(cluster ? {} : { portMappings: this.bridgePortMappings(props.managementHostPort) }),
-            volumes: persistentData(this.dataVolumes[i], this.dataSizeMb),
-          },
-          env: {
-            WQ_BROKER_USER: this.user,
-            WQ_BROKER_PASSWORD: '{{BROKER_PASSWORD}}',
-            WQ_WORKER_USER: this.workerUser,
-            WQ_WORKER_PASSWORD: '{{WORKER_PASSWORD}}',
-            ...(this.erlangCookie === undefined ? {} : { [ERLANG_COOKIE_VAR]: `{{${ERLANG_COOKIE_PLACEHOLDER}}}` }),
-            // Long names: the nodes reach each other by their Mesos-DNS names, the agents' addresses.
-            ...(cluster ? { RABBITMQ_NODENAME: nodeName(host), RABBITMQ_USE_LONGNAME: 'true' } : {}),
-          },
-          healthChecks: [
-            {
-              protocol: 'COMMAND',
-              command: { value: 'rabbitmq-diagnostics -q ping' },
-              gracePeriodSeconds: 120,
-              intervalSeconds: 30,
-              timeoutSeconds: 20,
-              maxConsecutiveFailures: 3,
-            },
-          ],
-          // The task stays on the agent that holds its volume, and is relaunched there.
-          residency: { relaunchEscalationTimeoutSeconds: 3600, taskLostBehavior: 'WAIT_FOREVER' },
-          // A node with its data on the agent: never two at once (Marathon requires this of resident apps).
-          upgradeStrategy: { minimumHealthCapacity: 0, maximumOverCapacity: 0 },
-          taskKillGracePeriodSeconds: 60,
-          labels: { [COMPONENT_LABEL]: 'broker' },
-        }),
-    );
-    this.marathonApp = this.marathonApps[0];
-  }
-
-  /** A single node: AMQP on a host port Marathon picks (workers discover it), the UI on managementHostPort. */
-  private bridgePortMappings(managementHostPort: number | undefined): Record<string, unknown>[] {
-    return [
-      { containerPort: AMQP_PORT, hostPort: 0, protocol: 'tcp', name: 'amqp' },
-      ...(managementHostPort !== undefined
-        ? [{ containerPort: MANAGEMENT_PORT, hostPort: managementHostPort, protocol: 'tcp', name: 'management' }]
-        : []),
-    ];
-  }
-
-  /**
-   * A cluster node: host networking on fixed ports, since the nodes find each other by Mesos-DNS name
-   * (the agent's address) and Erlang's fixed ports; the ports also keep two nodes off one agent, and
-   * hostname UNIQUE says so. AMQP comes first: workers' discovery takes a task's first port.
-   */
-  private clusterNetworking(): Record<string, unknown> {
-    const port = (number: number, name: string) => ({ port: number, protocol: 'tcp', name });
-    return {
-      networks: [{ mode: 'host' }],
-      portDefinitions: [
-        port(AMQP_PORT, 'amqp'),
-        port(EPMD_PORT, 'epmd'),
-        port(DISTRIBUTION_PORT, 'distribution'),
-        port(MANAGEMENT_PORT, 'management'),
-        port(PROMETHEUS_PORT, 'prometheus'),
+    this.description = {
+      component: 'broker',
+      name: this.name,
+      image: { name: this.imageName, tag: this.imageTag, build },
+      cluster,
+      nodes,
+      ports: { amqp: AMQP_PORT, management: MANAGEMENT_PORT },
+      published: { amqp: props.amqpHostPort, management: props.managementHostPort, address: this.hostAddress },
+      dataDir: DATA_DIR,
+      dataSizeMb: this.dataSizeMb,
+      health: { command: ['rabbitmq-diagnostics', '-q', 'ping'] },
+      env: [
+        { name: 'WQ_BROKER_USER', value: this.user },
+        { name: 'WQ_BROKER_PASSWORD', value: this.password, placeholder: 'BROKER_PASSWORD' },
+        { name: 'WQ_WORKER_USER', value: this.workerUser },
+        { name: 'WQ_WORKER_PASSWORD', value: this.workerPassword, placeholder: 'WORKER_PASSWORD' },
+        ...(this.erlangCookie === undefined
+          ? []
+          : [{ name: ERLANG_COOKIE_VAR, value: this.erlangCookie, placeholder: ERLANG_COOKIE_PLACEHOLDER }]),
       ],
-      requirePorts: true,
-      constraints: [['hostname', 'UNIQUE']],
+      cpus: this.cpus,
+      memoryMb: this.memoryMb,
+      stopGraceSeconds: STOP_GRACE_SECONDS,
+      labels: { [COMPONENT_LABEL]: 'broker' },
+      configuration,
     };
+    this.rendered = renderer.renderBroker(this, this.description);
+    this.network = this.rendered.network;
+    this.marathonApps = this.rendered.marathonApps;
+    this.marathonApp = this.marathonApps[0];
   }
 
   /** Host ports: node i of a cluster publishes on the given port + i, so both ranges must fit and stay apart. */

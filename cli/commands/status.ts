@@ -10,8 +10,7 @@ import { printable } from '../../worker/observability/printable';
 import { brokerUrlsOption, openFirstBroker } from '../broker-url-option';
 import { parseFlags, text, type FlagSpec } from '../flags';
 import { MarathonClient } from '../marathon-client';
-import { QUEUE_LABEL } from '../../constructs/app-labels';
-import { labelOf } from '../stack-apps';
+import { manifestQueues } from '../image-manifests';
 import { marathonApps, type AppFile } from '../synth-output';
 
 export const STATUS_HELP = `Usage: workqueue status [-q QUEUE]... [-u URL]... [--management URL] [--marathon URL]
@@ -20,8 +19,8 @@ export const STATUS_HELP = `Usage: workqueue status [-q QUEUE]... [-u URL]... [-
 Shows how far behind the workers are: for each queue its ready, unacked and dead-lettered
 (QUEUE.dlq) message counts and its consumers, and for a quorum queue its leader and members (the
 broker nodes holding a replica; "(offline)" after one that is not running); with Marathon
-configured, the running and healthy tasks of each synthesized app. Without -q, the queues of the
-synthesized worker apps.
+configured, the running and healthy tasks of each synthesized Marathon app (marathon target).
+Without -q, the queues of the stack's worker fleets, from its synthesized manifests (any target).
 Unacked counts, leaders and members come from RabbitMQ's management API with the broker URL's user
 and password (default: https://<broker host>:15671 for amqps://, http://<broker host>:15672 for
 amqp://); "-" when it cannot be reached, and for a queue that is not a quorum queue. The password
@@ -101,7 +100,10 @@ export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): P
   const queuesGiven = values.queue ?? [];
   const stacks = join(process.cwd(), 'cdktf.out', 'stacks');
   const apps = existsSync(stacks) ? safeApps(stacks) : [];
-  const appQueues = apps.map((a) => labelOf(a, QUEUE_LABEL)).filter((q): q is string => !!q);
+  // The fleets' queues from the target-neutral manifests; a stack without them (written by hand, or by an
+  // older version) from its Marathon apps' labels.
+  const synthesized = existsSync(stacks) ? safeQueues(stacks) : [];
+  const appQueues = synthesized.length ? synthesized : apps.flatMap((a) => (a.queue ? [a.queue] : []));
   const queues = queuesGiven.length ? queuesGiven : appQueues;
   if (queues.length === 0)
     throw new UsageError('status: name a queue with -q (no synthesized worker apps to take them from)');
@@ -152,7 +154,7 @@ async function queueStatuses(
 }
 
 async function appStatus(client: MarathonClient, app: AppFile): Promise<AppStatus> {
-  const queue = labelOf(app, QUEUE_LABEL) ?? null;
+  const queue = app.queue ?? null;
   const listed = await client.appTasks(app.id).catch(() => undefined); // shown as unknown
   if (!listed) return { id: app.id, queue, tasks: null, running: null, healthy: null };
   const running = listed.tasks.filter(isRunning).length;
@@ -182,7 +184,16 @@ function safeApps(stacks: string) {
     const [stack] = readdirSync(stacks);
     return stack ? marathonApps(join(stacks, stack)) : [];
   } catch {
-    return []; // no synthesized apps: status still shows the queues named with -q
+    return []; // no Marathon apps (another target, or nothing synthesized): no app rows
+  }
+}
+
+function safeQueues(stacks: string): string[] {
+  try {
+    const [stack] = readdirSync(stacks);
+    return stack ? manifestQueues(join(stacks, stack)) : [];
+  } catch {
+    return []; // nothing synthesized: status still shows the queues named with -q
   }
 }
 
