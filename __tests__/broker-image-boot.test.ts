@@ -146,7 +146,7 @@ describe('the synthesized broker configuration on a real RabbitMQ node', () => {
     }
   });
 
-  it('still lets the worker user publish into any queue through the default exchange (a limit of RabbitMQ, in README)', async () => {
+  it('still lets the worker user publish to any queue via the default exchange (RabbitMQ limit, README)', async () => {
     // RabbitMQ checks default-exchange publishing as write on 'amq.default', whatever the routing key
     const connection = await amqp.connect(bare, asWorker);
     const admin = await amqp.connect(url);

@@ -25,7 +25,10 @@ function userDefinition(name: string, password: string) {
   };
 }
 
-/** Every piece of a password a printed line must not show: whole, decoded, encoded, and its parts between separators. */
+/**
+ * Every piece of a password a printed line must not show: whole, decoded, encoded, and its parts
+ * between separators.
+ */
 function pieces(password: string): string[] {
   let decoded = password;
   try {

@@ -37,7 +37,7 @@ describe('workqueue deploy fills passwords into URLs encoded', () => {
       .map((r) => r.body as App)
       .find((a) => a.id === id)!;
 
-  it('gives the worker a URL that parses back to the broker host and the password, and the broker the raw password', async () => {
+  it('gives workers a URL that parses back to broker host and password, and the broker the raw password', async () => {
     // GIVEN a synthesized broker and worker
     cwd = project((stack) => {
       const broker = new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' });

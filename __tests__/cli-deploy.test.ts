@@ -93,7 +93,10 @@ describe('workqueue deploy and scale against a Marathon stand-in', () => {
     const exit = await runCli(['deploy', '--marathon', marathon.url], { cwd });
     expect(exit.code).toBe(2);
     expect(exit.stderr.trim()).toMatch(
-      /^workqueue: error: app \/broker needs \{\{TAG\}\}, \{\{BROKER_PASSWORD\}\}, \{\{WORKER_PASSWORD\}\}: set \$TAG, \$BROKER_PASSWORD, \$WORKER_PASSWORD or pass -t TAG$/,
+      new RegExp(
+        /^workqueue: error: app \/broker needs \{\{TAG\}\}, \{\{BROKER_PASSWORD\}\}, \{\{WORKER_PASSWORD\}\}: /.source +
+          /set \$TAG, \$BROKER_PASSWORD, \$WORKER_PASSWORD or pass -t TAG$/.source,
+      ),
     );
     expect(marathon.requests).toHaveLength(0);
   });

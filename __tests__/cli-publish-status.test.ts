@@ -50,6 +50,20 @@ describe('workqueue publish and status against a real broker', () => {
     ]);
   });
 
+  it("publishes through the first node of a cluster's URL list that answers ($AMQP_URL)", async () => {
+    // GIVEN a list whose first node does not answer
+    const dead = 'amqp://guest:guest@127.0.0.1:1/';
+    // WHEN publish takes the list from $AMQP_URL
+    const exit = await runCli(['publish', '-q', queue], {
+      cwd,
+      input: 'a\nb\n',
+      env: { AMQP_URL: `${dead},${brokerUrl()}` },
+    });
+    // THEN both lines reach the queue through the second node
+    expect(exit.code).toBe(0);
+    expect((await broker.drain(queue)).map((m) => String(m.body))).toEqual(['a', 'b']);
+  });
+
   it('fails, naming the queue, when no queue takes the messages', async () => {
     const exit = await runCli(['publish', '-q', `${queue}-missing`, '-u', brokerUrl()], { cwd, input: 'x\n' });
     expect(exit.code).toBe(1);
@@ -68,8 +82,8 @@ describe('workqueue publish and status against a real broker', () => {
       .trim()
       .split('\n')
       .map((l) => l.split(/\s+/));
-    expect(header).toEqual(['QUEUE', 'READY', 'UNACKED', 'DEAD-LETTERED', 'CONSUMERS']);
-    expect(row).toEqual([queue, '3', '-', '1', '0']);
+    expect(header).toEqual(['QUEUE', 'READY', 'UNACKED', 'DEAD-LETTERED', 'CONSUMERS', 'LEADER', 'MEMBERS']);
+    expect(row).toEqual([queue, '3', '-', '1', '0', '-', '-']);
   });
 
   it("shows the unacked count from the broker's management API", async () => {
@@ -98,8 +112,8 @@ describe('workqueue publish and status against a real broker', () => {
         60_000,
         1_000,
       );
-      // THEN its row shows 2 ready, 3 unacked, no dead-letter queue and one consumer
-      expect(row).toEqual([queue, '2', '3', 'missing', '1']);
+      // THEN its row shows 2 ready, 3 unacked, no dead-letter queue and one consumer (a classic queue: no leader)
+      expect(row).toEqual([queue, '2', '3', 'missing', '1', '-', '-']);
     } finally {
       await connection.close();
     }

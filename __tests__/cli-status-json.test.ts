@@ -57,12 +57,21 @@ describe('workqueue status -o json', () => {
       'http://127.0.0.1:1',
     ];
     const exit = await runCli([...args, '--marathon', marathon.url], { cwd: project });
-    // THEN stdout is exactly one JSON document with the counts
+    // THEN stdout is exactly one JSON document with the counts (leader and members unknown without the management API)
+    const noMembers = { leader: null, members: null, online: null };
     expect(exit.code).toBe(0);
     expect(JSON.parse(exit.stdout)).toEqual({
       queues: [
-        { name: queue, exists: true, ready: 3, unacked: null, deadLettered: 1, consumers: 0 },
-        { name: `${queue}-missing`, exists: false, ready: null, unacked: null, deadLettered: null, consumers: null },
+        { name: queue, exists: true, ready: 3, unacked: null, deadLettered: 1, consumers: 0, ...noMembers },
+        {
+          name: `${queue}-missing`,
+          exists: false,
+          ready: null,
+          unacked: null,
+          deadLettered: null,
+          consumers: null,
+          ...noMembers,
+        },
       ],
       apps: [{ id: '/jobs-worker', queue, tasks: 2, running: 1, healthy: 1 }],
     });

@@ -6,7 +6,7 @@ import { Container } from '@cdktf/provider-docker/lib/container';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import type { Construct } from 'constructs';
 import { Broker, WorkQueueWorker } from '../constructs';
-import { resources, synthesize, testStack } from './helpers/synth';
+import { imageManifests, resources, synthesize, testStack } from './helpers/synth';
 
 Testing.setupJest();
 
@@ -92,7 +92,13 @@ describe('a user stack with two worker fleets on two queues sharing one broker',
       name: 'emails-worker-${count.index}',
       command: expect.arrayContaining(['-q', 'emails', '--max-attempts', '10', 'curl', '-sf']),
     });
-    expect(Object.keys(marathon).sort()).toEqual(['broker.json', 'emails-worker.json', 'thumbnails-worker.json']);
+    // Issue 14: no Marathon apps on the docker target; each component has its neutral manifest instead.
+    expect(marathon).toEqual({});
+    expect(Object.keys(imageManifests(dir)).sort()).toEqual([
+      'workqueue-broker',
+      'workqueue-emails-worker',
+      'workqueue-thumbnails-worker',
+    ]);
   });
 
   it("copies the user's handler into the worker image's /app", () => {
@@ -109,7 +115,7 @@ describe('a user stack with two worker fleets on two queues sharing one broker',
     expect(files.map((f) => f.slice(dir.length + 1)).sort()).toEqual(
       expect.arrayContaining([
         'cdk.tf.json',
-        'marathon/broker.json',
+        'images/workqueue-broker.json', // issue 14: the neutral manifest, no Marathon app on the docker target
         expect.stringMatching(/definitions\.json$/),
         expect.stringMatching(/rabbitmq\.conf$/),
       ]),
@@ -228,7 +234,10 @@ describe('two fleets on one queue', () => {
     [
       'a fleet with the image of another',
       { name: 'gpu', imageName: 'workqueue-jobs-worker' },
-      /invalid imageName "workqueue-jobs-worker": WorkQueueWorker \(test\/small\) has it too, so both would share one image tag/,
+      new RegExp(
+        /invalid imageName "workqueue-jobs-worker": WorkQueueWorker \(test\/small\) has it too, /.source +
+          /so both would share one image tag/.source,
+      ),
     ],
   ])('refuse %s', (_what, props, message) => {
     expect(
@@ -253,7 +262,7 @@ describe('two fleets on one queue', () => {
 
   it('with names of their own get containers, images and Marathon apps of their own', () => {
     // GIVEN two fleets on 'jobs', one named
-    const { json, marathon } = synthesize((stack) => {
+    const { json, dir, marathon } = synthesize((stack) => {
       const broker = new Broker(stack, 'broker', { queues: ['jobs'] });
       new WorkQueueWorker(stack, 'small', { queue: 'jobs', broker });
       new WorkQueueWorker(stack, 'gpu', { queue: 'jobs', broker, name: 'jobs-gpu' });
@@ -263,6 +272,15 @@ describe('two fleets on one queue', () => {
     expect(containers.sort()).toEqual(['broker', 'jobs-gpu-${count.index}', 'jobs-worker-${count.index}']);
     const images = Object.values(resources(json, 'docker_image')).map((i) => String(i.name).split(':')[0]);
     expect(images.sort()).toEqual(['workqueue-broker', 'workqueue-jobs-gpu', 'workqueue-jobs-worker']);
-    expect(Object.keys(marathon).sort()).toEqual(['broker.json', 'jobs-gpu.json', 'jobs-worker.json']);
+    // Issue 14: manifests of their own (Marathon apps are the marathon target's, below)
+    expect(marathon).toEqual({});
+    const manifests = Object.values(imageManifests(dir)).map((m) => `${m.component} ${m.name} ${m.queue ?? '-'}`);
+    expect(manifests.sort()).toEqual(['broker broker -', 'worker jobs-gpu jobs', 'worker jobs-worker jobs']);
+    const { marathon: apps } = synthesize((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' });
+      new WorkQueueWorker(stack, 'small', { queue: 'jobs', broker });
+      new WorkQueueWorker(stack, 'gpu', { queue: 'jobs', broker, name: 'jobs-gpu' });
+    });
+    expect(Object.keys(apps).sort()).toEqual(['broker.json', 'jobs-gpu.json', 'jobs-worker.json']);
   });
 });

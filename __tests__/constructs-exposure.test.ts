@@ -56,7 +56,10 @@ describe('what the broker publishes, and where', () => {
     [
       'a swarm port without hostAddress 0.0.0.0',
       { target: 'swarm', managementHostPort: 15672 },
-      /Broker \(test\/broker\): invalid hostAddress "127\.0\.0\.1": Swarm's ingress publishes a port on every address of every node/,
+      new RegExp(
+        /Broker \(test\/broker\): invalid hostAddress "127\.0\.0\.1": /.source +
+          /Swarm's ingress publishes a port on every address of every node/.source,
+      ),
     ],
     [
       'a hostAddress that is not an IP address',

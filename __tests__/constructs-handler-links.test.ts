@@ -70,7 +70,10 @@ describe('handlerPath: nothing from outside it enters the image', () => {
     const { error } = build(h.handler);
     // THEN construction fails with the link's path and the fix, and no secret shows
     expect(error).toMatch(
-      /^WorkQueueWorker \(test\/workers\): invalid handlerPath ".*\/handler\/config": the link points to '.*', outside .*\/handler: copy the file into/,
+      new RegExp(
+        /^WorkQueueWorker \(test\/workers\): invalid handlerPath ".*\/handler\/config": /.source +
+          /the link points to '.*', outside .*\/handler: copy the file into/.source,
+      ),
     );
     expect(error).not.toContain('outside-secret');
   });
@@ -92,7 +95,8 @@ describe('handlerPath: nothing from outside it enters the image', () => {
     const { error } = build(h.handler);
     // THEN the error names the file outside that the chain leads to
     expect(error).toContain(
-      `invalid handlerPath "${join(h.handler, 'l')}": the link points to '${realpathSync(h.outside)}', outside ${h.handler}`,
+      `invalid handlerPath "${join(h.handler, 'l')}": ` +
+        `the link points to '${realpathSync(h.outside)}', outside ${h.handler}`,
     );
   });
 
@@ -102,7 +106,8 @@ describe('handlerPath: nothing from outside it enters the image', () => {
     symlinkSync('../gone.txt', join(h.handler, 'sub', 'm'));
     symlinkSync('sub/m', join(h.handler, 'l'));
     expect(build(h.handler).error).toContain(
-      `invalid handlerPath "${join(h.handler, 'l')}": the link points to '${join(h.handler, 'gone.txt')}', which does not exist`,
+      `invalid handlerPath "${join(h.handler, 'l')}": ` +
+        `the link points to '${join(h.handler, 'gone.txt')}', which does not exist`,
     );
   });
 

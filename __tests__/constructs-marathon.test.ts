@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker, WorkQueueWorker } from '../constructs';
@@ -9,18 +9,26 @@ import { resources, synthesize } from './helpers/synth';
 const validate = marathonValidator();
 
 describe('Marathon app definitions', () => {
-  it.each(['docker', 'swarm', 'marathon'] as const)(
-    "are written for every component on the %s target and pass Marathon's schema",
-    (target) => {
-      const { marathon } = synthesize((stack) => {
-        const broker = new Broker(stack, 'broker', { queues: ['jobs'], target });
-        new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, instances: 4, timeoutSeconds: 300 });
-      });
-      expect(Object.keys(marathon).sort()).toEqual(['broker.json', 'jobs-worker.json']);
-      for (const [file, app] of Object.entries(marathon))
-        expect({ file, errors: validate(app) }).toEqual({ file, errors: [] });
-    },
-  );
+  it("are written for every component on the marathon target and pass Marathon's schema", () => {
+    const { marathon } = synthesize((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' });
+      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, instances: 4, timeoutSeconds: 300 });
+    });
+    expect(Object.keys(marathon).sort()).toEqual(['broker.json', 'jobs-worker.json']);
+    for (const [file, app] of Object.entries(marathon))
+      expect({ file, errors: validate(app) }).toEqual({ file, errors: [] });
+  });
+
+  // Issue 14: Marathon JSON only for the marathon target (it was written for every target before).
+  it.each(['docker', 'swarm'] as const)('are not written on the %s target', (target) => {
+    const { dir, marathon } = synthesize((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'], target });
+      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, instances: 4, timeoutSeconds: 300 });
+    });
+    expect(marathon).toEqual({});
+    expect(existsSync(join(dir, 'marathon'))).toBe(false);
+    expect(readdirSync(join(dir, 'images')).sort()).toEqual(['workqueue-broker.json', 'workqueue-jobs-worker.json']);
+  });
 
   it('are checked by a schema that does reject what Marathon rejects (cmd with args, unknown fields)', () => {
     if (!marathonSchemaFound()) return; // nothing to show without the schema (the line printed says how to get it)
@@ -100,11 +108,31 @@ describe('Marathon app definitions', () => {
       'for path in sys.argv[1:]:',
       '    original = json.load(open(path))',
       '    again = json.loads(MarathonApp.from_json(original).to_json())',
-      '    print(path.rsplit("/", 1)[1], sorted(set(original) - set(again)), original["id"] == again["id"], original.get("args") == again.get("args"))',
+      '    print(path.rsplit("/", 1)[1], sorted(set(original) - set(again)), ' +
+        'original["id"] == again["id"], original.get("args") == again.get("args"))',
     ].join('\n');
     const files = ['broker.json', 'jobs-worker.json'].map((f) => join(dir, 'marathon', f));
     const out = execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', script, ...files], { encoding: 'utf8' });
     expect(out.trim().split('\n')).toEqual(['broker.json [] True True', 'jobs-worker.json [] True True']);
+  });
+
+  it("keep the single broker's data on a local persistent volume with residency, not in an agent's directory", () => {
+    // GIVEN one broker node on Marathon (a hostPath kept its data on whichever agent ran it last)
+    const { marathon } = synthesize((stack) => new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' }));
+    const broker = marathon['broker.json'];
+    // THEN the volume is Marathon's, the task resident, and the only hostPath names that volume
+    expect(broker.container).toMatchObject({
+      volumes: [
+        { containerPath: 'broker-data', mode: 'RW', persistent: { type: 'root', size: 4096 } },
+        { containerPath: '/var/lib/rabbitmq', hostPath: 'broker-data', mode: 'RW' },
+      ],
+    });
+    expect(broker).toMatchObject({
+      residency: { relaunchEscalationTimeoutSeconds: 3600, taskLostBehavior: 'WAIT_FOREVER' },
+      upgradeStrategy: { minimumHealthCapacity: 0, maximumOverCapacity: 0 },
+    });
+    expect(JSON.stringify(broker)).not.toContain('/var/lib/workqueue');
+    expect(validate(broker)).toEqual([]);
   });
 
   it('make no Terraform resources for Docker on the marathon target', () => {
@@ -121,19 +149,26 @@ describe('the default stack (main.ts), synthesized by the cdktf CLI', () => {
   const out = mkdtempSync(join(tmpdir(), 'wq-synth-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it('writes cdk.tf.json and both Marathon apps without terraform, with the settings from the environment', () => {
+  // Issue 14: the default (docker) target writes no Marathon apps; the neutral manifests say what runs.
+  it('writes cdk.tf.json and both neutral manifests, no Marathon apps, with the settings from the environment', () => {
     execFileSync('npx', ['cdktf', 'synth', '--output', out], {
       cwd: join(__dirname, '..'),
       env: { ...process.env, CHECKPOINT_DISABLE: '1', WQ_QUEUE: 'images', WQ_INSTANCES: '3', WQ_TAG: 'v7' },
       stdio: 'pipe',
     });
     const dir = join(out, 'stacks', 'workqueue');
-    expect(readdirSync(join(dir, 'marathon')).sort()).toEqual(['broker.json', 'worker.json']);
-    const worker = JSON.parse(readFileSync(join(dir, 'marathon', 'worker.json'), 'utf8')) as Record<string, unknown>;
+    expect(existsSync(join(dir, 'marathon'))).toBe(false);
+    expect(readdirSync(join(dir, 'images')).sort()).toEqual(['workqueue-broker.json', 'workqueue-worker.json']);
+    const worker = JSON.parse(readFileSync(join(dir, 'images', 'workqueue-worker.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(worker).toMatchObject({
-      instances: 3,
+      component: 'worker',
+      name: 'worker',
+      queue: 'images',
+      replicas: 3,
       args: expect.arrayContaining(['-q', 'images', '/usr/local/bin/process-message', '/tmp']),
-      container: { docker: { image: 'workqueue-worker:v7' } },
     });
     const json = readFileSync(join(dir, 'cdk.tf.json'), 'utf8');
     expect(
@@ -141,5 +176,6 @@ describe('the default stack (main.ts), synthesized by the cdktf CLI', () => {
         .map((c) => c.name)
         .sort(),
     ).toEqual(['broker', 'worker-${count.index}']);
+    expect(Object.values(resources(json, 'docker_image')).map((i) => i.name)).toContain('workqueue-worker:v7');
   });
 });

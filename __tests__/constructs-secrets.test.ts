@@ -4,7 +4,7 @@ import { Fn, Lazy, TerraformLocal, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { Broker, WorkQueueWorker, type BrokerProps, type WorkQueueWorkerProps } from '../constructs';
 import { marathonValidator } from './helpers/marathon-schema';
-import { resources, synthesize, testStack } from './helpers/synth';
+import { imageManifests, resources, synthesize, testStack } from './helpers/synth';
 
 const validate = marathonValidator();
 
@@ -65,22 +65,31 @@ describe('workers get a broker user of their own, limited to their queues', () =
     )!;
     expect(worker.env).toEqual([
       expect.stringMatching(
-        /^AMQP_URL=amqp:\/\/workqueue-worker:\$\{replace\(urlencode\(random_password\.broker_worker-password_[0-9A-F]+\.result\), "\+", "%20"\)\}@broker:5672\/$/,
+        new RegExp(
+          /^AMQP_URL=amqp:\/\/workqueue-worker:\$\{replace\(urlencode\(/.source +
+            /random_password\.broker_worker-password_[0-9A-F]+\.result\), "\+", "%20"\)\}@broker:5672\/$/.source,
+        ),
       ),
     ]);
-    expect(marathon['jobs-worker.json'].env).toEqual({
+    // Issue 14: Marathon apps on the marathon target only, so the Marathon half synthesizes the same stack there.
+    expect(marathon).toEqual({});
+    const { marathon: apps } = synthesize((stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs', 'mail.out'], target: 'marathon' });
+      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker });
+    });
+    expect(apps['jobs-worker.json'].env).toEqual({
       AMQP_URL: 'amqp://workqueue-worker:{{WORKER_PASSWORD}}@broker:5672/',
     });
-    expect(marathon['broker.json'].env).toEqual({
+    expect(apps['broker.json'].env).toEqual({
       WQ_BROKER_USER: 'workqueue',
       WQ_BROKER_PASSWORD: '{{BROKER_PASSWORD}}',
       WQ_WORKER_USER: 'workqueue-worker',
       WQ_WORKER_PASSWORD: '{{WORKER_PASSWORD}}',
     });
-    for (const app of Object.values(marathon)) expect(validate(app)).toEqual([]);
+    for (const app of Object.values(apps)) expect(validate(app)).toEqual([]);
   });
 
-  it('percent-encodes a given worker password in Broker.url, which workers get (Terraform urlencode, a space as %20)', () => {
+  it('percent-encodes a given worker password in Broker.url for workers (Terraform urlencode, space as %20)', () => {
     const { json: tf } = synthesize((stack) => {
       const broker = new Broker(stack, 'broker', {
         queues: ['jobs'],
@@ -103,7 +112,10 @@ describe('broker credentials are checked at construction', () => {
     [
       'a literal joined to a token as password',
       (s) => ({ password: `abc${secret(s, 'pw')}` }),
-      /Broker \(test\/broker\): invalid password "\*\*\*": a literal, or a literal joined to a token, would be written in plain text/,
+      new RegExp(
+        /Broker \(test\/broker\): invalid password "\*\*\*": /.source +
+          /a literal, or a literal joined to a token, would be written in plain text/.source,
+      ),
     ],
     [
       'a literal workerPassword',
@@ -202,7 +214,7 @@ describe("the program's environment: env and secretEnv", () => {
     'passes secrets as references (Terraform) and {{NAME}} placeholders (Marathon) on the %s target',
     (target) => {
       // GIVEN a worker with a plain variable and a secret from a sensitive variable
-      const { json, marathon } = synthesize((stack) => {
+      const { json, dir, marathon } = synthesize((stack) => {
         const broker = new Broker(stack, 'broker', { queues: ['jobs'], target });
         new WorkQueueWorker(stack, 'workers', {
           queue: 'jobs',
@@ -225,6 +237,10 @@ describe("the program's environment: env and secretEnv", () => {
         };
         expect(spec.container_spec.env).toMatchObject({ LOG_LEVEL: 'debug', API_KEY: '${var.api_key}' });
       }
+      // AND the neutral manifest the CLI reads holds the placeholder too, on every target
+      expect(imageManifests(dir)['workqueue-jobs-worker'].env).toEqual({ LOG_LEVEL: 'debug', API_KEY: '{{API_KEY}}' });
+      // Issue 14: Marathon apps on the marathon target only.
+      if (target !== 'marathon') return expect(marathon).toEqual({});
       expect(marathon['jobs-worker.json'].env).toEqual({
         LOG_LEVEL: 'debug',
         API_KEY: '{{API_KEY}}',
@@ -236,8 +252,10 @@ describe("the program's environment: env and secretEnv", () => {
 });
 
 describe('a secret must resolve to a sensitive expression, not merely be a token', () => {
-  const PLAIN =
-    /would be written in plain text into cdk\.tf\.json \(or shown by terraform plan\): use a TerraformVariable declared sensitive: true without a default .*random_password/;
+  const PLAIN = new RegExp(
+    /would be written in plain text into cdk\.tf\.json \(or shown by terraform plan\): /.source +
+      /use a TerraformVariable declared sensitive: true without a default .*random_password/.source,
+  );
   const plainVar = (s: Construct, name: string, props = {}) =>
     new TerraformVariable(s, name, { type: 'string', ...props }).stringValue;
 
@@ -326,13 +344,17 @@ describe('a secret must resolve to a sensitive expression, not merely be a token
   });
 
   it('accepts functions of sensitive variables and resource attributes, and writes only references', () => {
-    // GIVEN a password computed from a sensitive variable, a secret from a random_password, and another broker's URL
-    const { json, marathon } = synthesize((stack) => {
-      const broker = new Broker(stack, 'broker', { queues: ['jobs'], password: Fn.lower(secret(stack, 'admin_pw')) });
-      const other = new Broker(stack, 'other', { name: 'other', queues: ['jobs'] });
+    // GIVEN a password computed from a sensitive variable, a secret from a random_password, and another broker's URL,
+    // on the docker target and (issue 14: Marathon apps only there) the marathon target
+    const build = (target: 'docker' | 'marathon') => (stack: Construct) => {
+      const password = Fn.lower(secret(stack, 'admin_pw'));
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'], password, target });
+      const other = new Broker(stack, 'other', { name: 'other', queues: ['jobs'], target });
       new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, secretEnv: { API_KEY: other.workerPassword } });
-      new WorkQueueWorker(stack, 'remote', { queue: 'jobs', name: 'remote', broker: other.url });
-    });
+      new WorkQueueWorker(stack, 'remote', { queue: 'jobs', name: 'remote', broker: other.url, target });
+    };
+    const { json } = synthesize(build('docker'));
+    const { marathon } = synthesize(build('marathon'));
     // THEN cdk.tf.json holds the expressions, and the Marathon apps placeholders that pass the schema
     const containers = Object.values(resources(json, 'docker_container'));
     expect(containers.find((c) => c.name === 'broker')!.env).toContain('WQ_BROKER_PASSWORD=${lower(var.admin_pw)}');
@@ -341,7 +363,10 @@ describe('a secret must resolve to a sensitive expression, not merely be a token
     );
     expect(containers.find((c) => String(c.name).startsWith('remote'))!.env).toEqual([
       expect.stringMatching(
-        /^AMQP_URL=amqp:\/\/workqueue-worker:\$\{replace\(urlencode\(random_password\.other_worker-password_[0-9A-F]+\.result\), "\+", "%20"\)\}@other:5672\/$/,
+        new RegExp(
+          /^AMQP_URL=amqp:\/\/workqueue-worker:\$\{replace\(urlencode\(/.source +
+            /random_password\.other_worker-password_[0-9A-F]+\.result\), "\+", "%20"\)\}@other:5672\/$/.source,
+        ),
       ),
     ]);
     expect(marathon['remote.json'].env).toEqual({ AMQP_URL: '{{AMQP_URL}}' });

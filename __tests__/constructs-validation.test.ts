@@ -1,4 +1,5 @@
 import { TerraformVariable } from 'cdktf';
+import type { Construct } from 'constructs';
 import { Broker, WorkQueueWorker, type BrokerProps, type WorkQueueWorkerProps } from '../constructs';
 import { marathonValidator } from './helpers/marathon-schema';
 import { resources, synthesize, testStack } from './helpers/synth';
@@ -53,7 +54,10 @@ describe('props are validated at construction, with the prop, the value and the 
     [
       'a literal password',
       { password: 'hunter2hunter2' },
-      /Broker \(test\/broker\): invalid password "\*\*\*": a literal, or a literal joined to a token, would be written in plain text/,
+      new RegExp(
+        /Broker \(test\/broker\): invalid password "\*\*\*": /.source +
+          /a literal, or a literal joined to a token, would be written in plain text/.source,
+      ),
     ],
     [
       'a negative consumer timeout',
@@ -75,12 +79,18 @@ describe('props are validated at construction, with the prop, the value and the 
     [
       'a timeout at the consumer_timeout',
       { queue: 'jobs', timeoutSeconds: 1800 },
-      /WorkQueueWorker \(test\/workers\): invalid timeoutSeconds 1800: it must stay below the broker's consumerTimeoutSeconds \(1800\)/,
+      new RegExp(
+        /WorkQueueWorker \(test\/workers\): invalid timeoutSeconds 1800: /.source +
+          /it must stay below the broker's consumerTimeoutSeconds \(1800\)/.source,
+      ),
     ],
     [
       'a queue the broker does not declare',
       { queue: 'other' },
-      /WorkQueueWorker \(test\/workers\): invalid queue "other": broker 'broker' does not declare it: add it to the Broker's queues \(declared: jobs\)/,
+      new RegExp(
+        /WorkQueueWorker \(test\/workers\): invalid queue "other": broker 'broker' does not declare it: /.source +
+          /add it to the Broker's queues \(declared: jobs\)/.source,
+      ),
     ],
     [
       'a Marathon-invalid name',
@@ -136,7 +146,7 @@ describe('props are validated at construction, with the prop, the value and the 
 describe('props that would only fail later (at build, deploy or run time) are refused at construction', () => {
   it.each<[string, BrokerProps, RegExp]>([
     [
-      'a dataVolume that climbs out of /var/lib/workqueue',
+      'a dataVolume that is a relative path (Marathon wants a one-level volume name)',
       { queues: ['jobs'], dataVolume: '../../../etc', target: 'marathon' },
       /^Broker \(test\/broker\): invalid dataVolume "\.\.\/\.\.\/\.\.\/etc": use a volume name: .*no '\/' or '\.\.'/,
     ],
@@ -158,7 +168,10 @@ describe('props that would only fail later (at build, deploy or run time) are re
     [
       'a queue named like the dead-letter queue of another',
       { queues: ['q', 'q.dlq'] },
-      /^Broker \(test\/broker\): invalid queues "q\.dlq": it is the dead-letter queue the broker declares for 'q': rename one of them/,
+      new RegExp(
+        /^Broker \(test\/broker\): invalid queues "q\.dlq": /.source +
+          /it is the dead-letter queue the broker declares for 'q': rename one of them/.source,
+      ),
     ],
     [
       'an imageTag with a newline',
@@ -178,12 +191,18 @@ describe('props that would only fail later (at build, deploy or run time) are re
     [
       'a NUL in a program argument',
       { queue: 'jobs', program: 'cat', args: ['-n', 'a\0b'] },
-      /^WorkQueueWorker \(test\/workers\): invalid args\[1\] "a\\u0000b": a program argument or environment variable cannot hold a NUL character/,
+      new RegExp(
+        /^WorkQueueWorker \(test\/workers\): invalid args\[1\] "a\\u0000b": /.source +
+          /a program argument or environment variable cannot hold a NUL character/.source,
+      ),
     ],
     [
       'a program with a newline',
       { queue: 'jobs', program: 'cat\nRUN x' },
-      /^WorkQueueWorker \(test\/workers\): invalid program "cat\\nRUN x": it holds a control character .*: name the program by its path/,
+      new RegExp(
+        /^WorkQueueWorker \(test\/workers\): invalid program "cat\\nRUN x": /.source +
+          /it holds a control character .*: name the program by its path/.source,
+      ),
     ],
     [
       'a program with DEL',
@@ -205,13 +224,14 @@ describe('props that would only fail later (at build, deploy or run time) are re
   });
 
   it('keeps a valid data volume, image and arguments as given in Docker and Marathon (schema-valid)', () => {
-    // GIVEN valid values close to the refused ones
-    const { json, marathon } = synthesize((stack) => {
+    // GIVEN valid values close to the refused ones, on the docker and (issue 14: its own stack) marathon targets
+    const build = (target: 'docker' | 'marathon') => (stack: Construct) => {
       const broker = new Broker(stack, 'broker', {
         queues: ['q', 'q.dlq.archive'],
         dataVolume: 'rabbit_data.v2',
         amqpHostPort: 5672,
         managementHostPort: 15672,
+        target,
       });
       new WorkQueueWorker(stack, 'workers', {
         queue: 'q',
@@ -221,12 +241,19 @@ describe('props that would only fail later (at build, deploy or run time) are re
         imageName: 'registry.example:5000/team/app',
         imageTag: 'v1.2_3',
       });
-    });
+    };
+    const { json } = synthesize(build('docker'));
+    const { marathon } = synthesize(build('marathon'));
     // THEN they reach the synthesized files unchanged
     expect(Object.values(resources(json, 'docker_volume')).map((v) => v.name)).toEqual(['rabbit_data.v2']);
+    // a Marathon local persistent volume of that name, mapped to /var/lib/rabbitmq (no directory of the agent)
     expect(marathon['broker.json'].container).toMatchObject({
-      volumes: [{ containerPath: '/var/lib/rabbitmq', hostPath: '/var/lib/workqueue/rabbit_data.v2', mode: 'RW' }],
+      volumes: [
+        { containerPath: 'rabbit_data.v2', mode: 'RW', persistent: { type: 'root', size: 4096 } },
+        { containerPath: '/var/lib/rabbitmq', hostPath: 'rabbit_data.v2', mode: 'RW' },
+      ],
     });
+    expect(marathon['broker.json']).toMatchObject({ residency: { taskLostBehavior: 'WAIT_FOREVER' } });
     expect((marathon['q-worker.json'].args as string[]).slice(-3)).toEqual(['--', '/app/run', 'line one\nline two']);
     expect(marathon['q-worker.json'].container).toMatchObject({
       docker: { image: 'registry.example:5000/team/app:v1.2_3' },

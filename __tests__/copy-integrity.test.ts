@@ -194,12 +194,13 @@ describe('retry and dead-letter copies', () => {
     }
   });
 
-  it('cuts a 70 KB error to a few KB in x-wq-reason, so the message is retried and dead-lettered, not looped', async () => {
+  it('cuts a 70 KB error to a few KB in x-wq-reason: the message is retried, dead-lettered, not looped', async () => {
     // GIVEN a --module handler that counts its runs and throws a 70 KB error
     const handler = join(dir, 'handler.cjs');
     writeFileSync(
       handler,
-      `module.exports = () => { require('fs').appendFileSync(${JSON.stringify(join(dir, 'runs'))}, 'x'); throw new Error('e'.repeat(70000)); };`,
+      `module.exports = () => { require('fs').appendFileSync(${JSON.stringify(join(dir, 'runs'))}, 'x'); ` +
+        `throw new Error('e'.repeat(70000)); };`,
     );
     await broker.publish(queue, ['x', 'y']);
 

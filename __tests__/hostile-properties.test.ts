@@ -85,11 +85,14 @@ describe('message properties never reach the environment as variables', () => {
     writeFileSync(join(dir, 'pwn.js'), `require('fs').writeFileSync(${JSON.stringify(join(dir, 'pwn-node'))}, 'x');`);
     const id = `m\0NODE_OPTIONS=--require=${dir}/pwn.js`;
     pikaPublish(queue, [{ properties: { messageId: Buffer.from(id) }, body: 'a' }]);
-    const body = `require('fs').writeFileSync(${JSON.stringify(join(dir, 'meta.json'))}, JSON.stringify(m.meta)); process.stdout.write(JSON.stringify({ id: m.id, ok: true }) + '\\n');`;
+    const body =
+      `require('fs').writeFileSync(${JSON.stringify(join(dir, 'meta.json'))}, JSON.stringify(m.meta)); ` +
+      `process.stdout.write(JSON.stringify({ id: m.id, ok: true }) + '\\n');`;
     const program = [
       process.execPath,
       '-e',
-      `require('readline').createInterface({ input: process.stdin }).on('line', (l) => { const m = JSON.parse(l); ${body} });`,
+      `require('readline').createInterface({ input: process.stdin })` +
+        `.on('line', (l) => { const m = JSON.parse(l); ${body} });`,
     ];
 
     // WHEN the worker runs it for the message
@@ -106,7 +109,9 @@ describe('message properties never reach the environment as variables', () => {
     const handler = join(dir, 'handler.cjs');
     writeFileSync(
       handler,
-      `module.exports = (body, meta) => { require('fs').writeFileSync(${JSON.stringify(join(dir, 'seen.json'))}, JSON.stringify({ id: meta.messageId, ct: meta.contentType, nodeOptions: process.env.NODE_OPTIONS ?? null, bashEnv: process.env.BASH_ENV ?? null })); };`,
+      `module.exports = (body, meta) => { require('fs').writeFileSync(${JSON.stringify(join(dir, 'seen.json'))}, ` +
+        `JSON.stringify({ id: meta.messageId, ct: meta.contentType, ` +
+        `nodeOptions: process.env.NODE_OPTIONS ?? null, bashEnv: process.env.BASH_ENV ?? null })); };`,
     );
     const id = `m\0NODE_OPTIONS=--require=${dir}/pwn.js`;
     const ct = `t\0BASH_ENV=${dir}/pwn.sh`;

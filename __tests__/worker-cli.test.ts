@@ -60,6 +60,8 @@ describe('workqueue-worker command line', () => {
       ['-q', 'jobs', '-b', 'bad host!', 'cat'],
       /--broker must be a name \(a Marathon app id or host name\), optionally NAME:PORT, not 'bad host!'/,
     ],
+    [['-q', 'jobs', '-u', 'amqp://127.0.0.1,broker-1', 'cat'], /--url has a ',' in its host \(a list of brokers/],
+    [['-q', 'jobs', '-u', 'amqp://127.0.0.1', '-u', 'http://b', 'cat'], /--url \(URL 2 of 2\) must start with amqp/],
     [['-q', 'jobs', '--timeout'], /--timeout needs a value/],
     [['-q', '--', 'true'], /-q needs a value/],
     [
@@ -152,6 +154,27 @@ describe('workqueue-worker command line', () => {
     );
     expect(exit.stderr).not.toContain('Hunter2Hunter2');
     expect(exit.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('gives up on a list of unreachable brokers after --connect-timeout, every password hidden', async () => {
+    // GIVEN two ports that refuse connections, each in a URL with its own password
+    const ports: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const server = createServer();
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      ports.push((server.address() as { port: number }).port);
+      await new Promise((r) => server.close(r));
+    }
+    const list = `amqp://u:FirstHunter2@127.0.0.1:${ports[0]},amqp://u:SecondHunter2@127.0.0.1:${ports[1]}`;
+    // WHEN the worker is given them as one -u list with a 2 s connect timeout
+    const exit = await runWorker(['-u', list, '-q', 'jobs', '--connect-timeout', '2', '--', 'cat']);
+    // THEN it tried both, each attempt in one line, and fails with one error line that shows no password
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toMatch(/cannot reach any of the 2 brokers \(amqp:\/\/u:\*\*\*@127\.0\.0\.1:\d+: .*; retrying/);
+    const errors = exit.stderr.split('\n').filter((l) => l.includes('error:'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/cannot reach any of the 2 brokers within the connect timeout/);
+    expect(exit.stderr).not.toMatch(/FirstHunter2|SecondHunter2/);
   });
 
   it('-b NAME:PORT connects to that host with the credentials of $AMQP_URL', async () => {

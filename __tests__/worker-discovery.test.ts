@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { discoverBroker } from '../worker/broker/discovery';
 import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
 import { SrvDnsServer } from './helpers/dns-server';
@@ -14,6 +15,15 @@ const task = (host: string, port: number, extra: Record<string, unknown> = {}) =
   healthCheckResults: [{ alive: true }],
   ...extra,
 });
+
+/** A port on 127.0.0.1 where nothing listens (bound, then closed): a broker node that is gone. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
 
 describe('workqueue-worker -b NAME: broker discovery', () => {
   let broker: TestBroker;
@@ -66,7 +76,7 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
     }
   });
 
-  it('does not take a task whose health checks have not reported yet, in an app that defines health checks', async () => {
+  it('does not take a task whose health checks have not reported yet, in an app with health checks', async () => {
     // GIVEN an app with a health check whose only running task has no result yet (on a port where no broker is)
     const marathon = new MarathonStandIn();
     marathon.apps.set('/broker', { id: '/broker', healthChecks: [{ protocol: 'TCP', portIndex: 0 }] });
@@ -171,15 +181,97 @@ describe('workqueue-worker -b NAME: broker discovery', () => {
     const dns = new SrvDnsServer({});
     await dns.listen();
     try {
-      await expect(discoverBroker('broker', { WQ_DNS_SERVERS: `127.0.0.1:${dns.port}` })).resolves.toEqual({
-        host: 'broker',
-        port: 5672,
-        via: 'hostname',
-      });
+      await expect(discoverBroker('broker', { WQ_DNS_SERVERS: `127.0.0.1:${dns.port}` })).resolves.toEqual([
+        { host: 'broker', port: 5672, via: 'hostname', priority: 0 },
+      ]);
       expect(dns.queries).toEqual(['_broker._tcp.marathon.mesos']);
-      await expect(discoverBroker('broker:5999', {})).resolves.toEqual({ host: 'broker', port: 5999, via: 'hostname' });
+      await expect(discoverBroker('broker:5999', {})).resolves.toEqual([
+        { host: 'broker', port: 5999, via: 'hostname', priority: 0 },
+      ]);
     } finally {
       await dns.close();
+    }
+  });
+
+  it('uses every healthy task of the Marathon app: with some gone, it connects to one that answers', async () => {
+    // GIVEN Marathon lists three healthy tasks of the broker app, two of them on ports where no broker listens
+    const [gone1, gone2] = [await closedPort(), await closedPort()];
+    const marathon = new MarathonStandIn();
+    marathon.tasks = (id) =>
+      id === '/broker'
+        ? [task('127.0.0.1', gone1), task('127.0.0.1', gone2), task(real.hostname, realPort)]
+        : undefined;
+    await marathon.listen();
+    try {
+      await broker.publish(queue, ['to any node']);
+      // WHEN a worker takes one message
+      const exit = await runWorker(['-b', 'broker', '-q', queue, '-c', '1', '--', 'cat'], {
+        AMQP_URL: amqpUrl,
+        MARATHON_URL: marathon.url,
+      });
+      // THEN all three tasks are candidates, and the worker works on the one that answers
+      expect(exit.code).toBe(0);
+      expect(exit.stderr).toContain(
+        `found via marathon at 127.0.0.1:${gone1}, 127.0.0.1:${gone2}, ${real.hostname}:${realPort}`,
+      );
+      expect(exit.stderr).toMatch(new RegExp(`connected to \\S+:${realPort} \\(one of 3 brokers`));
+      expect(exit.stdout).toContain('to any node');
+    } finally {
+      await marathon.close();
+    }
+  });
+
+  it('uses every target of the SRV record, lower priority first: a first target gone, it takes the next', async () => {
+    // GIVEN the SRV record's preferred target (priority 10) is gone, the other one (priority 20) is the broker
+    const gone = await closedPort();
+    const dns = new SrvDnsServer({
+      '_broker._tcp.marathon.mesos': [
+        { priority: 20, weight: 1, port: realPort, target: real.hostname },
+        { priority: 10, weight: 1, port: gone, target: '127.0.0.1' },
+      ],
+    });
+    await dns.listen();
+    try {
+      await broker.publish(queue, ['via the second target']);
+      // WHEN a worker takes one message
+      const exit = await runWorker(['-b', 'broker', '-q', queue, '-c', '1', '--', 'cat'], {
+        AMQP_URL: amqpUrl,
+        WQ_DNS_SERVERS: `127.0.0.1:${dns.port}`,
+      });
+      // THEN it tried the preferred target, found it gone, and works on the other one
+      expect(exit.code).toBe(0);
+      expect(exit.stderr).toContain(`found via srv at 127.0.0.1:${gone}, ${real.hostname}:${realPort}`);
+      expect(exit.stderr).toMatch(
+        new RegExp(`connected to \\S+:${realPort} \\(one of 2 brokers; unreachable: \\S+:${gone}: .*ECONNREFUSED`),
+      );
+      expect(exit.stdout).toContain('via the second target');
+    } finally {
+      await dns.close();
+    }
+  });
+
+  it('takes several -b names, one per node; a name without a healthy task is left out', async () => {
+    // GIVEN two broker apps: /broker-0 with no running task (its node is down), /broker-1 healthy on the broker
+    const marathon = new MarathonStandIn();
+    marathon.tasks = (id) =>
+      id === '/broker-0'
+        ? [task('127.0.0.1', 9, { state: 'TASK_STAGING' })]
+        : id === '/broker-1'
+          ? [task(real.hostname, realPort)]
+          : undefined;
+    await marathon.listen();
+    try {
+      await broker.publish(queue, ['via broker-1']);
+      // WHEN a worker is given both names
+      const args = ['-b', '/broker-0', '--broker', '/broker-1', '-q', queue, '-c', '1', '--', 'cat'];
+      const exit = await runWorker(args, { AMQP_URL: amqpUrl, MARATHON_URL: marathon.url });
+      // THEN it says why /broker-0 is left out, and works on /broker-1's task
+      expect(exit.code).toBe(0);
+      expect(exit.stderr).toContain("Marathon app '/broker-0' has no running, healthy task yet (1 task(s))");
+      expect(exit.stderr).toContain(`broker '/broker-1' found via marathon at ${real.hostname}:${realPort}`);
+      expect(exit.stdout).toContain('via broker-1');
+    } finally {
+      await marathon.close();
     }
   });
 

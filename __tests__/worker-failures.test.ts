@@ -17,7 +17,7 @@ describe('workqueue-worker on failed attempts', () => {
 
   const worker = (...args: string[]) => runWorker(['-u', brokerUrl(), '-q', queue, ...args]);
 
-  it('declares a dead-letter queue deleted while the worker runs, and moves the message there: nothing lost', async () => {
+  it('declares a dead-letter queue deleted while the worker runs, moves the message there: nothing lost', async () => {
     // GIVEN a worker whose program waits for a go file, then fails, with 1 attempt allowed
     const dir = mkdtempSync(join(tmpdir(), 'wq-dlq-gone-'));
     await broker.publish(queue, ['keep me'], { messageId: 'm-gone' });

@@ -33,7 +33,10 @@ describe('in-process handlers', () => {
       const handler = join(dir, 'handler.mjs');
       writeFileSync(
         handler,
-        `import { appendFileSync } from 'node:fs';\nexport default async (body, meta) => { if (String(body) === 'bad') throw new Error('cannot handle ' + meta.messageId); appendFileSync(${JSON.stringify(join(dir, 'done'))}, meta.messageId + ' ' + body + '\\n'); };\n`,
+        `import { appendFileSync } from 'node:fs';\n` +
+          `export default async (body, meta) => { ` +
+          `if (String(body) === 'bad') throw new Error('cannot handle ' + meta.messageId); ` +
+          `appendFileSync(${JSON.stringify(join(dir, 'done'))}, meta.messageId + ' ' + body + '\\n'); };\n`,
       );
       await broker.publishIds(queue, ['one', 'bad', 'two'], (id) => (id === 'bad' ? 'bad' : `body-${id}`));
 
@@ -67,7 +70,8 @@ describe('in-process handlers', () => {
       const handler = join(dir, 'odd.js');
       writeFileSync(
         handler,
-        `module.exports = (body) => { if (String(body) === 'null-proto') throw Object.create(null); throw new Error('line one\\nline two'); };\n`,
+        `module.exports = (body) => { if (String(body) === 'null-proto') throw Object.create(null); ` +
+          `throw new Error('line one\\nline two'); };\n`,
       );
       await broker.publishIds(queue, ['null-proto', 'multi']);
 
@@ -87,7 +91,7 @@ describe('in-process handlers', () => {
 
       // THEN the worker finished normally and dead-lettered both, each reason on one line
       expect(exit.code).toBe(0);
-      expect(exit.stderr).not.toMatch(/TypeError|    at /);
+      expect(exit.stderr).not.toMatch(/TypeError| {4}at /);
       const dead = await broker.drain(`${queue}.dlq`);
       const reasons = Object.fromEntries(
         dead.map((d) => [d.properties.messageId, d.properties.headers?.['x-wq-reason']]),

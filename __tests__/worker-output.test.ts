@@ -7,7 +7,9 @@ import { WORKER_BIN, WorkerProcess, runWorker, type Exit } from './helpers/worke
 const persistent = (body: string): string[] => [
   process.execPath,
   '-e',
-  `const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n'); require('readline').createInterface({ input: process.stdin }).on('line', (l) => { const m = JSON.parse(l); ${body} });`,
+  `const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n'); ` +
+    `require('readline').createInterface({ input: process.stdin })` +
+    `.on('line', (l) => { const m = JSON.parse(l); ${body} });`,
 ];
 
 /** The highest resident memory (VmHWM, KiB) process `pid` reached, polled until `done` settles. */
@@ -98,12 +100,13 @@ describe('workqueue-worker output', () => {
     else expect(exit.stderr).toContain(`program 1: message ${escaped} timed out; restarting it`);
   });
 
-  it('persistent mode: an answer line longer than 1 MiB fails its message with a clear reason, restarts the program, memory bounded', async () => {
+  it('persistent mode: a >1 MiB answer line fails its message, says why, restarts the program, low RSS', async () => {
     // GIVEN a program that answers 'big' with a 50 MB line, and a small message behind it
     await broker.publish(queue, ['big', 'small']);
     const big = `'{"id":"' + m.id + '","ok":true,"pad":"' + 'x'.repeat(50 * 2 ** 20) + '"}\\n'`;
     const program = persistent(
-      `if (Buffer.from(m.body, 'base64').toString() === 'big') process.stdout.write(${big}); else say({ id: m.id, ok: true });`,
+      `if (Buffer.from(m.body, 'base64').toString() === 'big') process.stdout.write(${big}); ` +
+        `else say({ id: m.id, ok: true });`,
     );
     // WHEN one worker handles both, its peak resident memory watched
     const worker = new WorkerProcess([
@@ -138,13 +141,14 @@ describe('workqueue-worker output', () => {
     expect(await broker.count(queue)).toBe(0);
   });
 
-  it('persistent mode: a UTF-8 character split across two writes arrives intact, in output and in an answer', async () => {
+  it('persistent mode: a UTF-8 character split across two writes arrives intact, in output and an answer', async () => {
     // GIVEN a program that writes an output line and an error answer, each cut inside "é", a moment apart
     await broker.publish(queue, ['x']);
     const program = persistent(
       `const out = Buffer.from('données\\n' + JSON.stringify({ id: m.id, ok: false, error: 'données' }) + '\\n'); ` +
         `const a = out.indexOf(0xc3) + 1, b = out.indexOf(0xc3, a) + 1; process.stdout.write(out.subarray(0, a)); ` +
-        `setTimeout(() => process.stdout.write(out.subarray(a, b)), 100); setTimeout(() => process.stdout.write(out.subarray(b)), 200);`,
+        `setTimeout(() => process.stdout.write(out.subarray(a, b)), 100); ` +
+        `setTimeout(() => process.stdout.write(out.subarray(b)), 200);`,
     );
     // WHEN the worker runs it
     const exit = await runWorker([
@@ -168,7 +172,7 @@ describe('workqueue-worker output', () => {
     expect(String(dead.properties.headers?.['x-wq-reason'])).toBe('program answered error: données');
   });
 
-  it('persistent mode: an output line longer than 1 MiB is cut with a marker, and the message still succeeds', async () => {
+  it('persistent mode: an output line over 1 MiB is cut with a marker, and the message still succeeds', async () => {
     // GIVEN a program that prints a 3 MiB line of y's on stderr, then answers ok
     await broker.publish(queue, ['x']);
     const program = persistent(
@@ -198,7 +202,9 @@ describe('workqueue-worker output', () => {
         '--',
         ...persistent(
           `const chunk = Buffer.from(('x'.repeat(${WIDTH}) + '\\n').repeat(1000)); let n = 0; ` +
-            `(function go() { while (n < ${LINES / 1000}) { n++; if (!process.stdout.write(chunk)) return process.stdout.once('drain', go); } say({ id: m.id, ok: true }); })();`,
+            `(function go() { while (n < ${LINES / 1000}) { n++; ` +
+            `if (!process.stdout.write(chunk)) return process.stdout.once('drain', go); } ` +
+            `say({ id: m.id, ok: true }); })();`,
         ),
       ],
     ],

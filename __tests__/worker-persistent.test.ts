@@ -8,7 +8,9 @@ import { runWorker } from './helpers/worker-process';
 const program = (body: string): string[] => [
   process.execPath,
   '-e',
-  `const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n'); require('readline').createInterface({ input: process.stdin }).on('line', (l) => { const m = JSON.parse(l); ${body} });`,
+  `const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n'); ` +
+    `require('readline').createInterface({ input: process.stdin })` +
+    `.on('line', (l) => { const m = JSON.parse(l); ${body} });`,
 ];
 
 /** True while process `pid` runs (a zombie, waiting for its reaper, does not). */
@@ -76,7 +78,7 @@ describe('workqueue-worker --persistent', () => {
     }
   });
 
-  it('lets a program hold several messages and answer them in any order, each answer settling its own message', async () => {
+  it('lets a program hold several messages and answer in any order, each answer settling its own message', async () => {
     // GIVEN six messages and a program that answers only once it holds three, newest first: it refuses
     // m1 and m4 (the oldest of each three, answered last) naming them, and accepts the others
     await broker.publishIds(queue, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
@@ -239,10 +241,11 @@ describe('workqueue-worker --persistent', () => {
     expect(await broker.count(queue)).toBe(0);
   });
 
-  it('ends a child that ignores TERM and closes its pipes, after its program exits, before the worker exits', async () => {
+  it('ends a TERM-ignoring child that closed its pipes, after its program exits, before the worker exits', async () => {
     // GIVEN a program that starts a TERM-ignoring child with no pipes (its pid in bg.pid), answers one message, exits
     const script =
-      '(trap "" TERM; exec sleep 73) >/dev/null 2>&1 </dev/null & echo $! > "$0/bg.pid"; read -r line; id=${line#\\{\\"id\\":\\"}; id=${id%%\\"*}; printf \'{"id":"%s","ok":true}\\n\' "$id"';
+      '(trap "" TERM; exec sleep 73) >/dev/null 2>&1 </dev/null & echo $! > "$0/bg.pid"; read -r line; ' +
+      'id=${line#\\{\\"id\\":\\"}; id=${id%%\\"*}; printf \'{"id":"%s","ok":true}\\n\' "$id"';
     await broker.publish(queue, ['one']);
 
     // WHEN the worker runs it for one message

@@ -9,7 +9,9 @@ const TOKEN = 'marathon-t0ken-secret';
 const MARATHON = 'http://ops:marathon-pa55@127.0.0.1:1';
 
 /** A persistent program in one line of sh: saves its environment, then answers ok to every message. */
-const PERSISTENT_ENV_DUMP = `env > "$0"; while IFS= read -r l; do i=\${l#\\{\\"id\\":\\"}; i=\${i%%\\"*}; printf '{"id":"%s","ok":true}\\n' "$i"; done`;
+const PERSISTENT_ENV_DUMP =
+  `env > "$0"; while IFS= read -r l; do i=\${l#\\{\\"id\\":\\"}; i=\${i%%\\"*}; ` +
+  `printf '{"id":"%s","ok":true}\\n' "$i"; done`;
 
 const SPAWN_PATHS = [
   ['the wq-spawn helper', {}],
@@ -93,7 +95,8 @@ describe("what a program's environment holds", () => {
     const exit = await runWorker(['-q', 'unused', '--pass-env', 'AMQP_ULR', '--', 'cat']);
     expect(exit.code).toBe(2);
     expect(exit.stderr).toBe(
-      'workqueue-worker: error: --pass-env AMQP_ULR: programs get every variable but AMQP_URL, MARATHON_TOKEN, MARATHON_URL; name one of those\n',
+      'workqueue-worker: error: --pass-env AMQP_ULR: ' +
+        'programs get every variable but AMQP_URL, MARATHON_TOKEN, MARATHON_URL; name one of those\n',
     );
   });
 

@@ -18,7 +18,8 @@ function alive(pid: number): boolean {
  * its pid to $0 and exits 0 at once.
  */
 const LEAVES_TERM_IGNORING_CHILD =
-  '(trap "" TERM; : > "$0.ready"; exec sleep 34) & while [ ! -e "$0.ready" ]; do sleep 0.01; done; echo $! > "$0"; exit 0';
+  '(trap "" TERM; : > "$0.ready"; exec sleep 34) & ' +
+  'while [ ! -e "$0.ready" ]; do sleep 0.01; done; echo $! > "$0"; exit 0';
 
 describe.each([
   ['the wq-spawn helper', {}],

@@ -97,7 +97,8 @@ describe('workqueue-worker returning messages to a quorum queue', () => {
   });
 
   it("sends a message back as a fresh copy when a shutdown returns it near the broker's delivery limit", async () => {
-    // GIVEN a message after one failed attempt, returned BROKER_DELIVERY_LIMIT times already (x-delivery-count at the limit)
+    // GIVEN a message after one failed attempt, returned BROKER_DELIVERY_LIMIT times already
+    // (x-delivery-count at the limit)
     await broker.publish(queue, ['near the limit'], {
       messageId: 'n1',
       contentType: 'text/plain',
@@ -113,7 +114,8 @@ describe('workqueue-worker returning messages to a quorum queue', () => {
     await waitFor('its program to start', () => lines(join(dir, 'started')).length > 0, 30_000, 20);
     w.child.kill('SIGTERM');
     expect((await w.finish()).code).toBe(0);
-    // THEN its program saw attempt 2, and it is back in the queue unchanged but for the broker's count; none dead-lettered
+    // THEN its program saw attempt 2, and it is back in the queue unchanged but for the broker's count;
+    // none dead-lettered
     expect(lines(join(dir, 'started'))).toEqual([['n1', '2']]);
     expect(await broker.count(`${queue}.dlq`)).toBe(0);
     const [back, ...more] = await broker.drain(queue);

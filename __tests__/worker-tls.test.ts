@@ -90,7 +90,10 @@ describe('workqueue-worker over amqps:// with a private CA and client certificat
     expect(exit.code).toBe(1);
     expect(exit.stderr.trim().split('\n')).toHaveLength(1);
     expect(exit.stderr).toMatch(
-      /error: cannot connect to amqps:\/\/\S*:\*\*\*@localhost:5794: the broker's TLS certificate does not verify \(.+\); give the CA that signed it with --ca FILE/,
+      new RegExp(
+        /error: cannot connect to amqps:\/\/\S*:\*\*\*@localhost:5794: /.source +
+          /the broker's TLS certificate does not verify \(.+\); give the CA that signed it with --ca FILE/.source,
+      ),
     );
     expect(exit.stderr).not.toMatch(/\n\s+at /);
   });
@@ -111,7 +114,10 @@ describe('workqueue-worker over amqps:// with a private CA and client certificat
     expect(exit.code).toBe(1);
     expect(exit.stderr.trim().split('\n')).toHaveLength(1);
     expect(exit.stderr).toMatch(
-      /error: cannot connect to .*: the broker refused this client's TLS certificate \(TLS alert: certificate required\); give a certificate it trusts with --cert FILE --key FILE/,
+      new RegExp(
+        /error: cannot connect to .*: the broker refused this client's TLS certificate /.source +
+          /\(TLS alert: certificate required\); give a certificate it trusts with --cert FILE --key FILE/.source,
+      ),
     );
     expect(exit.stderr).not.toMatch(/\n\s+at /);
   });

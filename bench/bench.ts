@@ -8,7 +8,7 @@
  * memory over the consumer and the processes it keeps running (persistent programs, spawn helpers),
  * sampled every 20 ms. Prints the median of the three runs per contender; asserts nothing.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -38,7 +38,7 @@ messages/s of amqp-consume (when installed), workqueue-worker in spawn mode (con
 default), persistent mode, in-process mode, and a bare amqplib consumer that only acks.
 
   --messages N       messages for the process-per-message contenders (default 2000)
-  --fast-messages N  messages for persistent, in-process and bare (default 20000)
+  --fast-messages N  messages for persistent, in-process and bare (default 100000)
   --size BYTES       body size (default 16)
 
 Example: npm run bench -- --messages 5000 --size 1024
@@ -48,7 +48,7 @@ const root = join(__dirname, '..');
 const worker = join(root, 'dist', 'workqueue-worker.js');
 
 function parse(argv: readonly string[]): { messages: number; fastMessages: number; size: number } {
-  const out = { messages: 2000, fastMessages: 20000, size: 16 };
+  const out = { messages: 2000, fastMessages: 100_000, size: 16 };
   const keys: Record<string, keyof typeof out> = {
     '--messages': 'messages',
     '--fast-messages': 'fastMessages',
@@ -171,6 +171,10 @@ async function measure(c: Contender, connection: amqp.ChannelModel, count: numbe
 async function main(): Promise<void> {
   const { messages, fastMessages, size } = parse(process.argv.slice(2));
   if (!existsSync(worker)) throw new Error(`${worker} is missing: run npm run build`);
+  // Spawn mode starts one process per message: this machine's own rate bounds it, so the table says it.
+  process.stderr.write('bench: fork/exec rate of this machine (/bin/true from sh, alone and two side by side)...\n');
+  const forkAlone = forkExecRate(1);
+  const forkTwo = forkExecRate(2);
   const url = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
   const connection = await amqp.connect(url);
   const results: Result[] = [];
@@ -215,8 +219,20 @@ async function main(): Promise<void> {
   for (const row of rows) process.stdout.write(`| ${row.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |\n`);
   process.stdout.write(
     `\n${size}-byte bodies; rates from the first message taken to the process's exit, ` +
-      `median of ${RUNS} runs (peak RSS: median too); same broker.\n`,
+      `median of ${RUNS} runs (peak RSS: median too); same broker.\n` +
+      `fork/exec of /bin/true on this machine: ${forkAlone.toFixed(0)}/s alone, ` +
+      `${forkTwo.toFixed(0)}/s two side by side (spawn mode runs one program per message).\n`,
   );
+}
+
+/** Processes started per second by `loops` shell loops of /bin/true side by side: what spawn mode can reach here. */
+function forkExecRate(loops: number, each = 2000): number {
+  const loop = `i=0; while [ $i -lt ${each} ]; do /bin/true; i=$((i+1)); done`;
+  const script = `${Array.from({ length: loops }, () => `(${loop}) &`).join(' ')} wait`;
+  const started = performance.now();
+  const run = spawnSync('/bin/sh', ['-c', script], { stdio: 'ignore' });
+  if (run.status !== 0) throw new Error(`the fork/exec loop failed (${run.status ?? run.signal})`);
+  return (loops * each) / ((performance.now() - started) / 1000);
 }
 
 function median(xs: readonly number[]): number {

@@ -6,10 +6,14 @@ const PLACEHOLDER = /\{\{([A-Z0-9_]+)\}\}/g;
 /** A string that starts as a URL: placeholders in it are parts of a URL, not plain text. */
 const URL_TEMPLATE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
+/** Where the next URL of a comma-separated list (the nodes of a broker cluster) starts. */
+const NEXT_URL = /,(?=[a-z][a-z0-9+.-]*:\/\/)/i;
+
 /**
  * Replaces every {{NAME}} in `value` (deep) from `given` (flags), else from the environment.
  * Inside a URL, a value is percent-encoded (user, password, path, query), so that a password holding
  * @ / # cannot move the URL to another host; a value standing for the host may hold none of them.
+ * A comma-separated list of URLs (a broker cluster's nodes) is filled URL by URL.
  * Elsewhere (an environment value, an image tag) the value goes in as it is.
  * Unfilled placeholders are an error that lists them; values never appear in the message.
  */
@@ -21,6 +25,10 @@ export function fillPlaceholders<T>(
 ): T {
   const missing = new Set<string>();
   const fillString = (template: string): string => {
+    if (URL_TEMPLATE.test(template) && NEXT_URL.test(template)) return template.split(NEXT_URL).map(fillOne).join(',');
+    return fillOne(template);
+  };
+  const fillOne = (template: string): string => {
     const host = URL_TEMPLATE.test(template) ? hostRange(template) : undefined;
     return template.replace(PLACEHOLDER, (m, name: string, at: number) => {
       const found = given[name] ?? env[name];

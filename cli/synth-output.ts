@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../worker/command-line/errors';
+import { COMPONENT_LABEL, QUEUE_LABEL } from '../constructs/app-labels';
 
 /** The synthesized stack directory: cdktf.out/stacks/<stack>, synthesized first when missing. */
 export function stackDir(options: {
@@ -35,18 +36,41 @@ export interface AppFile {
   readonly id: string;
   readonly file: string;
   readonly definition: Record<string, unknown>;
+  /** Its workqueue.component label: broker or worker. */
+  readonly component: string | undefined;
+  /** Its workqueue.queue label (a worker's queue). */
+  readonly queue: string | undefined;
 }
 
-/** The stack's Marathon apps, each after the apps it depends on (the broker before the workers). */
+function label(definition: Record<string, unknown>, key: string): string | undefined {
+  const value = (definition.labels as Record<string, unknown> | undefined)?.[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * The stack's Marathon apps, each after the apps it depends on (the broker before the workers). Only the
+ * marathon target writes them.
+ */
 export function marathonApps(dir: string): AppFile[] {
   const folder = join(dir, 'marathon');
-  if (!existsSync(folder))
-    throw new UsageError(`no Marathon apps in ${dir}: synthesize a stack with Broker or WorkQueueWorker constructs`);
+  if (!existsSync(folder)) {
+    throw new UsageError(
+      `no Marathon apps in ${dir}: synthesize a stack with Broker or WorkQueueWorker constructs ` +
+        "on the 'marathon' target (only it writes Marathon apps)",
+    );
+  }
   const apps = readdirSync(folder)
     .filter((f) => f.endsWith('.json'))
     .map((f) => {
       const definition = JSON.parse(readFileSync(join(folder, f), 'utf8')) as Record<string, unknown>;
-      return { id: String(definition.id), file: join(folder, f), definition };
+      const component = label(definition, COMPONENT_LABEL);
+      return {
+        id: String(definition.id),
+        file: join(folder, f),
+        definition,
+        component,
+        queue: label(definition, QUEUE_LABEL),
+      };
     });
   const ordered: AppFile[] = [];
   const visit = (app: AppFile, path: string[]) => {

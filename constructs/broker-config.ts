@@ -22,10 +22,19 @@ export interface BrokerConfigInput {
   readonly queues: readonly Required<BrokerQueue>[];
   readonly queueType: QueueType;
   readonly consumerTimeoutSeconds: number;
+  /**
+   * The RabbitMQ node names of a cluster (rabbit@broker-0, ...), every node of it; empty or one
+   * for a single node, which gets no cluster settings.
+   */
+  readonly clusterNodes?: readonly string[];
 }
 
-/** rabbitmq.conf additions: boot-time definitions import and the consumer timeout. */
+/**
+ * rabbitmq.conf additions: boot-time definitions import and the consumer timeout; for a cluster, peer
+ * discovery from the fixed list of node names and the quorum queues' growth onto nodes that join later.
+ */
 export function rabbitmqConf(input: BrokerConfigInput): string {
+  const nodes = input.clusterNodes ?? [];
   return [
     '# Written by the workqueue Broker construct.',
     'definitions.import_backend = local_filesystem',
@@ -34,8 +43,22 @@ export function rabbitmqConf(input: BrokerConfigInput): string {
     `consumer_timeout = ${Math.round(input.consumerTimeoutSeconds * 1000)}`,
     '# The guest account, if any, is refused over the network.',
     'loopback_users.guest = true',
+    ...(nodes.length > 1 ? clusterConf(nodes) : []),
     '',
   ].join('\n');
+}
+
+/** The cluster part of rabbitmq.conf: every node knows every other by name, no manual join. */
+function clusterConf(nodes: readonly string[]): string[] {
+  return [
+    '# A cluster of fixed node names: each node finds the others in this list (classic_config).',
+    'cluster_formation.peer_discovery_backend = classic_config',
+    ...nodes.map((node, i) => `cluster_formation.classic_config.nodes.${i + 1} = ${node}`),
+    '# The first node imports the definitions before the others have joined, and its quorum queues start',
+    '# with fewer members than nodes: reconciliation (RabbitMQ 3.13+) adds a member on each node that joins.',
+    'quorum_queue.continuous_membership_reconciliation.enabled = true',
+    `quorum_queue.continuous_membership_reconciliation.target_group_size = ${nodes.length}`,
+  ];
 }
 
 /**
@@ -75,11 +98,19 @@ export function workerPermissions(queues: readonly Required<BrokerQueue>[]): Bro
 
 /**
  * RabbitMQ definitions: the administrator (for operators) and the worker user, with
- * placeholders the image's entrypoint fills in; each queue and its .dlq, durable; one policy
- * per queue (queuePolicy).
+ * placeholders the image's entrypoint fills in; each queue and its .dlq, durable (in a cluster with
+ * x-quorum-initial-group-size = the node count, so a client that redeclares them must pass it too, or
+ * declare passively as workqueue-worker does); one policy per queue (queuePolicy).
  */
 export function definitions(input: BrokerConfigInput): Record<string, unknown> {
-  const args = input.queueType === 'quorum' ? { 'x-queue-type': 'quorum' } : {};
+  const size = input.clusterNodes?.length ?? 0;
+  // A cluster asks for a member on every node; a single node keeps the arguments it always had.
+  const args =
+    input.queueType !== 'quorum'
+      ? {}
+      : size > 1
+        ? { 'x-queue-type': 'quorum', 'x-quorum-initial-group-size': size }
+        : { 'x-queue-type': 'quorum' };
   const queue = (name: string) => ({ name, vhost: '/', durable: true, auto_delete: false, arguments: args });
   const P = DEFINITION_PLACEHOLDERS;
   const user = (name: string, hash: string, tags: string[]) => ({

@@ -12,13 +12,15 @@ export interface DefaultStackSettings {
   readonly queue?: string;
   /** Worker instances. @default 1 */
   readonly instances?: number;
+  /** Broker nodes: 1, or an odd number of at least 3 in one cluster. @default 1 */
+  readonly nodes?: number;
   /** Where it runs. @default 'docker' */
   readonly target?: Target;
 }
 
 /**
  * Reads the settings from cdktf context (cdktf.json "context", or CDKTF_CONTEXT_JSON) first,
- * then from WQ_TAG, WQ_QUEUE, WQ_INSTANCES and WQ_TARGET.
+ * then from WQ_TAG, WQ_QUEUE, WQ_INSTANCES, WQ_NODES and WQ_TARGET.
  */
 export function defaultStackSettings(scope: Construct, env: NodeJS.ProcessEnv = process.env): DefaultStackSettings {
   const get = (key: string, envName: string): string | undefined => {
@@ -26,17 +28,24 @@ export function defaultStackSettings(scope: Construct, env: NodeJS.ProcessEnv = 
     return fromContext !== undefined ? String(fromContext) : env[envName] || undefined;
   };
   const instances = get('instances', 'WQ_INSTANCES');
+  const nodes = get('nodes', 'WQ_NODES');
   const target = get('target', 'WQ_TARGET');
-  if (instances !== undefined && !/^\d+$/.test(instances)) {
-    throw new Error(
-      `default stack: invalid instances '${instances}' (WQ_INSTANCES or context "instances"): ` +
-        'use a whole number, e.g. WQ_INSTANCES=3',
-    );
+  for (const [key, envName, value] of [
+    ['instances', 'WQ_INSTANCES', instances],
+    ['nodes', 'WQ_NODES', nodes],
+  ] as const) {
+    if (value !== undefined && !/^\d+$/.test(value)) {
+      throw new Error(
+        `default stack: invalid ${key} '${value}' (${envName} or context "${key}"): ` +
+          `use a whole number, e.g. ${envName}=3`,
+      );
+    }
   }
   return {
     tag: get('tag', 'WQ_TAG'),
     queue: get('queue', 'WQ_QUEUE'),
     instances: instances === undefined ? undefined : Number(instances),
+    nodes: nodes === undefined ? undefined : Number(nodes),
     target: target === undefined ? undefined : checkTarget('default stack (WQ_TARGET or context "target")', target),
   };
 }
@@ -52,6 +61,7 @@ export class DefaultStack extends TerraformStack {
     this.broker = new Broker(this, 'broker', {
       name: 'broker',
       queues: [queue],
+      nodes: settings.nodes,
       imageTag: settings.tag,
       target: settings.target,
     });

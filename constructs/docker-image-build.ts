@@ -2,6 +2,7 @@ import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { writeBuildContext, type ContextEntry } from './build-context';
+import type { ComponentDetails, ComponentManifest } from './component-manifest';
 import { ensureDockerProvider } from './providers';
 import { writeOnSynth } from './stack-file';
 
@@ -16,12 +17,15 @@ export interface DockerImageBuildProps {
   readonly buildArgs: Readonly<Record<string, string>>;
   /** Also make the docker_image resource (Docker and Swarm targets). */
   readonly terraform: boolean;
+  /** What the component adds to the manifest, read at synthesis (the component is resolved by then). */
+  readonly details: () => ComponentDetails;
 }
 
 /**
  * An image's build context, shipped with the plan (TerraformAsset): paths resolve inside
  * cdktf.out, and a changed context gets a new asset path. For every target it also writes
- * images/<name>.json (context, build args) for `workqueue build`; for Docker and Swarm it makes
+ * images/<name>.json (context, build args, and the component's target-neutral description: see
+ * ComponentManifest) for the `workqueue` CLI; for Docker and Swarm it makes
  * the docker_image built from that context.
  */
 export class DockerImageBuild extends Construct {
@@ -35,7 +39,8 @@ export class DockerImageBuild extends Construct {
     const manifest = new Construct(this, 'manifest');
     writeOnSynth(manifest, `images/${props.name}.json`, () => {
       const { component, name: image, buildArgs } = props;
-      return `${JSON.stringify({ component, image, context: this.asset.path, buildArgs }, null, 2)}\n`;
+      const manifest: ComponentManifest = { component, image, context: this.asset.path, buildArgs, ...props.details() };
+      return `${JSON.stringify(manifest, null, 2)}\n`;
     });
     if (props.terraform) {
       ensureDockerProvider(this);

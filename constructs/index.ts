@@ -4,3 +4,12 @@ export { WorkQueueWorker, WORKER_HEALTH_PORT, type WorkQueueWorkerProps } from '
 export { MarathonApp, type MarathonAppDefinition } from './marathon-app';
 export { TARGETS, type Target } from './target';
 export { DefaultStack, defaultStackSettings, type DefaultStackSettings } from './default-stack';
+export type {
+  BrokerDescription,
+  BrokerLink,
+  BrokerNodeDescription,
+  EnvVar,
+  ImageDescription,
+  WorkerDescription,
+} from './descriptions';
+export { RENDERERS, type RenderedBroker, type RenderedWorker, type TargetRenderer } from './targets';

@@ -78,7 +78,7 @@ export function checkImage(construct: string, name: string, tag: string | undefi
   }
 }
 
-/** A Docker volume name, also a directory under /var/lib/workqueue in Marathon apps: never a path. */
+/** A Docker volume name, also the name of a Marathon app's local persistent volume: never a path. */
 export function checkVolumeName(construct: string, prop: string, name: string): void {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name ?? '') || name.includes('..')) {
     throw propError(
@@ -86,7 +86,7 @@ export function checkVolumeName(construct: string, prop: string, name: string): 
       prop,
       name,
       "use a volume name: letters, digits, '_', '.' and '-', starting with a letter or digit, " +
-        "no '/' or '..' (in Marathon apps it is a directory under /var/lib/workqueue)",
+        "no '/' or '..' (in Marathon apps it names the local persistent volume)",
     );
   }
 }
@@ -115,6 +115,21 @@ export function checkMarathonName(construct: string, prop: string, name: string)
 export function checkCount(construct: string, prop: string, value: number | undefined, min: number): void {
   const problem = value === undefined ? undefined : wholeNumberProblem(value, min);
   if (problem) throw propError(construct, prop, value, `use ${problem}`);
+}
+
+/**
+ * A broker's node count: 1, or an odd number of at least 3. Quorum queues stay available while a
+ * majority of their members is up, so an even count survives no more losses than the odd count below it.
+ */
+export function checkNodes(construct: string, prop: string, value: number): void {
+  if (Number.isInteger(value) && (value === 1 || (value >= 3 && value % 2 === 1))) return;
+  throw propError(
+    construct,
+    prop,
+    value,
+    'use 1, or an odd number of at least 3 (3, 5, 7): a quorum queue needs a majority of its nodes up, ' +
+      'so 3 nodes survive the loss of 1, while 2 survive none and 4 no more than 3 do',
+  );
 }
 
 export function checkPositive(construct: string, prop: string, value: number | undefined): void {

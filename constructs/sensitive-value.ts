@@ -45,11 +45,32 @@ export function checkSecret(scope: Construct, construct: string, prop: string, v
 /**
  * Refuses an amqp(s):// URL whose password would be in plain text: the password must be one
  * sensitive expression (optionally encoded by urlEncodedSecret), and a URL that is one
- * expression as a whole must be sensitive, since it may hold one.
+ * expression as a whole must be sensitive, since it may hold one. A comma-separated list (the
+ * nodes of a cluster, as Broker.url gives them) is checked URL by URL.
  */
 export function checkUrlSecret(scope: Construct, construct: string, prop: string, url: string): void {
   const parts = resolvedParts(scope, url);
   if (typeof parts === 'string') throw secretError(construct, prop, '***', parts, '');
+  for (const one of splitAtCommas(parts)) checkOneUrl(scope, construct, prop, url, one);
+}
+
+/** The URLs of a list: literal commas separate them; a comma inside an expression belongs to it. */
+function splitAtCommas(parts: readonly Part[]): Part[][] {
+  const urls: Part[][] = [[]];
+  for (const part of parts) {
+    if ('expr' in part) {
+      urls[urls.length - 1].push(part);
+      continue;
+    }
+    part.text.split(',').forEach((text, i) => {
+      if (i > 0) urls.push([]);
+      if (text) urls[urls.length - 1].push({ text });
+    });
+  }
+  return urls.filter((u) => u.length > 0);
+}
+
+function checkOneUrl(scope: Construct, construct: string, prop: string, whole: string, parts: readonly Part[]): void {
   const exprs = parts.flatMap((p) => ('expr' in p ? [p.expr] : []));
   if (parts.length === 1 && exprs.length === 1) {
     const problem = partsProblem(scope, parts);
@@ -62,7 +83,12 @@ export function checkUrlSecret(scope: Construct, construct: string, prop: string
   const marker = (i: number) => `wqexpr${i}x`;
   let parsed: URL;
   try {
-    parsed = new URL(parts.map((p) => ('expr' in p ? marker(exprs.indexOf(p.expr)) : p.text)).join(''));
+    parsed = new URL(
+      parts
+        .map((p) => ('expr' in p ? marker(exprs.indexOf(p.expr)) : p.text))
+        .join('')
+        .trim(),
+    );
   } catch {
     throw propError(construct, prop, '***', 'give an amqp://user:password@host[:port][/vhost] URL');
   }
@@ -72,7 +98,7 @@ export function checkUrlSecret(scope: Construct, construct: string, prop: string
     const joined = exprs.some((_e, i) => parsed.password.includes(marker(i)));
     const problem = joined ? 'a password joining a literal to a token' : 'a literal password';
     parsed.password = '***';
-    const shown = Token.isUnresolved(url) ? '***' : parsed.toString();
+    const shown = Token.isUnresolved(whole) ? '***' : parsed.toString();
     throw secretError(construct, prop, shown, problem, '; or pass the whole URL as one sensitive value');
   }
   const problem = partsProblem(scope, [{ expr: withoutUrlEncoding(scope, exprs[at]) }]);

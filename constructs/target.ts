@@ -1,9 +1,10 @@
 import { propError } from './prop-error';
 
 /**
- * Where a component runs. Marathon app files are written for every target; Terraform
- * resources follow the target: containers on one Docker host, services on a Docker Swarm, or
- * none when Marathon runs everything.
+ * Where a component runs: containers on one Docker host, services on a Docker Swarm (Terraform
+ * resources for both), or Marathon app files that `workqueue deploy` sends (no Terraform resources).
+ * Each target has its renderer in constructs/targets/; every target also gets the target-neutral
+ * images/<image>.json manifests the CLI reads.
  */
 export type Target = 'docker' | 'swarm' | 'marathon';
 

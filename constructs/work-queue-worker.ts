@@ -1,13 +1,12 @@
-import { TerraformCount, Token } from 'cdktf';
+import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { Container } from '@cdktf/provider-docker/lib/container';
-import { Service } from '@cdktf/provider-docker/lib/service';
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_SHUTDOWN_GRACE_SECONDS } from '../worker/consumer/options';
 import { KILL_AFTER_MS } from '../worker/process/spawn-program';
 import { Broker } from './broker';
 import type { ContextEntry } from './build-context';
 import { DockerImageBuild } from './docker-image-build';
-import { MarathonApp } from './marathon-app';
+import { workerDetails, type WorkerDescription } from './descriptions';
+import type { MarathonApp } from './marathon-app';
 import { imageFile, workerBundle, spawnHelperBinary } from './package-paths';
 import { handlerEntries } from './handler-files';
 import {
@@ -27,6 +26,7 @@ import { checkTarget, type Target } from './target';
 import { claimName } from './unique-names';
 import { workerArgs } from './worker-args';
 import { COMPONENT_LABEL, QUEUE_LABEL } from './app-labels';
+import { rendererOf } from './targets';
 
 /** Port of the runtime's /healthz and /metrics inside the container. */
 export const WORKER_HEALTH_PORT = 8080;
@@ -45,8 +45,9 @@ export interface WorkQueueWorkerProps {
   /** Queue to consume. */
   readonly queue: string;
   /**
-   * The broker: a Broker of this stack, or an amqp(s):// URL of another one. A URL with a
-   * password must be a token of a sensitive value, never a literal.
+   * The broker: a Broker of this stack (every node of a cluster), or an amqp(s):// URL of another one, or
+   * a comma-separated list of URLs, one per node of a cluster. A URL with a password must be a token of
+   * a sensitive value, never a literal.
    */
   readonly broker: Broker | string;
   /** Fleet name: container/service name prefix and Marathon app id. @default `${queue}-worker` */
@@ -123,7 +124,10 @@ export class WorkQueueWorker extends Construct {
   readonly cpus: number;
   readonly memoryMb: number;
   readonly marathonAppId: string;
-  readonly marathonApp: MarathonApp;
+  /** The fleet's Marathon app; marathon target only. */
+  readonly marathonApp: MarathonApp | undefined;
+  /** The fleet resolved once, platform-neutral: what the target's renderer mapped onto its platform. */
+  readonly description: WorkerDescription;
 
   constructor(scope: Construct, id: string, props: WorkQueueWorkerProps) {
     super(scope, id);
@@ -163,123 +167,40 @@ export class WorkQueueWorker extends Construct {
       args: this.args,
     });
     const secretEnv = props.secretEnv ?? {};
-    const env = { ...(props.env ?? {}), ...secretEnv, [BROKER_URL_VAR]: url };
-    const health = {
-      test: [
-        'CMD',
-        'node',
-        '-e',
-        `fetch('http://127.0.0.1:${WORKER_HEALTH_PORT}/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
-      ],
-      interval: '15s',
-      timeout: '5s',
-      retries: 3,
-      startPeriod: '30s',
-    };
-
+    const renderer = rendererOf(this.target);
     const build = new DockerImageBuild(this, 'image', {
       name: this.imageName,
       tag: this.imageTag ?? 'latest',
       component: 'worker',
-      terraform: this.target !== 'marathon',
+      terraform: renderer.terraformImages,
+      details: () => workerDetails(this.description, this.target),
       buildArgs: { BASE_IMAGE: this.baseImage, EXTRA_PACKAGES: this.packages.join(' ') },
       context: handlerContext,
     });
-    if (this.target !== 'marathon') {
-      const image = build.image!;
-      const network = this.broker?.network;
-      if (this.target === 'swarm') {
-        new Service(this, 'service', {
-          name: this.name,
-          taskSpec: {
-            containerSpec: {
-              image: image.name,
-              args,
-              env,
-              healthcheck: health,
-              stopSignal: 'SIGTERM',
-              stopGracePeriod: `${this.stopGraceSeconds}s`,
-            },
-            networksAdvanced: network ? [{ name: network.id }] : undefined,
-            resources: { limits: { nanoCpus: Math.round(this.cpus * 1e9), memoryBytes: this.memoryMb * 1024 * 1024 } },
-            restartPolicy: { condition: 'any', delay: '5s', window: '60s' },
-          },
-          mode: { replicated: { replicas: this.instances } },
-          // Start the new task before stopping an old one, and roll back if it never gets healthy.
-          updateConfig: {
-            parallelism: 1,
-            order: 'start-first',
-            failureAction: 'rollback',
-            monitor: '30s',
-            delay: '5s',
-          },
-          rollbackConfig: { parallelism: 1, order: 'stop-first' },
-        });
-      } else {
-        const count = TerraformCount.of(this.instances);
-        new Container(this, 'container', {
-          count,
-          name: `${this.name}-${Token.asString(count.index)}`,
-          image: image.imageId,
-          command: args,
-          env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-          healthcheck: health,
-          restart: 'unless-stopped',
-          // An init as PID 1 reaps orphans of the user's programs (the runtime does not).
-          init: true,
-          stopSignal: 'SIGTERM',
-          stopTimeout: this.stopGraceSeconds,
-          destroyGraceSeconds: this.stopGraceSeconds,
-          cpus: String(this.cpus),
-          memory: this.memoryMb,
-          networksAdvanced: network ? [{ name: network.name }] : undefined,
-          mustRun: true,
-        });
-      }
-    }
-
-    const brokerApp = this.broker?.marathonAppId;
-    this.marathonApp = new MarathonApp(this, 'marathon', {
-      id: this.marathonAppId,
-      instances: this.instances,
-      cpus: this.cpus,
-      mem: this.memoryMb,
-      // Same arguments as for Docker, plus -b so the runtime finds the broker app by name.
-      args: brokerApp ? ['-b', this.broker!.host, ...args] : args,
-      container: {
-        type: 'DOCKER',
-        docker: { image: `${this.imageName}:${this.imageTag ?? '{{TAG}}'}`, forcePullImage: false },
-        portMappings: [{ containerPort: WORKER_HEALTH_PORT, hostPort: 0, protocol: 'tcp', name: 'health' }],
-      },
-      networks: [{ mode: 'container/bridge' }],
-      env: {
-        ...(props.env ?? {}),
-        ...Object.fromEntries(Object.keys(secretEnv).map((name) => [name, `{{${name}}}`])),
-        [BROKER_URL_VAR]: this.marathonUrl(props.broker),
-      },
-      healthChecks: [
-        {
-          protocol: 'MESOS_HTTP',
-          path: '/healthz',
-          portIndex: 0,
-          gracePeriodSeconds: 60,
-          intervalSeconds: 15,
-          timeoutSeconds: 5,
-          maxConsecutiveFailures: 3,
-        },
+    const broker = this.broker;
+    this.description = {
+      component: 'worker',
+      name: this.name,
+      queue: this.queue,
+      image: { name: this.imageName, tag: this.imageTag, build },
+      args,
+      env: [
+        ...Object.entries(props.env ?? {}).map(([name, value]) => ({ name, value })),
+        // A secret's placeholder is its own name: workqueue deploy fills {{NAME}} from $NAME.
+        ...Object.entries(secretEnv).map(([name, value]) => ({ name, value, placeholder: name })),
       ],
-      ...(brokerApp ? { dependencies: [brokerApp] } : {}),
-      upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0.5 },
-      taskKillGracePeriodSeconds: this.stopGraceSeconds,
+      broker: {
+        url,
+        ...(broker ? { stackBroker: { hosts: broker.hosts, workerUser: broker.workerUser, port: broker.port } } : {}),
+      },
+      cpus: this.cpus,
+      memoryMb: this.memoryMb,
+      stopGraceSeconds: this.stopGraceSeconds,
+      health: { path: '/healthz', port: WORKER_HEALTH_PORT },
       labels: { [COMPONENT_LABEL]: 'worker', [QUEUE_LABEL]: this.queue },
-    });
-  }
-
-  /** The broker URL for Marathon: deploy-time values stay placeholders, never secrets. */
-  private marathonUrl(broker: Broker | string): string {
-    if (broker instanceof Broker)
-      return `amqp://${broker.workerUser}:{{WORKER_PASSWORD}}@${broker.host}:${broker.port}/`;
-    return Token.isUnresolved(broker) ? '{{AMQP_URL}}' : broker;
+      replicas: this.instances,
+    };
+    this.marathonApp = renderer.renderWorker(this, this.description, broker?.rendered).marathonApp;
   }
 
   private contextEntries(handlerPath: string | undefined): ContextEntry[] {
@@ -321,14 +242,22 @@ export class WorkQueueWorker extends Construct {
     }
     if (typeof props.broker === 'string') {
       if (!Token.isUnresolved(props.broker)) {
-        let url: URL;
-        try {
-          url = new URL(props.broker);
-        } catch {
-          throw propError(C, 'broker', props.broker, 'give a Broker or an amqp://host[:port][/vhost] URL');
+        // A cluster's nodes come as a comma-separated list: each must be a URL of its own.
+        for (const one of props.broker.split(',')) {
+          let url: URL;
+          try {
+            url = new URL(one.trim());
+          } catch {
+            throw propError(
+              C,
+              'broker',
+              props.broker,
+              'give a Broker, an amqp://host[:port][/vhost] URL, or a comma-separated list of them',
+            );
+          }
+          if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:')
+            throw propError(C, 'broker', props.broker, 'every URL must start with amqp:// or amqps://');
         }
-        if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:')
-          throw propError(C, 'broker', props.broker, 'the URL must start with amqp:// or amqps://');
       }
       checkUrlSecret(this, C, 'broker', props.broker);
       return;

@@ -67,7 +67,7 @@ describe('fault: a long run through one worker', () => {
     expect(growth).toBeLessThanOrEqual(1.1);
   });
 
-  it(`keeps the resident memory of the worker and its wq-spawn helpers flat over ${SPAWN_TOTAL.toLocaleString('en')} messages in spawn mode`, async () => {
+  it(`keeps the RSS of the worker and its wq-spawn helpers flat over ${SPAWN_TOTAL} spawn-mode messages`, async () => {
     // GIVEN 20,000 messages and a program that, for five messages every 250 from message 4,000 on and
     // five up to message 20,000, records the summed resident memory of the worker (its parent's parent)
     // and the worker's child processes (the wq-spawn helpers) and the name of its own parent
@@ -79,7 +79,9 @@ describe('fault: a long run through one worker', () => {
     const out = join(f.ledger.dir, 'rss');
     const program = `case " ${[...early, ...late].join(' ')} " in *" $WQ_MESSAGE_ID "*)
       w=$(cut -d' ' -f4 /proc/$PPID/stat); kb=0
-      for p in $w $(cat /proc/$w/task/*/children); do r=$(awk '/^VmRSS/{print $2}' /proc/$p/status 2>/dev/null); kb=$((kb + \${r:-0})); done
+      for p in $w $(cat /proc/$w/task/*/children); do
+        r=$(awk '/^VmRSS/{print $2}' /proc/$p/status 2>/dev/null); kb=$((kb + \${r:-0}))
+      done
       echo "$WQ_MESSAGE_ID $kb $(cat /proc/$PPID/comm) $(cat /proc/$w/task/*/children | wc -w)" >> "$0";; esac`;
 
     // WHEN one worker runs a program per message, four at a time

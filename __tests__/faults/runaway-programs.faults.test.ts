@@ -6,7 +6,10 @@ import { WorkerProcess, runWorker } from '../helpers/worker-process';
 import { useFaultFixture } from './helpers/fault-fixture';
 import { report } from './helpers/report';
 
-/** True while `pid` is a live process (a zombie waiting to be reaped counts as gone); throws for a pid no child can have. */
+/**
+ * True while `pid` is a live process (a zombie waiting to be reaped counts as gone); throws for a pid no
+ * child can have.
+ */
 function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 1) throw new Error(`not a child's pid: ${pid}`);
   try {
@@ -48,7 +51,7 @@ const PROGRAM_SECONDS = 10;
 describe('fault: programs that hang, leave children behind, or run long', () => {
   const f = useFaultFixture();
 
-  it('stops a hanging program and its whole process group at --timeout, even a child that ignores SIGTERM', async () => {
+  it('stops a hanging program and its whole process group at --timeout, even a child ignoring SIGTERM', async () => {
     // GIVEN a program that starts a child ignoring SIGTERM, records the child's pid, and hangs
     const queue = uniqueQueue('hang');
     await f.broker.declare(queue);

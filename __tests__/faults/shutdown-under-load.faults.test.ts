@@ -21,7 +21,8 @@ describe('fault: SIGTERM under load with long programs', () => {
     await f.broker.publishIds(queue, all, (id) => (short.includes(id) ? 'short' : 'long'));
     const release = `${f.ledger.file}.release`;
     const program = f.ledger.program(
-      `echo "$WQ_MESSAGE_ID started" >> "$0"; if [ "$(cat)" = short ]; then while [ ! -e "$0.release" ]; do sleep 0.05; done; else sleep 600; fi`,
+      `echo "$WQ_MESSAGE_ID started" >> "$0"; ` +
+        `if [ "$(cat)" = short ]; then while [ ! -e "$0.release" ]; do sleep 0.05; done; else sleep 600; fi`,
       'done',
     );
     const worker = new WorkerProcess([

@@ -92,8 +92,19 @@ export class TestBroker {
     if (!keep) this.policies.add(name);
   }
 
+  /**
+   * Messages of `queue` delivered to a consumer and not yet acked, as the management API counts them
+   * (its statistics lag by up to 5 s: poll it).
+   */
+  async unacked(queue: string): Promise<number> {
+    const info = (await this.managementApi('GET', `/api/queues/%2F/${encodeURIComponent(queue)}`)) as {
+      messages_unacknowledged?: number;
+    };
+    return info.messages_unacknowledged ?? 0;
+  }
+
   /** A request to the management API; fails with what to do when the plugin does not answer. */
-  private async managementApi(method: string, path: string, body?: unknown): Promise<void> {
+  private async managementApi(method: string, path: string, body?: unknown): Promise<unknown> {
     const base = new URL(this.management);
     const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString(
       'base64',
@@ -108,14 +119,18 @@ export class TestBroker {
       });
     } catch (err) {
       throw new Error(
-        `RabbitMQ's management API does not answer at ${base.protocol}//${base.host} (${(err as Error).cause ?? err}); ` +
+        `RabbitMQ's management API does not answer at ${base.protocol}//${base.host} ` +
+          `(${(err as Error).cause ?? err}); ` +
           'quorum-queue tests set policies through it: rabbitmq-plugins enable rabbitmq_management (.ci/run does), ' +
           'or set WQ_TEST_MANAGEMENT_URL',
+        { cause: err },
       );
     }
+    const text = await response.text();
     if (!response.ok && !(method === 'DELETE' && response.status === 404)) {
-      throw new Error(`management API ${method} ${path}: ${response.status} ${await response.text()}`);
+      throw new Error(`management API ${method} ${path}: ${response.status} ${text}`);
     }
+    return method === 'GET' ? JSON.parse(text) : undefined;
   }
 
   track(...queues: string[]): void {
@@ -154,7 +169,7 @@ export class TestBroker {
     try {
       return (await probe.checkQueue(queue)).messageCount;
     } catch (err) {
-      throw new Error(`cannot count queue '${queue}': ${(err as Error).message}`);
+      throw new Error(`cannot count queue '${queue}': ${(err as Error).message}`, { cause: err });
     } finally {
       await probe.close().catch(() => undefined);
     }

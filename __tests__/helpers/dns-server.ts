@@ -40,7 +40,8 @@ export class SrvDnsServer {
     const found = qtype === 33 ? this.records[name] : undefined;
     const header = Buffer.alloc(12);
     header.writeUInt16BE(query.readUInt16BE(0), 0); // id
-    header.writeUInt16BE(found || this.records[name] ? 0x8580 : 0x8583, 2); // response, authoritative, RD, RA; NXDOMAIN when unknown
+    // response, authoritative, RD, RA; NXDOMAIN when unknown
+    header.writeUInt16BE(found || this.records[name] ? 0x8580 : 0x8583, 2);
     header.writeUInt16BE(1, 4);
     header.writeUInt16BE(found?.length ?? 0, 6);
     const answers = (found ?? []).map((r) => {

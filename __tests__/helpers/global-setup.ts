@@ -21,9 +21,10 @@ export default async function globalSetup(): Promise<void> {
   }
   if (!PrivateBroker.installed()) {
     throw new Error(
-      `no RabbitMQ broker with its management API answers at ${url.replace(/:[^:@/]*@/, ':***@')} and rabbitmq-server is ` +
-        'not installed: install and start one (apt-get install rabbitmq-server && rabbitmq-plugins enable ' +
-        'rabbitmq_management && rabbitmq-server -detached) or set AMQP_URL and WQ_TEST_MANAGEMENT_URL',
+      `no RabbitMQ broker with its management API answers at ${url.replace(/:[^:@/]*@/, ':***@')} ` +
+        'and rabbitmq-server is not installed: install and start one (apt-get install rabbitmq-server && ' +
+        'rabbitmq-plugins enable rabbitmq_management && rabbitmq-server -detached) ' +
+        'or set AMQP_URL and WQ_TEST_MANAGEMENT_URL',
     );
   }
   if (brokerAnswers) {

@@ -56,7 +56,8 @@ def keep_raw(self, encoded, offset=0):
     return decode(self, encoded, offset)
 spec.BasicProperties.decode = keep_raw
 
-FIXED = {b't': 1, b'b': 1, b'B': 1, b's': 2, b'u': 2, b'I': 4, b'i': 4, b'l': 8, b'T': 8, b'f': 4, b'd': 8, b'D': 5, b'V': 0}
+FIXED = {b't': 1, b'b': 1, b'B': 1, b's': 2, b'u': 2, b'I': 4, b'i': 4,
+         b'l': 8, b'T': 8, b'f': 4, b'd': 8, b'D': 5, b'V': 0}
 def split_table(raw):
     # key -> tag + value bytes, as on the wire
     out, at = [], 0

@@ -11,6 +11,8 @@ const MANAGEMENT_OFFSET = 20_000;
 export interface PrivateBrokerOptions {
   /** Run the management plugin too, on 127.0.0.1 (managementUrl), e.g. to set policies. @default false */
   readonly management?: boolean;
+  /** The Erlang node name, e.g. for the nodes of a cluster that list each other. @default `wqtest${port}@localhost` */
+  readonly nodeName?: string;
 }
 
 /** A RabbitMQ node of the test's own: its own AMQP and distribution ports and data directory. */
@@ -26,6 +28,11 @@ export class PrivateBroker {
     private readonly options: PrivateBrokerOptions = {},
   ) {
     this.url = `amqp://guest:guest@127.0.0.1:${port}`;
+  }
+
+  /** The Erlang node name (HOME, the data directory, holds its cookie). */
+  get nodeName(): string {
+    return this.options.nodeName ?? `wqtest${this.port}@localhost`;
   }
 
   /** The management API's base URL (with the management option). */
@@ -44,7 +51,8 @@ export class PrivateBroker {
     const management = this.options.management
       ? `management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = ${this.port + MANAGEMENT_OFFSET}\n`
       : '';
-    const conf = `listeners.tcp.default = 127.0.0.1:${this.port}\nloopback_users = none\n${management}${this.extraConf}`;
+    const conf =
+      `listeners.tcp.default = 127.0.0.1:${this.port}\nloopback_users = none\n` + management + this.extraConf;
     writeFileSync(join(dir, 'rabbitmq.conf'), conf);
     writeFileSync(join(dir, 'enabled_plugins'), this.options.management ? '[rabbitmq_management].\n' : '[].\n');
     this.child = spawn(SERVER, [], {
@@ -52,7 +60,7 @@ export class PrivateBroker {
       env: {
         ...process.env,
         HOME: dir,
-        RABBITMQ_NODENAME: `wqtest${this.port}@localhost`,
+        RABBITMQ_NODENAME: this.nodeName,
         RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
         RABBITMQ_NODE_PORT: String(this.port),
         RABBITMQ_DIST_PORT: String(this.port + 10_000),

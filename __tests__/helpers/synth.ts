@@ -1,8 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Testing, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { MarathonAppDefinition } from '../../constructs';
+import type { ComponentManifest } from '../../constructs/component-manifest';
 
 /** A fresh stack in a test app. */
 export function testStack(): TerraformStack {
@@ -24,11 +25,23 @@ export function synthesize(build: (stack: Construct) => void): {
   return { stack, json, dir, marathon: marathonApps(dir) };
 }
 
-/** The Marathon app files of a synthesized stack directory, by file name. */
+/** The Marathon app files of a synthesized stack directory, by file name; none off the marathon target. */
 export function marathonApps(stackDir: string): Record<string, MarathonAppDefinition> {
   const dir = join(stackDir, 'marathon');
+  if (!existsSync(dir)) return {};
   return Object.fromEntries(
     readdirSync(dir).map((f) => [f, JSON.parse(readFileSync(join(dir, f), 'utf8')) as MarathonAppDefinition]),
+  );
+}
+
+/** The target-neutral manifests (images/<image>.json) of a synthesized stack directory, by image name. */
+export function imageManifests(stackDir: string): Record<string, ComponentManifest> {
+  const dir = join(stackDir, 'images');
+  return Object.fromEntries(
+    readdirSync(dir).map((f) => [
+      f.replace(/\.json$/, ''),
+      JSON.parse(readFileSync(join(dir, f), 'utf8')) as ComponentManifest,
+    ]),
   );
 }
 

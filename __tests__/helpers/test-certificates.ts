@@ -3,7 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** PEM files made by openssl for one test: a CA, a server certificate for localhost, a client certificate, and an unrelated CA. */
+/**
+ * PEM files made by openssl for one test: a CA, a server certificate for localhost, a client certificate,
+ * and an unrelated CA.
+ */
 export interface TestCertificates {
   readonly dir: string;
   readonly ca: string;

@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FatalError, UsageError } from '../../worker/command-line/errors';
 import { parseFlags, text, type FlagSpec } from '../flags';
-import { imageManifests, type ImageManifest } from '../image-manifests';
+import { componentApps, imageManifests, type ComponentApp, type ImageManifest } from '../image-manifests';
 import { progress } from '../progress';
-import { appImage, appsNamed } from '../stack-apps';
-import { marathonApps, stackDir, type AppFile } from '../synth-output';
+import { appsNamed } from '../stack-apps';
+import { stackDir } from '../synth-output';
 
 export const BUILD_HELP = `Usage: workqueue build [APP|broker|worker]... -t TAG
 
@@ -38,7 +38,7 @@ export async function build(argv: readonly string[]): Promise<number> {
   if (!tag) throw new UsageError('build: missing -t TAG');
   const dir = stackDir({ project: process.cwd(), stack: text(flags, 'stack'), synth: flags.synth === true, progress });
   const images =
-    positional.length === 0 ? imageManifests(dir) : imagesOf(dir, appsNamed('build', marathonApps(dir), positional));
+    positional.length === 0 ? imageManifests(dir) : imagesOf(appsNamed('build', componentApps(dir), positional));
   for (const [i, image] of images.entries()) {
     const name = `${image.image}:${tag}`;
     progress(`building ${name} (${i + 1}/${images.length})`);
@@ -57,8 +57,8 @@ export async function build(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-/** The images the apps run, each once. */
-function imagesOf(dir: string, apps: readonly AppFile[]): ImageManifest[] {
-  const images = new Map(apps.map((app) => appImage(dir, app)).map((m) => [m.image, m]));
+/** The images the apps run, each once (the nodes of a broker share one). */
+function imagesOf(apps: readonly ComponentApp[]): ImageManifest[] {
+  const images = new Map(apps.map((app) => [app.manifest.image, app.manifest]));
   return [...images.values()];
 }

@@ -2,7 +2,9 @@ import { parseFlags, text, type FlagSpec } from '../flags';
 import { MARATHON_FLAGS, marathonOptions } from '../marathon-flags';
 import { fillPlaceholders } from '../placeholders';
 import { progress } from '../progress';
+import { UsageError } from '../../worker/command-line/errors';
 import { COMPONENT_LABEL, QUEUE_LABEL } from '../../constructs/app-labels';
+import { ERLANG_COOKIE_PLACEHOLDER, ERLANG_COOKIE_RULE, ERLANG_COOKIE_WORDS } from '../../constructs/erlang-cookie';
 import { ambiguous, appsNamed, labelOf, normalAppId } from '../stack-apps';
 import { marathonApps, stackDir } from '../synth-output';
 import { waitForDeployments } from '../wait-deployments';
@@ -14,16 +16,19 @@ Creates or replaces the synthesized Marathon apps (cdktf.out/stacks/<stack>/mara
 PUT /v2/apps/{id}?partialUpdate=false, each app after the apps it depends on (the broker before
 the workers). {{PLACEHOLDERS}} are filled from the flags (-t fills {{TAG}}) and the environment
 ({{BROKER_PASSWORD}} from $BROKER_PASSWORD: the broker's administrator; {{WORKER_PASSWORD}} from
-$WORKER_PASSWORD: the workers' own user; {{NAME}} of a worker's secretEnv from $NAME); inside a URL
-a value is percent-encoded, so a password holding @ / # stays a password. -b and -q also set the
-workers' -b and -q arguments. APP is an app id (broker, worker: every app of that kind when no app
-has that id); -q with several worker apps is refused unless they are named, so that one queue is
-never given to every fleet by mistake.
+$WORKER_PASSWORD: the workers' own user; {{ERLANG_COOKIE}} from $ERLANG_COOKIE: the cookie of a
+broker cluster's nodes, at least 20 letters and digits, the same on every deploy; {{NAME}} of a
+worker's secretEnv from $NAME); inside a URL a value is percent-encoded, so a password holding
+@ / # stays a password. -b and -q also set the workers' -b and -q arguments (-b a,b,c: one -b and
+one dependency each, for the nodes of a cluster). APP is an app id (broker, worker: every app of
+that kind when no app has that id); -q with several worker apps is refused unless they are named,
+so that one queue is never given to every fleet by mistake.
 Marathon: --marathon or $MARATHON_URL (user:password@ for basic auth), or $MARATHON_TOKEN.
 
 Options:
   -t, --tag TAG          image tag for {{TAG}}
-  -b, --broker NAME      broker app the workers use (sets their -b and dependency)
+  -b, --broker NAME      broker app the workers use (sets their -b and dependency);
+                         NAME,NAME,... for the nodes of a cluster
   -q, --queue NAME       queue the workers consume (sets their -q)
       --marathon URL     Marathon's URL (default: $MARATHON_URL)
       --force            override a deployment that locks an app (Marathon's ?force=true)
@@ -35,6 +40,7 @@ Options:
 
 Examples:
   BROKER_PASSWORD=... WORKER_PASSWORD=... workqueue deploy -t v1.2 --marathon http://marathon.mesos:8080 --wait
+  ERLANG_COOKIE=$(cat cookie) BROKER_PASSWORD=... WORKER_PASSWORD=... workqueue deploy -t v1.2 --wait
   workqueue deploy worker -t v1.3 -q images --force
   workqueue deploy thumbnails-worker -t v1.3 -q thumbnails-v2
 `;
@@ -61,6 +67,7 @@ export async function deploy(argv: readonly string[], env: NodeJS.ProcessEnv): P
   if (given.QUEUE !== undefined && workers.length > 1 && !(positional.length > 0 && named)) {
     throw ambiguous('deploy -q', workers, `workqueue deploy APP -q ${given.QUEUE}`);
   }
+  checkErlangCookie(apps, env);
   const bodies = apps.map((app) =>
     fillPlaceholders(withWorkerArgs(app.definition, given.BROKER, given.QUEUE), given, env, `app ${app.id}`),
   );
@@ -74,7 +81,22 @@ export async function deploy(argv: readonly string[], env: NodeJS.ProcessEnv): P
   return 0;
 }
 
-/** The worker apps' -b/-q arguments (and broker dependency) set from the flags. */
+/**
+ * Refuses, before any PUT, a cookie the broker's entrypoint would refuse at start (every node of the
+ * cluster would then fail its health checks); the value itself is never shown.
+ */
+function checkErlangCookie(apps: readonly { definition: Record<string, unknown> }[], env: NodeJS.ProcessEnv): void {
+  const placeholder = `{{${ERLANG_COOKIE_PLACEHOLDER}}}`;
+  if (!apps.some((a) => JSON.stringify(a.definition.env ?? {}).includes(placeholder))) return;
+  const cookie = env[ERLANG_COOKIE_PLACEHOLDER];
+  if (cookie !== undefined && !ERLANG_COOKIE_RULE.test(cookie)) {
+    throw new UsageError(
+      `deploy: $${ERLANG_COOKIE_PLACEHOLDER} must be ${ERLANG_COOKIE_WORDS}; the broker nodes refuse any other`,
+    );
+  }
+}
+
+/** The worker apps' -b/-q arguments (and broker dependencies) set from the flags. */
 function withWorkerArgs(
   app: Record<string, unknown>,
   broker: string | undefined,
@@ -82,17 +104,23 @@ function withWorkerArgs(
 ): Record<string, unknown> {
   const labels = (app.labels ?? {}) as Record<string, string>;
   if (labels[COMPONENT_LABEL] !== 'worker' || !Array.isArray(app.args)) return app;
-  const args = [...(app.args as string[])];
-  const end = args.indexOf('--') === -1 ? args.length : args.indexOf('--');
-  const set = (flag: string, value: string | undefined) => {
-    if (value === undefined) return;
-    const at = args.indexOf(flag);
-    if (at !== -1 && at < end) args[at + 1] = value;
-  };
-  set('-b', broker);
-  set('-q', queue);
-  const out: Record<string, unknown> = { ...app, args };
-  if (broker !== undefined) out.dependencies = [normalAppId(broker)];
+  const all = app.args as string[];
+  const end = all.indexOf('--') === -1 ? all.length : all.indexOf('--');
+  let options = all.slice(0, end);
+  const brokers = broker?.split(',').filter(Boolean);
+  if (brokers !== undefined && brokers.length > 0) {
+    // Every -b goes (a cluster's app has one per node); the given names come first, one -b each.
+    const kept: string[] = [];
+    for (let i = 0; i < options.length; i++) {
+      if (options[i] === '-b') i++;
+      else kept.push(options[i]);
+    }
+    options = [...brokers.flatMap((name) => ['-b', name]), ...kept];
+  }
+  const qAt = options.indexOf('-q');
+  if (queue !== undefined && qAt !== -1) options[qAt + 1] = queue;
+  const out: Record<string, unknown> = { ...app, args: [...options, ...all.slice(end)] };
+  if (brokers !== undefined && brokers.length > 0) out.dependencies = brokers.map(normalAppId);
   if (queue !== undefined) out.labels = { ...labels, [QUEUE_LABEL]: queue };
   return out;
 }

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { openBrokerConnection } from '../../worker/broker/open-connection';
 import { FatalError, UsageError } from '../../worker/command-line/errors';
 import { DEFAULT_URL } from '../../worker/consumer/options';
-import { brokerUrlOption } from '../broker-url-option';
+import { brokerUrlsOption, openFirstBroker } from '../broker-url-option';
 import { parseFlags, text, type FlagSpec } from '../flags';
 import { progress } from '../progress';
 
@@ -19,7 +18,8 @@ no permissions on it), ends the command with one line (exit 1).
 
 Options:
   -q, --queue NAME   queue to publish to (through the default exchange)
-  -u, --url URL      broker URL (default: $AMQP_URL, else ${DEFAULT_URL})
+  -u, --url URL      broker URL (default: $AMQP_URL, else ${DEFAULT_URL}); for a cluster, several
+                     (repeat -u, or a comma-separated list): the first that answers takes them
   -h, --help         show this help
 
 Examples:
@@ -37,10 +37,10 @@ const SPECS: FlagSpec[] = [
 const BATCH = 500;
 
 export async function publish(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { flags, positional } = parseFlags('publish', argv, SPECS);
+  const { flags, values, positional } = parseFlags('publish', argv, SPECS);
   const queue = text(flags, 'queue');
   if (!queue) throw new UsageError('publish: missing -q QUEUE');
-  const connection = await openBrokerConnection(brokerUrlOption('publish', flags, env));
+  const { connection } = await openFirstBroker('publish', brokerUrlsOption('publish', values, env));
   connection.on('error', () => undefined); // a failed confirm below reports it
   let sent = 0;
   const started = Date.now();

@@ -2,17 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { FatalError, UsageError } from '../../worker/command-line/errors';
 import { appIdPath } from '../../worker/broker/marathon-endpoint';
 import { parseFlags, text, type FlagSpec } from '../flags';
-import { brokerUrlOption } from '../broker-url-option';
+import { brokerUrlsOption } from '../broker-url-option';
 import { fillPlaceholders } from '../placeholders';
 import { progress } from '../progress';
-import { COMPONENT_LABEL } from '../../constructs/app-labels';
-import { appImage, labelOf, oneApp } from '../stack-apps';
-import { marathonApps, stackDir } from '../synth-output';
+import { componentApps } from '../image-manifests';
+import { oneApp } from '../stack-apps';
+import { stackDir } from '../synth-output';
 
 export const RUN_LOCAL_HELP = `Usage: workqueue run-local APP|broker|worker -t TAG [-q QUEUE] [-u URL | -b BROKER] [-d]
 
 Runs one app of the stack on this host with the local Docker engine, in the image and with the
-arguments its synthesized Marathon app describes. Name the app by its id (as deploy does); broker
+arguments its synthesized manifest (cdktf.out/stacks/<stack>/images/<image>.json) describes, whatever
+the stack's target. Name the app by its id (as deploy does); broker
 or worker stand for the stack's only app of that kind, and are refused, with the choices, when
 the stack has several (two worker fleets: name the fleet).
   broker  publishes AMQP on 127.0.0.1:--port (default 5672), and the management UI on
@@ -25,7 +26,8 @@ Values from the environment reach docker as -e NAME, never on its command line.
 Options:
   -t, --tag TAG        image tag (build it first with workqueue build)
   -q, --queue NAME     queue the worker consumes (default: the app's)
-  -u, --url URL        broker URL for the worker (default: $AMQP_URL)
+  -u, --url URL        broker URL for the worker (default: $AMQP_URL); several for a cluster
+                       (repeat -u, or a comma-separated list)
   -b, --broker NAME    let the worker discover the broker by name instead
       --port PORT      host port of the broker's AMQP listener (default 5672)
       --management-port PORT  publish the broker's management UI on 127.0.0.1:PORT
@@ -51,24 +53,20 @@ const SPECS: FlagSpec[] = [
 ];
 
 export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { flags, positional } = parseFlags('run-local', argv, SPECS);
+  const { flags, values, positional } = parseFlags('run-local', argv, SPECS);
   if (positional.length !== 1) {
     throw new UsageError('run-local: name one app: its id, or broker or worker when the stack has one');
   }
   const tag = text(flags, 'tag');
   if (!tag) throw new UsageError('run-local: missing -t TAG');
   const dir = stackDir({ project: process.cwd(), stack: text(flags, 'stack'), synth: false, progress });
-  const app = oneApp('run-local', marathonApps(dir), positional[0], `workqueue run-local APP -t ${tag}`);
-  const component = labelOf(app, COMPONENT_LABEL);
-  if (component !== 'broker' && component !== 'worker') {
-    throw new UsageError(`run-local: app ${app.id} is neither a broker nor a worker`);
-  }
-  const image = appImage(dir, app);
+  const app = oneApp('run-local', componentApps(dir), positional[0], `workqueue run-local APP -t ${tag}`);
+  const { component, manifest: image } = app;
   const name = appIdPath(app.id).split('/').join('-');
   const detach = flags.detach === true;
   const args = ['run', '--rm', '--init', '--name', name, ...(detach ? ['-d'] : ['-i'])];
   // The app's variables, placeholders filled from the environment; passed as -e NAME with the values in docker's env.
-  const appEnv = (app.definition.env as Record<string, string> | undefined) ?? {};
+  const appEnv = image.env ?? {};
   const own: Record<string, string> = {};
   const pass = (vars: Record<string, string>) => {
     for (const [k, v] of Object.entries(vars)) {
@@ -77,6 +75,14 @@ export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv):
     }
   };
   if (component === 'broker') {
+    if (app.nodeName !== undefined) {
+      // Its configuration lists the other nodes by their names on the platform, which mean nothing on this host.
+      throw new UsageError(
+        `run-local: app ${app.id} is one node of a broker cluster (${app.nodeName}); run-local runs ` +
+          'single-node brokers: synthesize the broker with nodes: 1 to try it here, ' +
+          "or run the cluster with the 'docker' target",
+      );
+    }
     pass(fillPlaceholders(appEnv, {}, env, 'run-local broker'));
     const port = portFlag(flags, 'port', 5672);
     const management = text(flags, 'managementPort') === undefined ? undefined : portFlag(flags, 'managementPort', 0);
@@ -85,18 +91,15 @@ export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv):
     args.push(`${image.image}:${tag}`);
   } else {
     const given = text(flags, 'url') !== undefined || env.AMQP_URL !== undefined;
-    const url = given ? brokerUrlOption('run-local', flags, env) : undefined;
+    const url = given ? brokerUrlsOption('run-local', values, env).join(',') : undefined;
     const broker = text(flags, 'broker');
     if (!url && !broker)
       throw new UsageError('run-local worker: give the broker with -u URL (or $AMQP_URL) or -b NAME');
-    const { AMQP_URL: _clusterUrl, ...rest } = appEnv; // the cluster's broker URL means nothing on this host
-    pass(fillPlaceholders(rest, {}, env, 'run-local worker'));
+    pass(fillPlaceholders(appEnv, {}, env, 'run-local worker')); // no AMQP_URL: the stack's means nothing here
     if (url) pass({ AMQP_URL: url });
-    const appArgs = [...((app.definition.args as string[] | undefined) ?? [])];
+    const appArgs = [...(image.args ?? [])];
     const end = appArgs.indexOf('--') === -1 ? appArgs.length : appArgs.indexOf('--');
-    const options = appArgs.slice(0, end);
-    const bAt = options.indexOf('-b');
-    if (bAt !== -1) options.splice(bAt, 2); // the cluster's broker name means nothing on this host
+    const options = appArgs.slice(0, end); // the manifest names no broker (-b): the flags here do
     const queue = text(flags, 'queue');
     const qAt = options.indexOf('-q');
     if (queue !== undefined && qAt !== -1) options[qAt + 1] = queue;

@@ -64,20 +64,50 @@ export function splitBrokerUrl(url: string): BrokerAddress {
 }
 
 /**
+ * Where a list of broker URLs is cut: at a comma that a scheme follows (`amqp://a,amqp://b`). A comma
+ * anywhere else stays in its URL (a password may hold one), where the host check finds a stray one.
+ */
+const LIST_SEPARATOR = /,\s*(?=[a-z][a-z0-9+.-]*:\/\/)/i;
+
+/** What a URL that a comma spoils is told (`amqp://a,b`, `amqp://a:5672,b:5672`). */
+const LIST_HINT = ' (a list of brokers separates whole URLs with commas: amqp://host-a,amqp://host-b)';
+
+/** The URLs of a comma-separated list of broker URLs (`amqp://u:p@a,amqp://u:p@b`); one URL is a list of one. */
+export function brokerUrlList(value: string): string[] {
+  return value.split(LIST_SEPARATOR).map((url) => url.trim());
+}
+
+/**
+ * Checks every URL of one or more lists (each value as brokerUrlList reads it) with checkBrokerUrl and
+ * returns them all, in order. One URL in all is named `source`, as ever; of several, each is named by
+ * its place (`--url (URL 2 of 3)`).
+ */
+export function checkBrokerUrls(source: string, values: readonly string[]): string[] {
+  const urls = values.flatMap(brokerUrlList);
+  if (urls.length === 0) throw new UsageError(`${source} names no broker: give amqp[s]://host[:port]`);
+  urls.forEach((url, i) =>
+    checkBrokerUrl(urls.length === 1 ? source : `${source} (URL ${i + 1} of ${urls.length})`, url),
+  );
+  return urls;
+}
+
+/**
  * The one check of a broker URL given by a user: parses, amqp:// or amqps://, a host, and a login
  * that decodes. Messages name `source` (the flag or variable the URL came from), never the URL.
  */
 export function checkBrokerUrl(source: string, url: string): void {
+  const hint = url.includes(',') ? LIST_HINT : '';
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new UsageError(`${source} is not a valid URL: give amqp[s]://[user:password@]host[:port][/vhost]`);
+    throw new UsageError(`${source} is not a valid URL: give amqp[s]://[user:password@]host[:port][/vhost]${hint}`);
   }
   if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
     throw new UsageError(`${source} must start with amqp:// or amqps://, not ${parsed.protocol}//`);
   }
   if (!parsed.hostname) throw new UsageError(`${source} has no host: give amqp://host[:port]`);
+  if (parsed.hostname.includes(',')) throw new UsageError(`${source} has a ',' in its host${hint}`);
   try {
     splitBrokerUrl(url);
   } catch (err) {

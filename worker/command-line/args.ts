@@ -28,8 +28,8 @@ const list =
 
 /** Flags that take a value, by every spelling. */
 const VALUE_FLAGS: Record<string, Setter> = {
-  '-u': text('url'),
-  '--url': text('url'),
+  '-u': list('url'),
+  '--url': list('url'),
   '-q': text('queue'),
   '--queue': text('queue'),
   '-p': number('prefetchCount'),
@@ -47,8 +47,8 @@ const VALUE_FLAGS: Record<string, Setter> = {
   '--ca': text('caFile'),
   '--cert': text('certFile'),
   '--key': text('keyFile'),
-  '-b': text('broker'),
-  '--broker': text('broker'),
+  '-b': list('broker'),
+  '--broker': list('broker'),
   '--pass-env': list('passEnv'),
 };
 

@@ -8,18 +8,21 @@ main(process.argv.slice(2)).then(exit, (err: unknown) => exit(report(err)));
 
 /** One line on stderr and a status, never a stack trace; the password is hidden even here. */
 function report(err: unknown): number {
-  const redactor = new Redactor(urlFromArgs() ?? process.env.AMQP_URL ?? '');
+  const redactor = new Redactor(...urlsFromArgs(), process.env.AMQP_URL ?? '');
   process.stderr.write(`workqueue-worker: error: ${redactor.text(errorText(err))}\n`);
   return err instanceof UsageError ? 2 : 1;
 }
 
-function urlFromArgs(): string | undefined {
+/** Every -u/--url value (each may be a list): hiding more than the options used is harmless. */
+function urlsFromArgs(): string[] {
   const argv = process.argv;
+  const urls: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '-u' || argv[i] === '--url') return argv[i + 1];
-    if (argv[i].startsWith('--url=')) return argv[i].slice('--url='.length);
+    if (argv[i] === '-u' || argv[i] === '--url') urls.push(argv[i + 1] ?? '');
+    else if (argv[i].startsWith('--url=')) urls.push(argv[i].slice('--url='.length));
+    else if (/^-u./.test(argv[i])) urls.push(argv[i].slice(2));
   }
-  return undefined;
+  return urls;
 }
 
 function exit(code: number): void {

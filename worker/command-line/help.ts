@@ -18,6 +18,10 @@ message goes back to the queue, and after --max-attempts failures to the dead-le
 
 Options:
   -u, --url URL              amqp:// or amqps:// broker URL (default: $AMQP_URL, else ${DEFAULT_URL})
+                             A cluster: every node's URL, by repeating -u or as a comma-separated
+                             list (amqp://node-a,amqp://node-b; $AMQP_URL too); each connection
+                             goes to a random reachable node, after a lost link to another node
+                             first
   -q, --queue NAME           queue to consume (required; declared durable if missing)
   -p, --prefetch-count N     messages the broker may send ahead (default: --concurrency;
                              32 x --concurrency with --persistent or --module)
@@ -31,11 +35,12 @@ Options:
       --health-port PORT     serve GET /healthz and GET /metrics on this port
       --connect-timeout SEC  give up if the broker cannot be reached for this long
                              (default: ${DEFAULT_CONNECT_TIMEOUT_SECONDS})
-  -b, --broker NAME          find the broker, again on every reconnect: with $MARATHON_URL
-                             a healthy task of Marathon app NAME, else the Mesos-DNS SRV
-                             record _NAME._tcp.marathon.mesos, else host NAME port 5672
-                             (NAME:PORT skips discovery); user, password and vhost still
-                             come from --url or $AMQP_URL
+  -b, --broker NAME          find the broker, again on every connection attempt: with
+                             $MARATHON_URL every healthy task of Marathon app NAME, else every
+                             target of the Mesos-DNS SRV record _NAME._tcp.marathon.mesos, else
+                             host NAME port 5672 (NAME:PORT skips discovery); repeatable (one
+                             name per node): all nodes found are picked from as with several -u;
+                             user, password and vhost still come from --url or $AMQP_URL
       --persistent           PROGRAM starts once per --concurrency slot and stays up: one JSON
                              line per message on its stdin, {"id","body" (base64),"meta"}; it
                              answers {"id","ok":true} or {"id","ok":false,"error":"..."} per line
@@ -64,8 +69,16 @@ Examples:
   AMQP_URL=amqp://broker workqueue-worker -q jobs --concurrency 2 --timeout 600 --health-port 8080 -- ./handle.sh
 
   # On Marathon: discover the broker app's host and port, password from the environment
-  MARATHON_URL=http://marathon.mesos:8080 AMQP_URL=amqp://worker:PASSWORD@unused \
+  MARATHON_URL=http://marathon.mesos:8080 AMQP_URL=amqp://worker:PASSWORD@unused \\
     workqueue-worker -b broker -q jobs -- process-message /tmp
+
+  # A three-node cluster: any reachable node; when it is lost, another one
+  workqueue-worker -u amqp://worker:PASSWORD@broker-0,amqp://worker:PASSWORD@broker-1 \\
+    -u amqp://worker:PASSWORD@broker-2 -q jobs -- ./handle.sh
+
+  # The same cluster on Marathon: one app per node
+  MARATHON_URL=http://marathon.mesos:8080 AMQP_URL=amqp://worker:PASSWORD@unused \\
+    workqueue-worker -b broker-0 -b broker-1 -b broker-2 -q jobs -- ./handle.sh
 
   # TLS with a private CA and a client certificate
   workqueue-worker -u amqps://worker:PASSWORD@broker:5671 --ca ca.pem --cert worker.pem --key worker.key -q jobs -- ./handle.sh

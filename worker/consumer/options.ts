@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../command-line/errors';
-import { checkBrokerUrl } from '../broker/login';
+import { brokerUrlList, checkBrokerUrls, splitBrokerUrl } from '../broker/login';
 import { WITHHELD_VARIABLES } from '../process/program-env';
 import { printable } from '../observability/printable';
 import { numberProblem, wholeNumberProblem } from './number-rules';
@@ -8,15 +8,21 @@ import { deadLetterQueueName, queueNameProblem } from './queue-names';
 
 /** Everything that configures a worker; the CLI flags map onto it one to one. */
 export interface WorkerOptions {
-  /** amqp:// or amqps:// URL of the broker. @default $AMQP_URL, else amqp://localhost:5672 */
-  readonly url?: string;
+  /**
+   * amqp:// or amqps:// URL of the broker; for a cluster, several (a list, or strings that are
+   * comma-separated lists: `amqp://u:p@a,amqp://u:p@b`). Each connection attempt tries them in a
+   * random order; after a lost connection the others come before the one just lost.
+   * @default $AMQP_URL (which may be such a list), else amqp://localhost:5672
+   */
+  readonly url?: string | readonly string[];
   /**
    * Name of the broker to discover (Marathon app, Mesos-DNS SRV record, or host name; NAME:PORT
-   * skips discovery); its host and port replace those of `url`, whose credentials and vhost are
-   * kept. Discovered again on every reconnect.
-   * @default - the host in `url`
+   * skips discovery), or several names; every healthy task or SRV target found is a candidate,
+   * picked as the URLs of `url` are. Their host and port replace those of `url`, whose credentials
+   * and vhost are kept. Discovered again on every connection attempt.
+   * @default - the hosts in `url`
    */
-  readonly broker?: string;
+  readonly broker?: string | readonly string[];
   /** Queue to consume. Required. */
   readonly queue: string;
   /** Program to run for each message (an argv, never a shell line). Required unless `module` is given. */
@@ -69,10 +75,16 @@ export interface WorkerOptions {
 }
 
 /** WorkerOptions with every default filled in. */
-type OptionalAfterDefaults =
-  'count' | 'timeoutSeconds' | 'healthPort' | 'broker' | 'module' | 'caFile' | 'certFile' | 'keyFile';
-export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, OptionalAfterDefaults>> &
-  Pick<WorkerOptions, OptionalAfterDefaults>;
+type OptionalAfterDefaults = 'count' | 'timeoutSeconds' | 'healthPort' | 'module' | 'caFile' | 'certFile' | 'keyFile';
+export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, OptionalAfterDefaults | 'url' | 'broker'>> &
+  Pick<WorkerOptions, OptionalAfterDefaults> & {
+    /** Every broker URL, one list in the order given. */
+    readonly urls: readonly string[];
+    /** The same URLs as one comma-separated list: what messages and the redactor are given. */
+    readonly url: string;
+    /** Every --broker name, in the order given; empty without discovery. */
+    readonly brokers: readonly string[];
+  };
 
 export const DEFAULT_URL = 'amqp://localhost:5672';
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -87,9 +99,12 @@ export const PIPELINE_DEPTH = 32;
 /** Fills in defaults once and validates; throws UsageError naming the bad option. */
 export function resolveOptions(options: WorkerOptions, env: NodeJS.ProcessEnv = process.env): ResolvedWorkerOptions {
   const concurrency = options.concurrency ?? availableParallelism();
+  const given = options.url ?? env.AMQP_URL ?? DEFAULT_URL;
+  const urls = (typeof given === 'string' ? [given] : given).flatMap(brokerUrlList);
   const resolved: ResolvedWorkerOptions = {
-    url: options.url ?? env.AMQP_URL ?? DEFAULT_URL,
-    broker: options.broker,
+    urls,
+    url: urls.join(','),
+    brokers: options.broker === undefined ? [] : typeof options.broker === 'string' ? [options.broker] : options.broker,
     queue: options.queue,
     program: options.program ?? '',
     args: options.args ?? [],
@@ -132,13 +147,16 @@ function validate(o: ResolvedWorkerOptions): void {
   if (o.persistent && o.module !== undefined)
     throw new UsageError('--persistent runs a PROGRAM; it does not go with --module');
   if (o.module === '') throw new UsageError('--module needs a file, e.g. --module ./handler.js');
-  checkBrokerUrl('--url', o.url);
+  checkBrokerUrls('--url', o.urls);
   checkTls(o);
-  if (o.broker !== undefined && !/^[A-Za-z0-9._/-]+(:\d{1,5})?$/.test(o.broker)) {
-    throw new UsageError(
-      `--broker must be a name (a Marathon app id or host name), optionally NAME:PORT, not '${o.broker}'`,
-    );
+  for (const broker of o.brokers) {
+    if (!/^[A-Za-z0-9._/-]+(:\d{1,5})?$/.test(broker)) {
+      throw new UsageError(
+        `--broker must be a name (a Marathon app id or host name), optionally NAME:PORT, not '${broker}'`,
+      );
+    }
   }
+  if (o.brokers.length > 0) checkOneLogin(o.urls);
   checkInteger('--concurrency', o.concurrency, 1, 10_000);
   checkInteger('--prefetch-count', o.prefetchCount, 1, 65_535);
   if (o.count !== undefined) checkInteger('--count', o.count, 1, Number.MAX_SAFE_INTEGER);
@@ -163,12 +181,34 @@ function checkQueueName(flag: string, name: string | undefined): void {
 
 function checkTls(o: ResolvedWorkerOptions): void {
   const given = (['caFile', 'certFile', 'keyFile'] as const).filter((k) => o[k] !== undefined);
-  if (given.length > 0 && new URL(o.url).protocol !== 'amqps:') {
-    throw new UsageError(`--ca, --cert and --key need an amqps:// URL; --url is ${new URL(o.url).protocol}//...`);
+  const plain = o.urls.findIndex((url) => new URL(url).protocol !== 'amqps:');
+  if (given.length > 0 && plain !== -1) {
+    const which = o.urls.length === 1 ? '--url' : `--url (URL ${plain + 1} of ${o.urls.length})`;
+    const s = o.urls.length === 1 ? ' an amqps:// URL' : ' amqps:// URLs, every one';
+    throw new UsageError(`--ca, --cert and --key need${s}; ${which} is ${new URL(o.urls[plain]).protocol}//...`);
   }
   if ((o.certFile === undefined) !== (o.keyFile === undefined)) {
     throw new UsageError(
       `--cert and --key go together: give both (got only ${o.certFile !== undefined ? '--cert' : '--key'})`,
+    );
+  }
+}
+
+/**
+ * With --broker, discovery gives host and port, and the URL the rest: user, password, vhost, scheme
+ * and query. Several URLs must then agree on it, or which one applies would be chance.
+ */
+function checkOneLogin(urls: readonly string[]): void {
+  const rest = (url: string) => {
+    const { address, login, vhost } = splitBrokerUrl(url);
+    const { protocol, search } = new URL(address);
+    return JSON.stringify([protocol, search, login, vhost]);
+  };
+  const differs = urls.findIndex((url) => rest(url) !== rest(urls[0]));
+  if (differs !== -1) {
+    throw new UsageError(
+      `with --broker, user, password, vhost and scheme come from --url: its URLs must agree on them ` +
+        `(URL ${differs + 1} of ${urls.length} differs from the first), and only host and port may differ`,
     );
   }
 }

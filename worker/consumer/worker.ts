@@ -1,7 +1,8 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { Backoff, sleep } from '../broker/backoff';
-import { brokerUrlSource } from '../broker/url';
+import { brokerCandidates, type BrokerCandidate } from '../broker/url';
 import { connectWithRetry } from '../broker/connect';
+import { AckBatcher } from './ack-batcher';
 import { CopyPublisher, UnroutableError } from './copy-publisher';
 import { ensureQueue } from '../broker/ensure-queue';
 import { FatalError } from '../command-line/errors';
@@ -31,6 +32,10 @@ interface Link {
   readonly channel: ConfirmChannel;
   /** Publishes copies of messages, confirmed and routed (mandatory), one at a time. */
   readonly copies: CopyPublisher;
+  /** Acks and returns on `channel`, acks coalesced once per turn of the event loop. */
+  readonly acks: AckBatcher;
+  /** The broker URL it went to: after a loss, the next attempt tries the other nodes first. */
+  readonly url: string;
   consumerTag?: string;
   open: boolean;
 }
@@ -61,8 +66,10 @@ export class Worker {
   private readonly log: Logger;
   /** For failures that may repeat once per message, without bound. */
   private readonly repeats: RateLimitedLog;
-  /** Where to connect next: the URL, or where --broker was discovered this time. */
-  private readonly url: () => Promise<string>;
+  /** Where to connect next: the URLs, or where --broker was discovered this time. */
+  private readonly candidates: () => Promise<BrokerCandidate[]>;
+  /** The URL of the link lost last, tried after the others on reconnecting. */
+  private lostUrl?: string;
   private readonly tls: TlsSocketOptions;
   /** Messages handled at once: the programs (or handler calls), or in persistent mode every prefetched message. */
   private readonly limit: number;
@@ -91,7 +98,7 @@ export class Worker {
     this.repeats = new RateLimitedLog(deps.log);
     captureRawHeaders(); // copies keep headers exactly as received
     this.metrics = deps.metrics ?? new WorkerMetrics(options.queue);
-    this.url = brokerUrlSource(options.url, options.broker, this.log);
+    this.candidates = brokerCandidates(options.urls, options.brokers, this.log);
     this.tls = loadTlsFiles(options);
     this.limit = options.persistent ? options.prefetchCount : options.concurrency;
   }
@@ -156,6 +163,7 @@ export class Worker {
     // The current link: a connection attempt under way when the stop began may have opened a new one.
     const last = this.link;
     if (last?.open) {
+      last.acks.flush();
       last.open = false;
       // Channel first: its close handshake flushes pending acks, which a bare connection close can overtake.
       await last.channel.close().catch(() => undefined); // already closing: nothing left to flush
@@ -178,8 +186,9 @@ export class Worker {
   private async open(timeoutMs?: number): Promise<boolean> {
     const { url, queue, deadLetterQueue, prefetchCount } = this.options;
     const connected = await connectWithRetry({
-      url: this.url,
+      candidates: this.candidates,
       displayUrl: url,
+      lost: this.lostUrl,
       timeoutMs,
       tls: this.tls,
       log: this.log,
@@ -194,15 +203,24 @@ export class Worker {
           this.log.info(`declared missing durable queue '${name}'`);
       }
       const channel = await connection.createConfirmChannel();
-      const link: Link = { connection, channel, copies: new CopyPublisher(channel), open: true };
+      const link: Link = {
+        connection,
+        channel,
+        copies: new CopyPublisher(channel),
+        acks: new AckBatcher(channel),
+        url: connected.url,
+        open: true,
+      };
       connection.on('close', () => this.lost(link, 'connection closed'));
       channel.on('error', (err: Error) => this.log.error(`channel error: ${printable(err.message)}`));
       channel.on('close', () => this.lost(link, 'channel closed'));
       await channel.prefetch(prefetchCount);
       this.link = link;
       const { consumerTag } = await channel.consume(queue, (message) => {
-        if (message) this.receive(link, message);
-        else this.lost(link, `the broker cancelled the consumer (queue '${queue}' deleted?)`);
+        if (message) {
+          link.acks.delivered(message);
+          this.receive(link, message);
+        } else this.lost(link, `the broker cancelled the consumer (queue '${queue}' deleted?)`);
       });
       link.consumerTag = consumerTag;
       this.metrics.connectedTo(redactUrl(connected.url));
@@ -210,6 +228,7 @@ export class Worker {
       if (this.stopping && link.open) await channel.cancel(consumerTag).catch(() => undefined);
       return true;
     } catch (err) {
+      this.lostUrl = connected.url; // a node that failed here (shutting down?) is tried last next time
       await connection.close().catch(() => undefined); // the error below is what matters
       throw err;
     }
@@ -220,6 +239,7 @@ export class Worker {
     if (!link.open) return;
     link.open = false;
     if (this.link === link) this.link = undefined;
+    this.lostUrl = link.url;
     this.metrics.connectedTo(undefined);
     link.connection.close().catch(() => undefined); // a channel-only failure leaves the connection up
     if (this.stopping) return;
@@ -448,24 +468,14 @@ function frameMaxOf(link: Link): number {
   return (link.connection as unknown as { connection?: { frameMax?: number } }).connection?.frameMax ?? 0;
 }
 
-/** Acks unless the link died meanwhile (then the broker redelivers it). */
+/** Acks (with the link's next flush) unless the link died meanwhile (then the broker redelivers it). */
 function ack(link: Link, message: ConsumeMessage): boolean {
   if (!link.open) return false;
-  try {
-    link.channel.ack(message);
-    return true;
-  } catch {
-    // The channel is closing: the broker takes the message back, which is the safe side.
-    return false;
-  }
+  link.acks.ack(message);
+  return true;
 }
 
 /** Returns a message to the queue as it was, unless the link died (the broker has it back then). */
 function requeue(link: Link, message: ConsumeMessage): void {
-  if (!link.open) return;
-  try {
-    link.channel.nack(message, false, true);
-  } catch {
-    // The channel is closing: the broker takes the message back anyway.
-  }
+  if (link.open) link.acks.requeue(message);
 }

@@ -90,6 +90,9 @@ class Slot {
   private closed = false;
   private restartTimer?: NodeJS.Timeout;
   private exited?: Promise<void>;
+  /** Lines for the program's stdin, written together once per turn of the event loop. */
+  private outbox?: { readonly child: ChildProcessWithoutNullStreams; readonly lines: string[] };
+  private outboxFlush?: NodeJS.Immediate;
   /** Groups of exited programs until nothing of them runs: close() waits for them. */
   private readonly reaping = new Set<Promise<void>>();
   up = false;
@@ -129,8 +132,28 @@ class Slot {
         },
       });
       signal.addEventListener('abort', onAbort, { once: true });
-      child.stdin.write(`${JSON.stringify({ id, body: body.toString('base64'), meta })}\n`);
+      this.post(child, `${JSON.stringify({ id, body: body.toString('base64'), meta })}\n`);
     });
+  }
+
+  /**
+   * Queues a line for `child`'s stdin; the lines of one turn of the event loop go in one write, not one
+   * write (and one system call) each. Lines for a program that has since been replaced are dropped:
+   * its restart failed their messages already.
+   */
+  private post(child: ChildProcessWithoutNullStreams, line: string): void {
+    if (this.outbox?.child !== child) this.outbox = { child, lines: [] };
+    this.outbox.lines.push(line);
+    this.outboxFlush ??= setImmediate(() => this.flushOutbox());
+  }
+
+  private flushOutbox(): void {
+    clearImmediate(this.outboxFlush);
+    this.outboxFlush = undefined;
+    const outbox = this.outbox;
+    this.outbox = undefined;
+    if (outbox && outbox.child === this.child && outbox.lines.length > 0)
+      outbox.child.stdin.write(outbox.lines.join(''));
   }
 
   private start(): void {
@@ -251,6 +274,7 @@ class Slot {
   private async stopProgram(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.flushOutbox();
     child.stdin.end(); // EOF: a well-behaved program finishes and exits
     // A program that does not finish within KILL_AFTER_MS of its EOF is stopped like any other.
     const cancelStop = stopInStages((signal) => signalGroup(child.pid, signal), KILL_AFTER_MS, KILL_AFTER_MS);

@@ -1,11 +1,12 @@
-import { splitBrokerUrl } from '../broker/login';
+import { brokerUrlList, splitBrokerUrl } from '../broker/login';
 
 /**
  * The user-info of any URL in a line: scheme://user:...@ up to the LAST @ of the URL's text: a
  * password may hold a raw @ (`amqp://u:s3cr@t@host` goes to host), and a raw / ? or # too, which
  * URL parsers take as the end of the authority (`amqp://u:a/b@host`): its text is a secret all the same.
+ * A URL's text ends where a list's next URL begins (`,amqp://`): each keeps its host in sight.
  */
-const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*:)\S*@/gi;
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*:)(?:(?!,[a-z][a-z0-9+.-]*:\/\/)\S)*@/gi;
 
 /** Shorter passwords are not blanked out of free text (they would hit ordinary words); URLs still hide them. */
 const MIN_FREE_TEXT_SECRET = 4;
@@ -20,9 +21,11 @@ export class Redactor {
   private readonly urls: [string, string][];
   private readonly secrets: string[];
 
+  /** Each of `urls` may be a comma-separated list of URLs (brokerUrlList): every password in it is hidden. */
   constructor(...urls: string[]) {
-    const given = urls.filter((u) => u.length > 0);
-    this.urls = given.map((u) => [u, redactUrl(u)]);
+    const given = [...new Set(urls.flatMap(brokerUrlList))].filter((u) => u.length > 0);
+    // Longest first, so that a URL that begins another is not replaced inside it.
+    this.urls = given.sort((a, b) => b.length - a.length).map((u) => [u, redactUrl(u)]);
     // Longest first, so that a form containing another is replaced whole.
     this.secrets = [...new Set(given.flatMap(passwordForms))].sort((a, b) => b.length - a.length);
   }
@@ -35,8 +38,10 @@ export class Redactor {
   }
 }
 
-/** The URL with its password replaced by ***, for showing where the worker connects. */
+/** The URL with its password replaced by ***, for showing where the worker connects; each URL of a list so. */
 export function redactUrl(url: string): string {
+  const list = brokerUrlList(url);
+  if (list.length > 1) return list.map(redactUrl).join(',');
   try {
     const parsed = new URL(url);
     if (!parsed.password) return url.replace(USERINFO, '$1***@'); // a raw / ? # hid a password from the parser

@@ -1,0 +1,136 @@
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Broker, WorkQueueWorker, type Target } from '../constructs';
+import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
+import { runCli } from './helpers/cli-process';
+import { synthesize } from './helpers/synth';
+
+/** A project whose cdktf.out holds a stack on `target`: a broker of `nodes` and a fleet on each queue. */
+function project(target: Target, queues: readonly string[], nodes = 1): string {
+  const { dir } = synthesize((stack) => {
+    const broker = new Broker(stack, 'broker', { queues: [...queues], target, nodes });
+    for (const queue of queues) new WorkQueueWorker(stack, queue, { queue, broker, program: `run-${queue}` });
+  });
+  const root = mkdtempSync(join(tmpdir(), 'wq-cli-manifests-'));
+  cpSync(dir, join(root, 'cdktf.out', 'stacks', 'test'), { recursive: true });
+  return root;
+}
+
+/** A `docker` first on PATH that records each argv as one JSON line and exits 0. */
+function fakeDocker(root: string): { env: NodeJS.ProcessEnv; calls: () => string[][] } {
+  const bin = join(root, 'fake-bin');
+  const log = join(root, 'docker-calls.jsonl');
+  mkdirSync(bin);
+  const record = `JSON.stringify(process.argv.slice(2)) + '\\n'`;
+  const script = `#!${process.execPath}\nrequire('fs').appendFileSync(${JSON.stringify(log)}, ${record});\n`;
+  writeFileSync(join(bin, 'docker'), script);
+  chmodSync(join(bin, 'docker'), 0o755);
+  const calls = () =>
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as string[])
+      : [];
+  return { env: { PATH: `${bin}:${process.env.PATH ?? ''}` }, calls };
+}
+
+describe.each(['docker', 'swarm'] as const)(
+  'the CLI on a %s stack (no Marathon apps: the neutral manifests)',
+  (target) => {
+    let cwd: string;
+    let docker: ReturnType<typeof fakeDocker>;
+    beforeAll(() => {
+      cwd = project(target, ['mailers', 'thumbnails']);
+      docker = fakeDocker(cwd);
+    });
+    afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+    it('writes no Marathon app there', () => {
+      expect(existsSync(join(cwd, 'cdktf.out', 'stacks', 'test', 'marathon'))).toBe(false);
+    });
+
+    it("run-local runs a fleet in its image with the manifest's arguments", async () => {
+      const before = docker.calls().length;
+      const exit = await runCli(['run-local', 'thumbnails-worker', '-t', 'dev', '-u', 'amqp://localhost:5672'], {
+        cwd,
+        env: docker.env,
+      });
+      expect(exit).toMatchObject({ code: 0 });
+      const [argv] = docker.calls().slice(before);
+      const image = argv.indexOf('workqueue-thumbnails-worker:dev');
+      expect(image).toBeGreaterThan(0);
+      const args = argv.slice(image + 1);
+      expect(args.slice(0, 2)).toEqual(['-q', 'thumbnails']);
+      expect(args.slice(-2)).toEqual(['--', 'run-thumbnails']);
+      expect(argv).toEqual(expect.arrayContaining(['-e', 'AMQP_URL']));
+    });
+
+    it('run-local refuses "worker" when two fleets could be meant, naming them as apps', async () => {
+      const exit = await runCli(['run-local', 'worker', '-t', 'dev', '-u', 'amqp://localhost:5672'], {
+        cwd,
+        env: docker.env,
+      });
+      expect(exit.code).toBe(2);
+      expect(exit.stderr).toContain(
+        'the stack has 2 worker apps; name one: /mailers-worker (queue mailers), /thumbnails-worker (queue thumbnails)',
+      );
+    });
+
+    it('build builds the images of the components named', async () => {
+      const before = docker.calls().length;
+      const exit = await runCli(['build', 'worker', '-t', 'dev'], { cwd, env: docker.env });
+      expect(exit.code).toBe(0);
+      const built = docker
+        .calls()
+        .slice(before)
+        .map((argv) => argv[argv.indexOf('-t') + 1]);
+      expect(built.sort()).toEqual(['workqueue-mailers-worker:dev', 'workqueue-thumbnails-worker:dev']);
+    });
+
+    it("deploy refuses, saying Marathon apps are the marathon target's", async () => {
+      const exit = await runCli(['deploy', '-t', 'v1', '--marathon', 'http://127.0.0.1:1'], { cwd, env: docker.env });
+      expect(exit.code).toBe(2);
+      expect(exit.stderr).toMatch(/no Marathon apps in .*on the 'marathon' target/);
+    });
+  },
+);
+
+describe('run-local with a docker broker cluster', () => {
+  let cwd: string;
+  beforeAll(() => (cwd = project('docker', ['jobs'], 3)));
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+  it('refuses one node alone with its node name, from the manifest', async () => {
+    const exit = await runCli(['run-local', 'broker-1', '-t', 'v1'], { cwd });
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toMatch(/run-local: app \/broker-1 is one node of a broker cluster \(rabbit@broker-1\); /);
+  });
+});
+
+describe('status on a docker stack', () => {
+  let broker: TestBroker;
+  let cwd: string;
+  let queue: string;
+  beforeEach(async () => {
+    broker = await TestBroker.open();
+    queue = uniqueQueue('manifest-status');
+    cwd = project('docker', [queue]);
+    await broker.declare(queue);
+    await broker.publish(queue, ['1', '2']);
+  });
+  afterEach(async () => {
+    await broker.close();
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it("takes the queues from the fleets' manifests when no -q is given", async () => {
+    const args = ['status', '-o', 'json', '-u', brokerUrl(), '--management', 'http://127.0.0.1:1'];
+    const exit = await runCli(args, { cwd });
+    expect(exit.code).toBe(0);
+    const report = JSON.parse(exit.stdout) as { queues: { name: string; ready: number }[]; apps: unknown };
+    expect(report.queues.map((q) => [q.name, q.ready])).toEqual([[queue, 2]]);
+    expect(report.apps).toBeNull();
+  });
+});
