@@ -23,12 +23,13 @@ import {
   takeAll,
 } from './helpers/cluster';
 import { waitFor } from '../helpers/wait-for';
+import { deadLetterQueueName } from '../../worker/consumer/queue-names';
 
 const run = promisify(execFile);
 const MESSAGES = 3000;
 /** Processed messages before the node leading the queue is lost. */
 const LOSS_AFTER = 1000;
-const QUEUES = [CLUSTER.queue, `${CLUSTER.queue}.dlq`];
+const QUEUES = [CLUSTER.queue, deadLetterQueueName(CLUSTER.queue)];
 const WORKER_USER = 'workqueue-worker';
 
 /** What differs between the targets: how to reach a node's container, and how a node is lost and comes back. */
@@ -175,7 +176,7 @@ async function loseTheLeader(platform: Platform, driver: PlanDriver, out: string
       `  ${platform.loss} ${lost} (leader of '${CLUSTER.queue}') after ${processedAtLoss} processed; ` +
         `it held ${workersOnLost} of the ${CLUSTER.workers} workers' connections (${restarts} worker restart(s) ` +
         `to get one there); node down ${downAfter.toFixed(1)} s after the command`,
-      `  new leader: ${newLeaderAfter.toFixed(1)} s after the loss`,
+      `  new leader: ${newLeaderAfter.toFixed(1)} s after the loss (here and below: seconds from the command)`,
       `  processing after the loss: first message ${seconds(pause?.first)}, ` +
         `longest pause ${seconds(pause?.longest)}, ending ${seconds(pause?.resumed)} after the loss`,
       ...workers.map((w, i) => `  worker ${w.slice(0, 12)}: reconnected ${seconds(reconnects[i])} after the loss`),
