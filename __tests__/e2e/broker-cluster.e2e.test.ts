@@ -176,7 +176,8 @@ async function loseTheLeader(platform: Platform, driver: PlanDriver, out: string
       `  ${platform.loss} ${lost} (leader of '${CLUSTER.queue}') after ${processedAtLoss} processed; ` +
         `it held ${workersOnLost} of the ${CLUSTER.workers} workers' connections (${restarts} worker restart(s) ` +
         `to get one there); node down ${downAfter.toFixed(1)} s after the command`,
-      `  new leader: ${newLeaderAfter.toFixed(1)} s after the loss (here and below: seconds from the command)`,
+      `  new leader recorded: ${newLeaderAfter.toFixed(1)} s after the loss (seen by a CLI call of ~1 s; ` +
+        'here and below, seconds from the command)',
       `  processing after the loss: first message ${seconds(pause?.first)}, ` +
         `longest pause ${seconds(pause?.longest)}, ending ${seconds(pause?.resumed)} after the loss`,
       ...workers.map((w, i) => `  worker ${w.slice(0, 12)}: reconnected ${seconds(reconnects[i])} after the loss`),

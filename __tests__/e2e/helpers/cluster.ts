@@ -43,9 +43,15 @@ export async function quorumMembers(container: string, queue: string): Promise<Q
   }));
 }
 
-/** The node name leading a quorum queue, or undefined while none does. */
+/**
+ * The node leading a quorum queue as the node in `container` records it (its metadata store: about a second a
+ * call, where quorum_status waits several seconds on a member that is down).
+ */
 export async function queueLeader(container: string, queue: string): Promise<string | undefined> {
-  return (await quorumMembers(container, queue)).find((m) => m.state === 'leader')?.node;
+  const rows = cliJson<{ name: string; leader: string }[]>(
+    await brokerCli(container, ['rabbitmqctl', 'list_queues', 'name', 'leader', '--formatter', 'json']),
+  );
+  return rows.find((r) => r.name === queue)?.leader || undefined;
 }
 
 /** True when the queue has exactly `nodes` as voting members, each leading or following (none down). */
