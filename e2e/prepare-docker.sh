@@ -6,8 +6,9 @@
 #     NODE_IMAGE    = Debian bookworm (debootstrap) + this machine's Node.js + user node
 #     RABBIT_IMAGE  = Debian trixie + Debian's rabbitmq-server (RabbitMQ 4.0) with the management
 #                     plugin, laid out like the official image where our broker entrypoint depends
-#                     on it: a docker-entrypoint.sh on PATH that drops to the rabbitmq user, HOME
-#                     /var/lib/rabbitmq, defaults in /etc/rabbitmq/conf.d
+#                     on it: a docker-entrypoint.sh on PATH that drops to the rabbitmq user and
+#                     runs RabbitMQ's own start script (SIGTERM stops the node; its log goes to the
+#                     console), HOME /var/lib/rabbitmq, defaults in /etc/rabbitmq/conf.d
 #   Stand-ins exist so the synthesized images can be built without a registry; they are not
 #   the official images and are never pushed anywhere.
 set -euo pipefail
@@ -36,6 +37,17 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 have() { docker image inspect "$1" >/dev/null 2>&1; }
+# Revision of the RabbitMQ stand-in, on its image as a label: a stand-in of another revision is made
+# again (one made by `docker import` says so in its comment; a pulled image is always kept).
+STAND_IN_LABEL=workqueue.e2e.stand-in
+RABBIT_STAND_IN=2
+current_rabbit() {
+  have "$1" || return 1
+  case "$(docker image inspect -f '{{.Comment}}' "$1")" in
+    "Imported from"*) [ "$(docker image inspect -f "{{index .Config.Labels \"$STAND_IN_LABEL\"}}" "$1")" = "$RABBIT_STAND_IN" ] ;;
+    *) return 0 ;;
+  esac
+}
 pulled() { [ "${WQ_E2E_PULL:-0}" = 1 ] && timeout 120 docker pull -q "$1" >/dev/null 2>&1; }
 
 rootfs() { # $1 = Debian suite: a minbase tree of it, cached
@@ -65,7 +77,7 @@ DOCKERFILE
   rm -rf "$ctx"
 fi
 
-if ! have "$RABBIT_IMAGE" && ! pulled "$RABBIT_IMAGE"; then
+if ! current_rabbit "$RABBIT_IMAGE" && ! pulled "$RABBIT_IMAGE"; then
   base=$(rootfs trixie)
   dir="$cache/rabbitmq-trixie"
   if [ ! -e "$dir/.done" ]; then
@@ -79,23 +91,33 @@ if ! have "$RABBIT_IMAGE" && ! pulled "$RABBIT_IMAGE"; then
     mkdir -p "$dir/etc/rabbitmq/conf.d"
     printf '%s\n' 'loopback_users.guest = false' 'listeners.tcp.default = 5672' 'management.tcp.port = 15672' \
       'log.console = true' >"$dir/etc/rabbitmq/conf.d/10-defaults.conf"
-    cat >"$dir/usr/local/bin/docker-entrypoint.sh" <<'ENTRYPOINT'
+    touch "$dir/.done"
+  fi
+  # Written at every build (not cached with the tree), so a change here reaches the next stand-in.
+  cat >"$dir/usr/local/bin/docker-entrypoint.sh" <<'ENTRYPOINT'
 #!/bin/sh
 # Stand-in for the official image's entrypoint: as root, hand the data directory to the rabbitmq
-# user and run the server as that user; anything else runs as given.
+# user and run the server as that user; anything else runs as given. The server is RabbitMQ's own
+# start script, as in the official image, not Debian's /usr/sbin wrapper: that one keeps a shell as
+# PID 1 that ignores docker stop's SIGTERM (a stop then waits for the KILL) and sends the log to
+# /var/log/rabbitmq/startup_log instead of the console.
 set -e
 if [ "$1" = rabbitmq-server ] && [ "$(id -u)" = 0 ]; then
   find /var/lib/rabbitmq \! -user rabbitmq -exec chown rabbitmq:rabbitmq '{}' +
   exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups "$0" "$@"
 fi
+if [ "$1" = rabbitmq-server ]; then
+  shift
+  cd /var/lib/rabbitmq
+  exec /usr/lib/rabbitmq/bin/rabbitmq-server "$@"
+fi
 exec "$@"
 ENTRYPOINT
-    chmod 0755 "$dir/usr/local/bin/docker-entrypoint.sh"
-    touch "$dir/.done"
-  fi
+  chmod 0755 "$dir/usr/local/bin/docker-entrypoint.sh"
   say "making stand-in $RABBIT_IMAGE ($(ls "$dir/usr/lib/rabbitmq/lib"))"
   tar -C "$dir" --exclude=./.done -c . | docker import \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'ENV HOME=/var/lib/rabbitmq' \
+    -c "LABEL $STAND_IN_LABEL=$RABBIT_STAND_IN" \
     -c 'ENTRYPOINT ["docker-entrypoint.sh"]' -c 'CMD ["rabbitmq-server"]' - "$RABBIT_IMAGE" >/dev/null
 fi
 say "ready: $(docker version -f 'engine {{.Server.Version}}'); base images $NODE_IMAGE, $RABBIT_IMAGE"

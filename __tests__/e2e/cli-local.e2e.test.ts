@@ -97,7 +97,8 @@ describe('workqueue build and run-local on the local Docker engine', () => {
       60_000,
       1000,
     );
-    expect(await statusRow()).toEqual(['queue', '0', '0', '0', '1']);
+    // ... with the quorum queue's leader and members: the one node
+    expect(await statusRow()).toEqual(['queue', '0', '0', '0', '1', 'rabbit@broker', 'rabbit@broker']);
     const logs = spawnSync('docker', ['logs', 'worker'], { encoding: 'utf8' });
     expect(logs.stdout + logs.stderr).toMatch(/consuming 'queue'/);
   });

@@ -9,6 +9,7 @@ import {
   processed,
   publishWithAmqpTools,
   queueDepth,
+  removeLeftovers,
   synthDefaultStack,
 } from './helpers/system';
 import { waitFor } from '../helpers/wait-for';
@@ -34,17 +35,11 @@ describe('the default stack on the docker target, applied to a real Docker engin
       (line) => process.stderr.write(`plan: ${line}\n`),
     );
     // Leftovers of an interrupted run carry the same fixed names.
-    for (const args of [
+    removeLeftovers([
       ['rm', '-f', 'broker', 'worker-0', 'worker-1', 'worker-2'],
       ['network', 'rm', 'broker-net'],
       ['volume', 'rm', '-f', 'broker-data'],
-    ]) {
-      try {
-        docker(args);
-      } catch {
-        // nothing left over
-      }
-    }
+    ]);
   });
   afterAll(() => {
     driver?.destroy();

@@ -2,45 +2,20 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlanDriver, adminPasswordResource, docker } from './helpers/plan-driver';
-import { filesWritten, health, processed, publishWithAmqpTools, queueDepth, synthDefaultStack } from './helpers/system';
+import {
+  filesWritten,
+  processed,
+  publishWithAmqpTools,
+  queueDepth,
+  removeLeftovers,
+  synthDefaultStack,
+} from './helpers/system';
+import { joinSwarm, leaveSwarm, runningTasks, serviceHealth } from './helpers/swarm';
 import { waitFor } from '../helpers/wait-for';
 
 const MESSAGES = 2000;
 /** Loopback port for the test's own publisher (published in host mode on this single node). */
 const BROKER_PORT = 5682;
-
-/** Running tasks of a service, with their images. */
-function runningTasks(service: string): string[] {
-  const out = docker([
-    'service',
-    'ps',
-    service,
-    '--filter',
-    'desired-state=running',
-    '--format',
-    '{{.CurrentState}} {{.Image}}',
-  ]);
-  return out ? out.split('\n').filter((l) => l.startsWith('Running')) : [];
-}
-
-/** Health of the container of a service's task (single node, single replica). */
-function serviceHealth(service: string): string {
-  const id = docker(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`]).split('\n')[0];
-  return id ? health(id) : '';
-}
-
-/** Leaves the swarm this test created; the engine may need a few tries while it winds down. */
-function leaveSwarm(): void {
-  for (let i = 0; i < 10; i++) {
-    try {
-      docker(['swarm', 'leave', '--force']);
-    } catch {
-      // "context deadline exceeded" while services wind down: check and try again
-    }
-    if (docker(['info', '-f', '{{.Swarm.LocalNodeState}}']) === 'inactive') return;
-  }
-  process.stderr.write('e2e swarm: could not leave the swarm; run `docker swarm leave --force`\n');
-}
 
 describe('the default stack on the swarm target, applied to a real single-node Swarm', () => {
   const out = mkdtempSync(join(tmpdir(), 'wq-e2e-swarm-'));
@@ -50,22 +25,12 @@ describe('the default stack on the swarm target, applied to a real single-node S
 
   beforeAll(() => {
     const stackDir = synthDefaultStack({ WQ_TARGET: 'swarm', WQ_INSTANCES: '3' });
-    if (docker(['info', '-f', '{{.Swarm.LocalNodeState}}']) !== 'active') {
-      // Loopback only: the swarm's own traffic never leaves this machine.
-      docker(['swarm', 'init', '--advertise-addr', '127.0.0.1', '--listen-addr', '127.0.0.1:2377']);
-      joinedSwarm = true;
-    }
-    for (const args of [
+    joinedSwarm = joinSwarm();
+    removeLeftovers([
       ['service', 'rm', 'broker', 'worker'],
       ['network', 'rm', 'broker-net'],
       ['volume', 'rm', '-f', 'broker-data'],
-    ]) {
-      try {
-        docker(args);
-      } catch {
-        // nothing left over from an interrupted run
-      }
-    }
+    ]);
     driver = new PlanDriver(
       stackDir,
       {

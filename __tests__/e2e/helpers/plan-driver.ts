@@ -86,6 +86,7 @@ const HONOURED: Readonly<Record<string, readonly string[]>> = {
     ...['update_config', 'rollback_config'].flatMap((c) =>
       ['parallelism', 'delay', 'order', 'failure_action', 'monitor'].map((k) => `${c}.${k}`),
     ),
+    'endpoint_spec.mode',
     'endpoint_spec.ports.target_port',
     'endpoint_spec.ports.published_port',
     'endpoint_spec.ports.protocol',
@@ -532,7 +533,10 @@ export class PlanDriver {
       if (c.monitor) args.push(`--${prefix}-monitor`, c.monitor);
     }
     type ServicePort = { target_port: number; published_port?: number; protocol?: string; publish_mode?: string };
-    for (const p of (b.endpoint_spec as { ports?: ServicePort[] } | undefined)?.ports ?? []) {
+    const endpoint = b.endpoint_spec as { mode?: string; ports?: ServicePort[] } | undefined;
+    // vip (Swarm's default) or dnsrr: the service name resolves to the tasks' own addresses.
+    if (endpoint?.mode) args.push('--endpoint-mode', endpoint.mode);
+    for (const p of endpoint?.ports ?? []) {
       const published = p.published_port ? `,published=${p.published_port}` : '';
       args.push(
         '--publish',

@@ -63,3 +63,14 @@ export async function queueDepth(url: string, queue: string): Promise<number> {
 export function imageSize(image: string): number {
   return Number(docker(['image', 'inspect', '-f', '{{.Size}}', image]));
 }
+
+/** Removes what an interrupted run left under the fixed names a test uses; each command may find nothing. */
+export function removeLeftovers(commands: readonly (readonly string[])[]): void {
+  for (const args of commands) {
+    try {
+      docker(args);
+    } catch {
+      // nothing left over
+    }
+  }
+}
