@@ -12,7 +12,13 @@ const project = {
 };
 
 /** Delivery, failures, shutdown and reconnects: what a queue type can change. */
-const QUORUM_SUITES = ['worker-delivery', 'worker-failures', 'worker-shutdown', 'worker-reconnect'];
+const QUORUM_SUITES = [
+  'worker-delivery',
+  'worker-failures',
+  'worker-shutdown',
+  'worker-reconnect',
+  'worker-retry-delays',
+];
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -77,7 +77,8 @@ function decodedHeaders(message: ConsumeMessage): Record<string, unknown> {
  * set is kept as received (headers with their wire types), and the headers record the attempts
  * and how the last one ended. A dead-lettered copy drops `expiration`, as RabbitMQ's own
  * dead-lettering does (a dead letter must not vanish), keeping it in x-wq-original-expiration;
- * a retry copy keeps it: the producer's deadline still holds for the work (README).
+ * a retry copy keeps it: the producer's deadline still holds for the work (README), unless the copy is
+ * `delayed` (it waits in a delay queue): then it goes the way of a dead letter's.
  */
 export function failureProperties(
   message: ConsumeMessage,
@@ -85,13 +86,17 @@ export function failureProperties(
   attempts: number,
   queue: string,
   deadLettered: boolean,
+  delayed = false,
 ): Options.Publish {
   const headers = producerHeaders(message);
   delete headers[HEADERS.lastExitCode];
   delete headers[HEADERS.lastSignal];
   Object.assign(headers, workerHeaders(message, failure, attempts, queue, deadLettered));
   const properties = withCopiedProperties(message, headers);
-  if (deadLettered) delete properties.expiration;
+  // A delayed copy must wait its whole delay: an expiration would cut it short in the delay queue, and RabbitMQ
+  // drops it on dead-lettering the copy back anyway. So it is kept as a header, as on a dead letter.
+  if (delayed && properties.expiration !== undefined) headers[HEADERS.originalExpiration] = properties.expiration;
+  if (deadLettered || delayed) delete properties.expiration;
   return properties;
 }
 
