@@ -1,4 +1,4 @@
-import type { ConsumeMessage, Options } from 'amqplib';
+import type { ConsumeMessage, Message, Options } from 'amqplib';
 import { encodedTableSize, rawHeaderTable, refusedHeaderTable, unpublishable } from '../broker/amqp-codec';
 import { DELIVERY_COUNT_HEADER } from './delivery-limit';
 import { decodeHeaderTable, setEntry } from './header-table';
@@ -53,13 +53,13 @@ export function headerText(text: string): string {
  * decoding. A table that was not decoded (refusedHeaderTable) travels whole as a byte array.
  * Without the broker's x-delivery-count: it counts deliveries of the original; a copy is a new message.
  */
-function producerHeaders(message: ConsumeMessage): Record<string, unknown> {
+function producerHeaders(message: Message): Record<string, unknown> {
   const headers = decodedHeaders(message);
   delete headers[DELIVERY_COUNT_HEADER];
   return headers;
 }
 
-function decodedHeaders(message: ConsumeMessage): Record<string, unknown> {
+function decodedHeaders(message: Message): Record<string, unknown> {
   const raw = rawHeaderTable(message.properties);
   if (raw && refusedHeaderTable(message.properties)) return { [HEADERS.originalHeaders]: raw };
   if (raw) {
@@ -105,14 +105,14 @@ export function failureProperties(
  * its x-delivery-count (worker/consumer/delivery-limit.ts): everything as received, x-wq-attempts included;
  * only a user-id moves to x-wq-user-id, as on every copy.
  */
-export function returnedCopyProperties(message: ConsumeMessage): Options.Publish {
+export function returnedCopyProperties(message: Message): Options.Publish {
   const headers = producerHeaders(message);
   if (message.properties.userId !== undefined) headers[HEADERS.userId] = message.properties.userId;
   return withCopiedProperties(message, headers);
 }
 
 /** `headers` with the properties besides headers a copy carries, as received. */
-function withCopiedProperties(message: ConsumeMessage, headers: Record<string, unknown>): Options.Publish {
+function withCopiedProperties(message: Message, headers: Record<string, unknown>): Options.Publish {
   const p = message.properties;
   const properties: Options.Publish = { headers };
   for (const name of COPIED) if (p[name] !== undefined) (properties as Record<string, unknown>)[name] = p[name];
