@@ -1,7 +1,6 @@
 import type * as amqp from 'amqplib';
 import { captureRawHeaders } from '../../worker/broker/amqp-codec';
 import { FatalError, UsageError } from '../../worker/command-line/errors';
-import { CopyPublisher, UnroutableError } from '../../worker/consumer/copy-publisher';
 import { wholeNumberProblem } from '../../worker/consumer/number-rules';
 import { DEFAULT_URL } from '../../worker/consumer/options';
 import { deadLetterQueueName, queueNameProblem } from '../../worker/consumer/queue-names';
@@ -23,7 +22,7 @@ Looks at and acts on the dead letters of QUEUE (in QUEUE.dlq): messages whose at
           where they are (read without ack, handed back when the command ends)
   replay  moves dead letters back to QUEUE with their attempt count reset: each copy is confirmed
           by the broker (and must reach QUEUE) before its dead letter is acked, so a replay killed
-          half-way loses nothing; the one message in flight then may be in both queues (a duplicate)
+          half-way loses nothing; the copies in flight then may be in both queues (duplicates)
   purge   deletes every dead letter of QUEUE
 Everything shown from a message is escaped: control characters as \\n, \\x1b, \\u202e...
 With -o json, one JSON document (ls) or one JSON line per dead letter (show), bodies in base64.
@@ -35,11 +34,13 @@ Options:
   -u, --url URL        broker URL (default: $AMQP_URL, else ${DEFAULT_URL}); for a cluster, several
                        (repeat -u, or a comma-separated list): the first that answers is used
   -o, --output FORMAT  table (default) or json (ls, show)
-      --scan N         ls: read at most N dead letters to group them (default: 100000)
-  -n N                 show: how many (default: 10)
+      --scan N         ls: read at most N dead letters to group them (default: 10000,
+                       at most 65535)
+  -n N                 show: how many (default: 10, at most 65535)
       --bytes B        show: bytes of each body shown (default: 200)
       --limit N        replay: at most N dead letters (default: all)
-      --reason TEXT    replay: only dead letters whose x-wq-reason contains TEXT
+      --reason TEXT    replay: only dead letters whose x-wq-reason contains TEXT (it stops
+                       after passing over 65535 that do not)
       --yes            purge: really delete them
   -h, --help           show this help
 
@@ -91,11 +92,11 @@ export async function dlq(argv: readonly string[], env: NodeJS.ProcessEnv): Prom
   const output = text(flags, 'output') ?? 'table';
   if (output !== 'table' && output !== 'json')
     throw new UsageError(`dlq ${action}: -o/--output must be table or json, not '${printable(output, 20)}'`);
-  const count = (key: string, flag: string, fallback: number, min = 1) => {
+  const count = (key: string, flag: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER) => {
     const given = text(flags, key);
     if (given === undefined) return fallback;
     const n = Number(given);
-    const bad = given.trim() === '' ? 'a whole number' : wholeNumberProblem(n, min, Number.MAX_SAFE_INTEGER);
+    const bad = given.trim() === '' ? 'a whole number' : wholeNumberProblem(n, min, max);
     if (bad) throw new UsageError(`dlq ${action}: ${flag} must be ${bad}, not '${printable(given, 20)}'`);
     return n;
   };
@@ -103,8 +104,8 @@ export async function dlq(argv: readonly string[], env: NodeJS.ProcessEnv): Prom
     queue,
     dead: deadLetterQueueName(queue),
     json: output === 'json',
-    scan: count('scan', '--scan', 100_000),
-    n: count('n', '-n', 10),
+    scan: count('scan', '--scan', 10_000, 1, MAX_PREFETCH),
+    n: count('n', '-n', 10, 1, MAX_PREFETCH),
     bytes: count('bytes', '--bytes', 200, 0),
     limit: count('limit', '--limit', Infinity),
     reason: text(flags, 'reason'),
@@ -150,20 +151,49 @@ async function deadLetterCount(connection: amqp.ChannelModel, dead: string): Pro
   }
 }
 
+/** Longest wait for the next dead letter while reading: the queue emptied (or others took them). */
+const READ_IDLE_MS = 2000;
+/** Most dead letters read without ack at once: RabbitMQ's largest prefetch. */
+export const MAX_PREFETCH = 65_535;
+
 /**
  * Calls `each` for up to `max` dead letters, read without ack on one channel, so that none is read twice;
- * closing the channel hands back those not acked, where they were.
+ * closing the channel hands back those not acked, where they were. Consumes with a prefetch of `window`
+ * (basic.get would cost a round trip each, and on a quorum queue a log write: ~20/s); `each` is awaited
+ * before the next one, and returns false to stop.
  */
 async function readDeadLetters(
   channel: amqp.Channel,
   dead: string,
   max: number,
-  each: (message: amqp.GetMessage) => Promise<boolean | void>,
+  window: number,
+  each: (message: amqp.Message) => Promise<boolean | void>,
 ): Promise<void> {
-  for (let seen = 0; seen < max; seen++) {
-    const message = await channel.get(dead, { noAck: false });
-    if (!message) return;
-    if ((await each(message)) === false) return;
+  if (max <= 0) return;
+  await channel.prefetch(Math.min(window, MAX_PREFETCH));
+  const arrived: amqp.Message[] = [];
+  let wake: (() => void) | undefined;
+  const { consumerTag } = await channel.consume(dead, (message) => {
+    if (message) arrived.push(message);
+    wake?.();
+  });
+  try {
+    for (let seen = 0; seen < max; seen++) {
+      if (arrived.length === 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, READ_IDLE_MS);
+        });
+        clearTimeout(timer);
+        wake = undefined;
+      }
+      const message = arrived.shift();
+      if (!message) return;
+      if ((await each(message)) === false) return;
+    }
+  } finally {
+    await channel.cancel(consumerTag).catch(() => undefined);
   }
 }
 
@@ -182,7 +212,7 @@ async function list(connection: amqp.ChannelModel, o: DlqOptions, total: number)
   let oldest: string | undefined;
   let newest: string | undefined;
   let scanned = 0;
-  await readDeadLetters(channel, o.dead, Math.min(o.scan, total), async (message) => {
+  await readDeadLetters(channel, o.dead, Math.min(o.scan, total), o.scan, async (message) => {
     scanned += 1;
     const reason = headerString(message, HEADERS.reason) ?? '(none)';
     reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
@@ -209,7 +239,7 @@ async function list(connection: amqp.ChannelModel, o: DlqOptions, total: number)
 async function show(connection: amqp.ChannelModel, o: DlqOptions): Promise<void> {
   const channel = await connection.createChannel();
   let index = 0;
-  await readDeadLetters(channel, o.dead, o.n, async (message) => {
+  await readDeadLetters(channel, o.dead, o.n, o.n, async (message) => {
     index += 1;
     const head = message.content.subarray(0, o.bytes);
     const { headers, ...properties } = message.properties;
@@ -236,26 +266,36 @@ async function show(connection: amqp.ChannelModel, o: DlqOptions): Promise<void>
   if (index === 0 && !o.json) process.stdout.write(`${printable(o.dead)}: no dead letters\n`);
 }
 
+/** Copies a replay has in flight, awaiting their confirms: one at a time, a disk sync each, would be ~20/s. */
+export const REPLAY_WINDOW = 256;
+
 async function replay(connection: amqp.ChannelModel, o: DlqOptions, total: number): Promise<void> {
   captureRawHeaders(); // copies keep the headers' wire types, as the worker's copies do
   const channel = await connection.createConfirmChannel();
   channel.on('error', () => undefined); // the failing publish or get reports it
-  const copies = new CopyPublisher(channel);
+  // Copies are mandatory: one that no queue took comes back before its confirm. A return names no publish, so
+  // after the first one no dead letter is acked any more (they all go back to the dead-letter queue).
+  let returned = false;
+  channel.on('return', () => (returned = true));
+  let refused: string | undefined;
+  const inFlight = new Set<Promise<void>>();
   const started = Date.now();
   let lastReport = started;
   let replayed = 0;
+  let sent = 0;
   let skipped = 0;
   const want = Math.min(o.limit, total);
   const report = (final: boolean) => {
     const rate = Math.round(replayed / Math.max(0.001, (Date.now() - started) / 1000));
     const skip = skipped ? `, ${skipped} left (reason did not match)` : '';
-    progress(
-      `${final ? 'replayed' : 'replaying:'} ${replayed} of ${want} to '${printable(o.queue)}'${skip} (${rate} msg/s)`,
-    );
+    const what = final ? 'replayed' : 'replaying:';
+    progress(`${what} ${replayed} of ${want} to '${printable(o.queue)}'${skip} (${rate} msg/s)`);
   };
   // Dead letters that do not match stay unacked until the end, so that they are not read again; then go back.
-  await readDeadLetters(channel, o.dead, total, async (message) => {
-    if (replayed >= o.limit) return false;
+  // Skipped dead letters hold their prefetch slot until the end: with --reason, room for every one.
+  const window = o.reason === undefined ? REPLAY_WINDOW : MAX_PREFETCH;
+  await readDeadLetters(channel, o.dead, total, window, async (message) => {
+    if (sent >= o.limit || returned || refused !== undefined) return false;
     if (o.reason !== undefined && !(headerString(message, HEADERS.reason) ?? '').includes(o.reason)) {
       skipped += 1;
       return true;
@@ -264,26 +304,35 @@ async function replay(connection: amqp.ChannelModel, o: DlqOptions, total: numbe
     const headers = { ...(properties.headers as Record<string, unknown>) };
     for (const name of RESET_HEADERS) delete headers[name];
     headers[REPLAYED_AT_HEADER] = new Date().toISOString();
-    try {
-      await copies.publish(o.queue, message.content, { ...properties, headers });
-    } catch (err) {
-      if (err instanceof UnroutableError)
-        throw new FatalError(
-          `dlq replay: queue '${printable(o.queue, 60)}' does not exist; ${replayed} replayed, the rest stay ` +
-            `in '${printable(o.dead, 60)}' (start a worker or the broker that declares it first)`,
-        );
-      throw new FatalError(
-        `dlq replay: the broker refused a copy (${printable(errorText(err))}); ${replayed} replayed`,
-      );
-    }
-    channel.ack(message); // only now: the copy is in QUEUE
-    replayed += 1;
+    sent += 1;
+    const confirmed = new Promise<void>((resolve) => {
+      const copy = { ...properties, headers, mandatory: true };
+      channel.publish('', o.queue, message.content, copy, (err) => {
+        if (err) refused ??= errorText(err);
+        else if (!returned) {
+          channel.ack(message); // only now: the broker confirmed the copy, and it reached QUEUE
+          replayed += 1;
+        }
+        resolve();
+      });
+    });
+    inFlight.add(confirmed);
+    void confirmed.then(() => inFlight.delete(confirmed));
+    if (inFlight.size >= REPLAY_WINDOW) await Promise.race(inFlight);
     if (Date.now() - lastReport >= 1000) {
       lastReport = Date.now();
       report(false);
     }
     return true;
   });
+  await Promise.all(inFlight);
+  if (returned)
+    throw new FatalError(
+      `dlq replay: queue '${printable(o.queue, 60)}' does not exist; ${replayed} replayed, the rest stay ` +
+        `in '${printable(o.dead, 60)}' (start a worker or the broker that declares it first)`,
+    );
+  if (refused !== undefined)
+    throw new FatalError(`dlq replay: the broker refused a copy (${printable(refused)}); ${replayed} replayed`);
   report(true);
   await channel.close(); // flushes the acks; hands back the skipped ones
 }
