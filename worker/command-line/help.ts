@@ -33,7 +33,7 @@ Options:
                              delay queue QUEUE.retry.<ms> (declared if missing) that hands it
                              back to QUEUE; others are not held up meanwhile (default: 0 =
                              retry at once, at the tail of the queue)
-      --retry-backoff FACTOR the n-th retry waits --retry-delay x FACTOR^(n-1) (default: 2)
+      --retry-backoff F      the n-th retry waits --retry-delay x F^(n-1) (default: 2)
       --max-retry-delay SEC  longest retry delay (default: 3600); one delay queue per distinct
                              delay, at most 32
       --dead-letter-queue Q  where messages go when attempts run out (default: QUEUE.dlq)
