@@ -117,7 +117,7 @@ export async function dlq(argv: readonly string[], env: NodeJS.ProcessEnv): Prom
   try {
     const total = await deadLetterCount(connection, options.dead);
     if (action === 'ls') await list(connection, options, total);
-    else if (action === 'show') await show(connection, options);
+    else if (action === 'show') await show(connection, options, total);
     else if (action === 'replay') await replay(connection, options, total);
     else await purge(connection, options);
   } finally {
@@ -236,10 +236,11 @@ async function list(connection: amqp.ChannelModel, o: DlqOptions, total: number)
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-async function show(connection: amqp.ChannelModel, o: DlqOptions): Promise<void> {
+async function show(connection: amqp.ChannelModel, o: DlqOptions, total: number): Promise<void> {
   const channel = await connection.createChannel();
   let index = 0;
-  await readDeadLetters(channel, o.dead, o.n, o.n, async (message) => {
+  // No more than there are: reading on would wait for dead letters that do not come.
+  await readDeadLetters(channel, o.dead, Math.min(o.n, total), o.n, async (message) => {
     index += 1;
     const head = message.content.subarray(0, o.bytes);
     const { headers, ...properties } = message.properties;
