@@ -11,8 +11,15 @@ const project = {
   testPathIgnorePatterns: ['/node_modules/', '/__tests__/e2e/', '/__tests__/faults/'],
 };
 
-/** Delivery, failures, shutdown and reconnects: what a queue type can change. */
-const QUORUM_SUITES = ['worker-delivery', 'worker-failures', 'worker-shutdown', 'worker-reconnect'];
+/** Delivery, failures, shutdown, reconnects, delayed retries and dead letters: what a queue type can change. */
+const QUORUM_SUITES = [
+  'worker-delivery',
+  'worker-failures',
+  'worker-shutdown',
+  'worker-reconnect',
+  'worker-retry-delays',
+  'cli-dlq',
+];
 
 /** @type {import('jest').Config} */
 module.exports = {

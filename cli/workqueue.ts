@@ -3,6 +3,7 @@ import { UsageError } from '../worker/command-line/errors';
 import { HelpRequested } from './flags';
 import { BUILD_HELP, build } from './commands/build';
 import { DEPLOY_HELP, deploy } from './commands/deploy';
+import { DLQ_HELP, dlq } from './commands/dlq';
 import { PUBLISH_HELP, publish } from './commands/publish';
 import { RUN_LOCAL_HELP, runLocal } from './commands/run-local';
 import { SCALE_HELP, scale } from './commands/scale';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   scale: { run: scale, help: SCALE_HELP },
   publish: { run: publish, help: PUBLISH_HELP },
   status: { run: status, help: STATUS_HELP },
+  dlq: { run: dlq, help: DLQ_HELP },
 };
 
 export const HELP = `Usage: workqueue COMMAND [options]
@@ -32,6 +34,8 @@ Commands:
   scale APP N                   set a Marathon app's instances
   publish -q QUEUE [FILE...]    put messages on a queue (stdin lines or files), confirmed
   status [-q QUEUE] [-o json]   ready, unacked, dead-lettered, consumers, Marathon tasks
+  dlq ls|show|replay|purge -q QUEUE
+                                look at dead letters, put them back on QUEUE, or delete them
 
 APP is a Marathon app id of the stack (e.g. thumbnails-worker), or broker or worker for every
 app of that kind.
@@ -43,6 +47,7 @@ Examples:
   BROKER_PASSWORD=... workqueue deploy -t v1 --marathon http://marathon.mesos:8080 --wait
   workqueue run-local thumbnails-worker -t dev -u amqp://localhost:5672
   workqueue status -q queue -o json
+  workqueue dlq replay -q queue --reason 'exit code 75'
 `;
 
 /** Runs the workqueue command line; resolves the exit status. */

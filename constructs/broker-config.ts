@@ -1,5 +1,6 @@
 import { BROKER_DELIVERY_LIMIT } from '../worker/consumer/delivery-limit';
-import { deadLetterQueueName } from '../worker/consumer/queue-names';
+import { deadLetterQueueName, retryQueueName } from '../worker/consumer/queue-names';
+import { retryLadder, retryQueueArguments } from '../worker/consumer/retry-delays';
 
 /** A queue the broker declares at boot, with its dead-letter queue and retry limit. */
 export interface BrokerQueue {
@@ -11,6 +12,22 @@ export interface BrokerQueue {
    * @default 5
    */
   readonly maxAttempts?: number;
+  /**
+   * Seconds a failed message waits before its first retry (its workers' --retry-delay): the broker declares
+   * one delay queue `${name}.retry.<ms>` per distinct delay (at most 32), of the queue's type, which hands
+   * messages back to the queue when due. 0 retries at once, at the tail of the queue.
+   * @default 0
+   */
+  readonly retryDelaySeconds?: number;
+  /** Factor between consecutive retry delays (--retry-backoff), at least 1. @default 2 */
+  readonly retryBackoff?: number;
+  /** Longest retry delay in seconds (--max-retry-delay). @default 3600 */
+  readonly maxRetryDelaySeconds?: number;
+}
+
+/** The delay queues of a declared queue, shortest delay first, with their delays in ms. */
+export function delayQueues(q: Required<BrokerQueue>): { name: string; delayMs: number }[] {
+  return retryLadder(q, q.maxAttempts).map((delayMs) => ({ name: retryQueueName(q.name, delayMs), delayMs }));
 }
 
 export type QueueType = 'quorum' | 'classic';
@@ -82,7 +99,7 @@ export interface BrokerPermissions {
 
 /**
  * What workers may do, and nothing more: declare (configure), consume and purge (read) the
- * declared queues and their .dlq, and publish retry and dead-letter copies through the default
+ * declared queues, their .dlq and delay queues, and publish retry and dead-letter copies through the default
  * exchange, whose permission RabbitMQ checks as write on 'amq.default' (not on the queue).
  * RabbitMQ cannot narrow that write to some routing keys, so the default exchange lets the
  * worker user publish into any queue of the vhost (and none outside it); it cannot read,
@@ -90,7 +107,7 @@ export interface BrokerPermissions {
  */
 export function workerPermissions(queues: readonly Required<BrokerQueue>[]): BrokerPermissions {
   const own = `^(${queues
-    .flatMap((q) => [q.name, deadLetterQueueName(q.name)])
+    .flatMap((q) => [q.name, deadLetterQueueName(q.name), ...delayQueues(q).map((d) => d.name)])
     .map(escapeRegExp)
     .join('|')})$`;
   return { configure: own, write: '^amq\\.default$', read: own };
@@ -98,7 +115,7 @@ export function workerPermissions(queues: readonly Required<BrokerQueue>[]): Bro
 
 /**
  * RabbitMQ definitions: the administrator (for operators) and the worker user, with
- * placeholders the image's entrypoint fills in; each queue and its .dlq, durable (in a cluster with
+ * placeholders the image's entrypoint fills in; each queue, its .dlq and its delay queues, durable (in a cluster with
  * x-quorum-initial-group-size = the node count, so a client that redeclares them must pass it too, or
  * declare passively as workqueue-worker does); one policy per queue (queuePolicy).
  */
@@ -126,7 +143,15 @@ export function definitions(input: BrokerConfigInput): Record<string, unknown> {
       { user: P.workerUser, vhost: '/', ...workerPermissions(input.queues) },
     ],
     vhosts: [{ name: '/' }],
-    queues: input.queues.flatMap((q) => [queue(q.name), queue(deadLetterQueueName(q.name))]),
+    queues: input.queues.flatMap((q) => [
+      queue(q.name),
+      queue(deadLetterQueueName(q.name)),
+      // Delay queues in the queue's type; on quorum queues with at-least-once dead-lettering back to the queue.
+      ...delayQueues(q).map((d) => ({
+        ...queue(d.name),
+        arguments: retryQueueArguments(q.name, d.delayMs, input.queueType === 'quorum', size),
+      })),
+    ]),
     policies: input.queues.map((q) => queuePolicy(q.name, input.queueType)),
   };
 }

@@ -3,6 +3,11 @@ import { Construct } from 'constructs';
 import type { Network } from '@cdktf/provider-docker/lib/network';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { DEFAULT_MAX_ATTEMPTS } from '../worker/consumer/options';
+import {
+  DEFAULT_MAX_RETRY_DELAY_SECONDS,
+  DEFAULT_RETRY_BACKOFF,
+  DEFAULT_RETRY_DELAY_SECONDS,
+} from '../worker/consumer/retry-delays';
 import { deadLetterQueueName } from '../worker/consumer/queue-names';
 import { definitions, rabbitmqConf, type BrokerQueue, type QueueType } from './broker-config';
 import { DockerImageBuild } from './docker-image-build';
@@ -16,6 +21,7 @@ import {
   checkNodes,
   checkPositive,
   checkQueueName,
+  checkRetryDelays,
   checkUserName,
   checkVolumeName,
   constructLabel,
@@ -211,11 +217,16 @@ export class Broker extends Construct {
     this.imageName = props.imageName ?? `workqueue-${this.name}`;
     this.imageTag = props.imageTag;
     this.baseImage = props.baseImage ?? 'rabbitmq:4.3-management';
-    this.queues = (props.queues ?? []).map((q) =>
-      typeof q === 'string'
-        ? { name: q, maxAttempts: DEFAULT_MAX_ATTEMPTS }
-        : { name: q.name, maxAttempts: q.maxAttempts ?? DEFAULT_MAX_ATTEMPTS },
-    );
+    this.queues = (props.queues ?? []).map((q) => {
+      const given: BrokerQueue = typeof q === 'string' ? { name: q } : q;
+      return {
+        name: given.name,
+        maxAttempts: given.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        retryDelaySeconds: given.retryDelaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS,
+        retryBackoff: given.retryBackoff ?? DEFAULT_RETRY_BACKOFF,
+        maxRetryDelaySeconds: given.maxRetryDelaySeconds ?? DEFAULT_MAX_RETRY_DELAY_SECONDS,
+      };
+    });
     this.queueType = props.queueType ?? 'quorum';
     this.consumerTimeoutSeconds = props.consumerTimeoutSeconds ?? DEFAULT_CONSUMER_TIMEOUT_SECONDS;
     this.cpus = props.cpus ?? 1;
@@ -400,6 +411,7 @@ export class Broker extends Construct {
     for (const q of this.queues) {
       checkQueueName(C, 'queues', q.name);
       checkCount(C, `queues['${q.name}'].maxAttempts`, q.maxAttempts, 0);
+      checkRetryDelays(C, `queues['${q.name}'].`, q);
       if (seen.has(q.name)) throw propError(C, 'queues', q.name, 'each queue may be listed once');
       seen.add(q.name);
     }

@@ -1,6 +1,7 @@
 import type { Construct } from 'constructs';
 import { numberProblem, wholeNumberProblem } from '../worker/consumer/number-rules';
 import { queueNameProblem } from '../worker/consumer/queue-names';
+import { retryDelaysProblem, retryQueueNames, type RetryDelays } from '../worker/consumer/retry-delays';
 import { CONTROL_CHARACTERS } from '../worker/observability/printable';
 
 /**
@@ -145,3 +146,26 @@ export function checkUserName(construct: string, prop: string, name: string): vo
 
 /** Names a POSIX environment can carry and a shell can read: no '=', no newline, no leading digit. */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A queue's retry delays (retryDelaySeconds, retryBackoff, maxRetryDelaySeconds under `prefix`): the worker's
+ * rule for its --retry-* flags (retry-delays.ts), and the longest delay queue's name must fit as well.
+ */
+export function checkRetryDelays(
+  construct: string,
+  prefix: string,
+  q: RetryDelays & { readonly name: string; readonly maxAttempts: number },
+): void {
+  const names = {
+    delay: `${prefix}retryDelaySeconds`,
+    backoff: `${prefix}retryBackoff`,
+    max: `${prefix}maxRetryDelaySeconds`,
+  };
+  const { retryDelaySeconds, retryBackoff, maxRetryDelaySeconds } = q;
+  const given = { retryDelaySeconds, retryBackoff, maxRetryDelaySeconds };
+  const problem = retryDelaysProblem(q, q.maxAttempts, names);
+  if (problem) throw propError(construct, `${prefix}retry delays`, given, problem);
+  const longest = retryQueueNames(q.name, q, q.maxAttempts).at(-1);
+  const tooLong = longest === undefined ? undefined : queueNameProblem(longest);
+  if (tooLong) throw propError(construct, `${prefix}retry delays`, given, `its delay queue '${longest}': ${tooLong}`);
+}

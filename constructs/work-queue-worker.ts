@@ -1,6 +1,12 @@
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_SHUTDOWN_GRACE_SECONDS } from '../worker/consumer/options';
+import {
+  DEFAULT_MAX_RETRY_DELAY_SECONDS,
+  DEFAULT_RETRY_BACKOFF,
+  DEFAULT_RETRY_DELAY_SECONDS,
+  type RetryDelays,
+} from '../worker/consumer/retry-delays';
 import { KILL_AFTER_MS } from '../worker/process/spawn-program';
 import { Broker } from './broker';
 import type { ContextEntry } from './build-context';
@@ -18,6 +24,7 @@ import {
   checkNoNul,
   checkPositive,
   checkQueueName,
+  checkRetryDelays,
   constructLabel,
   propError,
 } from './prop-error';
@@ -70,6 +77,15 @@ export interface WorkQueueWorkerProps {
   readonly timeoutSeconds?: number;
   /** Attempts before dead-lettering. @default the broker queue's maxAttempts, else 5 */
   readonly maxAttempts?: number;
+  /**
+   * Seconds before a failed message's first retry (--retry-delay); set it on the Broker's queue, which declares
+   * the delay queues. @default the broker queue's retryDelaySeconds, else 0 (retry at once)
+   */
+  readonly retryDelaySeconds?: number;
+  /** Factor between retry delays (--retry-backoff). @default the broker queue's retryBackoff, else 2 */
+  readonly retryBackoff?: number;
+  /** Longest retry delay (--max-retry-delay). @default the broker queue's maxRetryDelaySeconds, else 3600 */
+  readonly maxRetryDelaySeconds?: number;
   /** Seconds running programs get to finish on shutdown. @default 30 */
   readonly shutdownGraceSeconds?: number;
   /**
@@ -113,6 +129,8 @@ export class WorkQueueWorker extends Construct {
   readonly args: readonly string[];
   readonly instances: number;
   readonly maxAttempts: number;
+  /** How long failed messages wait before their retries: from the Broker's queue, like maxAttempts. */
+  readonly retryDelays: RetryDelays;
   readonly shutdownGraceSeconds: number;
   /** Seconds between SIGTERM and SIGKILL that cover the runtime's drain. */
   readonly stopGraceSeconds: number;
@@ -139,6 +157,13 @@ export class WorkQueueWorker extends Construct {
     this.args = props.args ?? (this.program === PROCESS_MESSAGE ? ['/tmp'] : []);
     this.instances = props.instances ?? 1;
     this.maxAttempts = props.maxAttempts ?? this.broker?.queue(this.queue)?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    const declared = this.broker?.queue(this.queue);
+    this.retryDelays = {
+      retryDelaySeconds: props.retryDelaySeconds ?? declared?.retryDelaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS,
+      retryBackoff: props.retryBackoff ?? declared?.retryBackoff ?? DEFAULT_RETRY_BACKOFF,
+      maxRetryDelaySeconds:
+        props.maxRetryDelaySeconds ?? declared?.maxRetryDelaySeconds ?? DEFAULT_MAX_RETRY_DELAY_SECONDS,
+    };
     this.shutdownGraceSeconds = props.shutdownGraceSeconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS;
     this.stopGraceSeconds = Math.ceil(this.shutdownGraceSeconds + KILL_AFTER_MS / 1000 + 5);
     this.target = checkTarget(constructLabel('WorkQueueWorker', this), props.target ?? this.broker?.target ?? 'docker');
@@ -161,6 +186,7 @@ export class WorkQueueWorker extends Construct {
       prefetchCount: props.prefetchCount,
       timeoutSeconds: props.timeoutSeconds,
       maxAttempts: this.maxAttempts,
+      retryDelays: this.retryDelays,
       shutdownGraceSeconds: this.shutdownGraceSeconds,
       healthPort: WORKER_HEALTH_PORT,
       program: this.program,
@@ -226,6 +252,7 @@ export class WorkQueueWorker extends Construct {
     checkCount(C, 'concurrency', props.concurrency, 1);
     checkCount(C, 'prefetchCount', props.prefetchCount, 1);
     checkCount(C, 'maxAttempts', this.maxAttempts, 0);
+    checkRetryDelays(C, '', { name: this.queue, maxAttempts: this.maxAttempts, ...this.retryDelays });
     checkPositive(C, 'timeoutSeconds', props.timeoutSeconds);
     checkPositive(C, 'cpus', this.cpus);
     checkCount(C, 'memoryMb', this.memoryMb, 32);
@@ -278,6 +305,14 @@ export class WorkQueueWorker extends Construct {
         `the Broker declares '${this.queue}' with maxAttempts ${declared.maxAttempts}: ` +
         "set maxAttempts on the Broker's queue instead, so every fleet on it uses one limit";
       throw propError(C, 'maxAttempts', props.maxAttempts, fix);
+    }
+    for (const prop of ['retryDelaySeconds', 'retryBackoff', 'maxRetryDelaySeconds'] as const) {
+      if (props[prop] !== undefined && props[prop] !== declared[prop]) {
+        const fix =
+          `the Broker declares '${this.queue}' with ${prop} ${declared[prop]} (and its delay queues): ` +
+          `set ${prop} on the Broker's queue instead, so every fleet on it uses the same delays`;
+        throw propError(C, prop, props[prop], fix);
+      }
     }
     if (props.timeoutSeconds !== undefined && props.timeoutSeconds >= broker.consumerTimeoutSeconds) {
       throw propError(

@@ -29,6 +29,13 @@ Options:
       --concurrency N        programs running at once (default: number of CPUs)
       --timeout SECONDS      stop a program (TERM, then KILL) after this long; counts as failed
       --max-attempts N       failed attempts before dead-lettering (default: ${DEFAULT_MAX_ATTEMPTS}; 0 = retry forever)
+      --retry-delay SECONDS  a failed message waits this long before its first retry, in a
+                             delay queue QUEUE.retry.<ms> (declared if missing) that hands it
+                             back to QUEUE; others are not held up meanwhile (default: 0 =
+                             retry at once, at the tail of the queue)
+      --retry-backoff F      the n-th retry waits --retry-delay x F^(n-1) (default: 2)
+      --max-retry-delay SEC  longest retry delay (default: 3600); one delay queue per distinct
+                             delay, at most 32
       --dead-letter-queue Q  where messages go when attempts run out (default: QUEUE.dlq)
       --shutdown-grace SEC   on SIGTERM/SIGINT, time running programs get to finish
                              (default: ${DEFAULT_SHUTDOWN_GRACE_SECONDS})
@@ -64,6 +71,9 @@ program finished while the broker link was down is delivered again.
 Examples:
   # Save every message of queue 'jobs' to a file in /tmp
   workqueue-worker -u amqp://worker:PASSWORD@broker:5672 -q jobs -- process-message /tmp
+
+  # Retry after 10 s, 20 s, 40 s, ... at most 10 minutes apart; dead-letter after 8 attempts
+  workqueue-worker -q jobs --retry-delay 10 --max-retry-delay 600 --max-attempts 8 -- ./call-api.sh
 
   # Two programs at once, 10 minutes each at most, health checks on port 8080
   AMQP_URL=amqp://broker workqueue-worker -q jobs --concurrency 2 --timeout 600 --health-port 8080 -- ./handle.sh

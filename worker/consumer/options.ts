@@ -5,6 +5,13 @@ import { WITHHELD_VARIABLES } from '../process/program-env';
 import { printable } from '../observability/printable';
 import { numberProblem, wholeNumberProblem } from './number-rules';
 import { deadLetterQueueName, queueNameProblem } from './queue-names';
+import {
+  DEFAULT_MAX_RETRY_DELAY_SECONDS,
+  DEFAULT_RETRY_BACKOFF,
+  DEFAULT_RETRY_DELAY_SECONDS,
+  retryDelaysProblem,
+  retryQueueNames,
+} from './retry-delays';
 
 /** Everything that configures a worker; the CLI flags map onto it one to one. */
 export interface WorkerOptions {
@@ -53,6 +60,16 @@ export interface WorkerOptions {
   readonly timeoutSeconds?: number;
   /** Failed attempts before a message is dead-lettered; 0 retries forever. @default 5 */
   readonly maxAttempts?: number;
+  /**
+   * Seconds a failed message waits before its first retry, in a delay queue `QUEUE.retry.<ms>` (declared when
+   * missing) that hands it back to the queue; the n-th retry waits retryDelaySeconds × retryBackoff^(n-1), at
+   * most maxRetryDelaySeconds. 0 retries at once, at the tail of the queue. @default 0
+   */
+  readonly retryDelaySeconds?: number;
+  /** Factor between consecutive retry delays (at least 1). @default 2 */
+  readonly retryBackoff?: number;
+  /** Longest retry delay, in seconds. @default 3600 */
+  readonly maxRetryDelaySeconds?: number;
   /** Queue that receives messages whose attempts ran out. @default `${queue}.dlq` */
   readonly deadLetterQueue?: string;
   /** Seconds running programs get to finish on SIGTERM before they are stopped. @default 30 */
@@ -117,6 +134,9 @@ export function resolveOptions(options: WorkerOptions, env: NodeJS.ProcessEnv = 
     count: options.count,
     timeoutSeconds: options.timeoutSeconds,
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    retryDelaySeconds: options.retryDelaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS,
+    retryBackoff: options.retryBackoff ?? DEFAULT_RETRY_BACKOFF,
+    maxRetryDelaySeconds: options.maxRetryDelaySeconds ?? DEFAULT_MAX_RETRY_DELAY_SECONDS,
     deadLetterQueue: options.deadLetterQueue ?? deadLetterQueueName(options.queue),
     shutdownGraceSeconds: options.shutdownGraceSeconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS,
     healthPort: options.healthPort,
@@ -161,6 +181,7 @@ function validate(o: ResolvedWorkerOptions): void {
   checkInteger('--prefetch-count', o.prefetchCount, 1, 65_535);
   if (o.count !== undefined) checkInteger('--count', o.count, 1, Number.MAX_SAFE_INTEGER);
   checkInteger('--max-attempts', o.maxAttempts, 0, 1_000_000);
+  checkRetryDelays(o);
   if (o.timeoutSeconds !== undefined) checkNumber('--timeout', o.timeoutSeconds, 0.001);
   checkNumber('--shutdown-grace', o.shutdownGraceSeconds, 0);
   checkNumber('--connect-timeout', o.connectTimeoutSeconds, 0.001);
@@ -177,6 +198,18 @@ function checkQueueName(flag: string, name: string | undefined): void {
   if (!name) throw new UsageError(`missing ${flag}: name the queue to consume, e.g. ${flag} jobs`);
   const problem = queueNameProblem(name);
   if (problem) throw new UsageError(`${flag} '${printable(name, 60)}': ${problem}`);
+}
+
+function checkRetryDelays(o: ResolvedWorkerOptions): void {
+  const problem = retryDelaysProblem(o, o.maxAttempts, {
+    delay: '--retry-delay',
+    backoff: '--retry-backoff',
+    max: '--max-retry-delay',
+  });
+  if (problem) throw new UsageError(problem);
+  const longest = retryQueueNames(o.queue, o, o.maxAttempts).at(-1);
+  const tooLong = longest === undefined ? undefined : queueNameProblem(longest);
+  if (tooLong) throw new UsageError(`--queue '${printable(o.queue, 60)}' is too long for its delay queues: ${tooLong}`);
 }
 
 function checkTls(o: ResolvedWorkerOptions): void {

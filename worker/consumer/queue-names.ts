@@ -23,3 +23,8 @@ export function queueNameProblem(name: string, withDeadLetter = false): string |
   if (name.startsWith('amq.')) return "names starting with 'amq.' are reserved by RabbitMQ";
   return undefined;
 }
+
+/** The delay queue whose messages wait `delayMs` milliseconds, then go back to `queue` (retry-delays.ts). */
+export function retryQueueName(queue: string, delayMs: number): string {
+  return `${queue}.retry.${delayMs}`;
+}

@@ -1,4 +1,4 @@
-import type { ConsumeMessage, Options } from 'amqplib';
+import type { ConsumeMessage, Message, Options } from 'amqplib';
 import { encodedTableSize, rawHeaderTable, refusedHeaderTable, unpublishable } from '../broker/amqp-codec';
 import { DELIVERY_COUNT_HEADER } from './delivery-limit';
 import { decodeHeaderTable, setEntry } from './header-table';
@@ -53,13 +53,13 @@ export function headerText(text: string): string {
  * decoding. A table that was not decoded (refusedHeaderTable) travels whole as a byte array.
  * Without the broker's x-delivery-count: it counts deliveries of the original; a copy is a new message.
  */
-function producerHeaders(message: ConsumeMessage): Record<string, unknown> {
+function producerHeaders(message: Message): Record<string, unknown> {
   const headers = decodedHeaders(message);
   delete headers[DELIVERY_COUNT_HEADER];
   return headers;
 }
 
-function decodedHeaders(message: ConsumeMessage): Record<string, unknown> {
+function decodedHeaders(message: Message): Record<string, unknown> {
   const raw = rawHeaderTable(message.properties);
   if (raw && refusedHeaderTable(message.properties)) return { [HEADERS.originalHeaders]: raw };
   if (raw) {
@@ -77,7 +77,8 @@ function decodedHeaders(message: ConsumeMessage): Record<string, unknown> {
  * set is kept as received (headers with their wire types), and the headers record the attempts
  * and how the last one ended. A dead-lettered copy drops `expiration`, as RabbitMQ's own
  * dead-lettering does (a dead letter must not vanish), keeping it in x-wq-original-expiration;
- * a retry copy keeps it: the producer's deadline still holds for the work (README).
+ * a retry copy keeps it: the producer's deadline still holds for the work (README), unless the copy is
+ * `delayed` (it waits in a delay queue): then it goes the way of a dead letter's.
  */
 export function failureProperties(
   message: ConsumeMessage,
@@ -85,13 +86,17 @@ export function failureProperties(
   attempts: number,
   queue: string,
   deadLettered: boolean,
+  delayed = false,
 ): Options.Publish {
   const headers = producerHeaders(message);
   delete headers[HEADERS.lastExitCode];
   delete headers[HEADERS.lastSignal];
   Object.assign(headers, workerHeaders(message, failure, attempts, queue, deadLettered));
   const properties = withCopiedProperties(message, headers);
-  if (deadLettered) delete properties.expiration;
+  // A delayed copy must wait its whole delay: an expiration would cut it short in the delay queue, and RabbitMQ
+  // drops it on dead-lettering the copy back anyway. So it is kept as a header, as on a dead letter.
+  if (delayed && properties.expiration !== undefined) headers[HEADERS.originalExpiration] = properties.expiration;
+  if (deadLettered || delayed) delete properties.expiration;
   return properties;
 }
 
@@ -100,14 +105,14 @@ export function failureProperties(
  * its x-delivery-count (worker/consumer/delivery-limit.ts): everything as received, x-wq-attempts included;
  * only a user-id moves to x-wq-user-id, as on every copy.
  */
-export function returnedCopyProperties(message: ConsumeMessage): Options.Publish {
+export function returnedCopyProperties(message: Message): Options.Publish {
   const headers = producerHeaders(message);
   if (message.properties.userId !== undefined) headers[HEADERS.userId] = message.properties.userId;
   return withCopiedProperties(message, headers);
 }
 
 /** `headers` with the properties besides headers a copy carries, as received. */
-function withCopiedProperties(message: ConsumeMessage, headers: Record<string, unknown>): Options.Publish {
+function withCopiedProperties(message: Message, headers: Record<string, unknown>): Options.Publish {
   const p = message.properties;
   const properties: Options.Publish = { headers };
   for (const name of COPIED) if (p[name] !== undefined) (properties as Record<string, unknown>)[name] = p[name];

@@ -25,6 +25,8 @@ import {
   returnedCopyProperties,
 } from './retry-publish';
 import { loadTlsFiles, type TlsSocketOptions } from '../broker/tls-files';
+import { retryDelayMs, retryQueueArguments } from './retry-delays';
+import { retryQueueName } from './queue-names';
 
 /** One connection with its consuming channel; `open` turns false for good when either closes. */
 interface Link {
@@ -347,13 +349,19 @@ export class Worker {
     }
     const { maxAttempts, queue, deadLetterQueue } = this.options;
     const dead = outcome.retry === false || (maxAttempts > 0 && meta.attempt >= maxAttempts);
-    const target = dead ? deadLetterQueue : queue;
+    // A delayed retry waits in the delay queue of its delay, which hands it back to the queue when due.
+    const delayMs = dead ? 0 : retryDelayMs(this.options, meta.attempt);
+    const target = dead ? deadLetterQueue : delayMs > 0 ? retryQueueName(queue, delayMs) : queue;
     const limit = maxAttempts > 0 ? ` of ${maxAttempts}` : '';
     const hopeless = outcome.retry === false ? ' (retrying cannot help)' : '';
-    const next = dead ? `moving it to '${target}'${hopeless}` : 'returning it to the queue';
+    const next = dead
+      ? `moving it to '${target}'${hopeless}`
+      : delayMs > 0
+        ? `retrying it in ${delayMs / 1000} s (through '${target}')`
+        : 'returning it to the queue';
     this.log.info(`message ${id} failed: ${printable(outcome.reason)} (attempt ${meta.attempt}${limit}); ${next}`);
     const frameMax = frameMaxOf(link);
-    const full = failureProperties(message, outcome, meta.attempt, queue, dead);
+    const full = failureProperties(message, outcome, meta.attempt, queue, dead, delayMs > 0);
     let why = unpublishable(full, message.content.length, frameMax);
     // A copy that cannot be encoded fails the same way every time: what can be carried goes to the dead-letter
     // queue at once. So does one the broker refused. Only a copy the broker confirmed lets the original go.
@@ -380,7 +388,8 @@ export class Worker {
         continue;
       }
       try {
-        await this.publishCopy(link, copy.target, message.content, copy.properties);
+        const delayed = copy.target === target ? delayMs : 0;
+        await this.publishCopy(link, copy.target, message.content, copy.properties, delayed);
       } catch (err) {
         if (!link.open) {
           this.log.error(
@@ -412,15 +421,24 @@ export class Worker {
 
   /**
    * Publishes a copy and resolves once the broker confirmed that `queue` took it. A queue deleted
-   * since start-up (a removed QUEUE.dlq) is declared again, as at start-up, and the copy sent once more.
+   * since start-up (a removed QUEUE.dlq) is declared again, as at start-up, and the copy sent once more;
+   * so is a delay queue (of `delayMs`) on its first use.
    */
-  private async publishCopy(link: Link, queue: string, body: Buffer, properties: Options.Publish): Promise<void> {
+  private async publishCopy(
+    link: Link,
+    queue: string,
+    body: Buffer,
+    properties: Options.Publish,
+    delayMs = 0,
+  ): Promise<void> {
     try {
       await link.copies.publish(queue, body, properties);
     } catch (err) {
       if (!(err instanceof UnroutableError) || !link.open) throw err;
-      if ((await ensureQueue(link.connection, queue)) === 'declared')
-        this.log.info(`declared missing durable queue '${queue}'`);
+      // A delay queue is declared classic here; the Broker construct declares them beforehand in the queue's type.
+      const delayArgs = delayMs > 0 ? retryQueueArguments(this.options.queue, delayMs, false) : undefined;
+      if ((await ensureQueue(link.connection, queue, delayArgs)) === 'declared')
+        this.log.info(`declared missing durable ${delayArgs ? 'delay ' : ''}queue '${queue}'`);
       await link.copies.publish(queue, body, properties);
     }
   }
