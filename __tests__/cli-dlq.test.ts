@@ -1,5 +1,6 @@
 import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
 import { runCli } from './helpers/cli-process';
+import { longString, pikaPublish, tableEntry } from './helpers/pika';
 
 describe('workqueue dlq', () => {
   let broker: TestBroker;
@@ -106,6 +107,27 @@ describe('workqueue dlq', () => {
     }
     const left = await broker.drain(dead);
     expect(left.map((m) => m.properties.messageId)).toEqual(['c']);
+  });
+
+  it('replay leaves a dead letter it cannot copy (headers over 64 KiB) and replays the ones behind it', async () => {
+    // GIVEN a dead letter whose header table amqplib cannot encode, between two ordinary ones
+    await deadLetter('a', 'exit code 75', '2026-01-02T00:00:00.000Z');
+    pikaPublish(dead, [
+      {
+        body: 'huge',
+        properties: { messageId: 'huge' },
+        rawHeaders: tableEntry('big', longString('z'.repeat(100_000))),
+      },
+    ]);
+    await deadLetter('c', 'exit code 75', '2026-01-03T00:00:00.000Z');
+    // WHEN they are replayed
+    const replayed = await cli('replay', '-q', queue);
+    // THEN one line says why the huge one stays; the other two are back in QUEUE, no stack trace, no duplicate
+    expect(replayed.code).toBe(0);
+    expect(replayed.stderr).toMatch(/dead letter 'huge' stays in '.*\.dlq': headers take more than 65536 bytes/);
+    expect(replayed.stderr).not.toMatch(/\n\s+at /);
+    expect((await broker.drain(queue)).map((m) => m.properties.messageId).sort()).toEqual(['a', 'c']);
+    expect((await broker.drain(dead)).map((m) => m.properties.messageId)).toEqual(['huge']);
   });
 
   it('replay --limit moves at most N; to a missing queue it stops in one line and keeps the dead letters', async () => {

@@ -1,5 +1,5 @@
 import type * as amqp from 'amqplib';
-import { captureRawHeaders } from '../../worker/broker/amqp-codec';
+import { captureRawHeaders, frameMaxOf, unpublishable } from '../../worker/broker/amqp-codec';
 import { FatalError, UsageError } from '../../worker/command-line/errors';
 import { wholeNumberProblem } from '../../worker/consumer/number-rules';
 import { DEFAULT_URL } from '../../worker/consumer/options';
@@ -285,10 +285,14 @@ async function replay(connection: amqp.ChannelModel, o: DlqOptions, total: numbe
   let replayed = 0;
   let sent = 0;
   let skipped = 0;
+  let unfitCount = 0;
+  const frameMax = frameMaxOf(connection);
   const want = Math.min(o.limit, total);
   const report = (final: boolean) => {
     const rate = Math.round(replayed / Math.max(0.001, (Date.now() - started) / 1000));
-    const skip = skipped ? `, ${skipped} left (reason did not match)` : '';
+    const skip =
+      (skipped ? `, ${skipped} left (reason did not match)` : '') +
+      (unfitCount ? `, ${unfitCount} left (cannot be copied)` : '');
     const what = final ? 'replayed' : 'replaying:';
     progress(`${what} ${replayed} of ${want} to '${printable(o.queue)}'${skip} (${rate} msg/s)`);
   };
@@ -305,9 +309,16 @@ async function replay(connection: amqp.ChannelModel, o: DlqOptions, total: numbe
     const headers = { ...(properties.headers as Record<string, unknown>) };
     for (const name of RESET_HEADERS) delete headers[name];
     headers[REPLAYED_AT_HEADER] = new Date().toISOString();
+    const copy = { ...properties, headers, mandatory: true };
+    // A dead letter amqplib cannot copy (a header table over 64 KiB...) stays dead; the ones behind it go on.
+    const unfit = unpublishable(copy, message.content.length, frameMax);
+    if (unfit !== undefined) {
+      unfitCount += 1;
+      progress(`dlq replay: dead letter ${describe(message)} stays in '${printable(o.dead, 60)}': ${printable(unfit)}`);
+      return true;
+    }
     sent += 1;
     const confirmed = new Promise<void>((resolve) => {
-      const copy = { ...properties, headers, mandatory: true };
       channel.publish('', o.queue, message.content, copy, (err) => {
         if (err) refused ??= errorText(err);
         else if (!returned) {
@@ -369,4 +380,10 @@ function safeJson(value: unknown): string {
     /[\u007f-\u009f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
+}
+
+/** A dead letter as a line names it: its message id, else its delivery tag. */
+function describe(message: amqp.Message): string {
+  const id = message.properties.messageId;
+  return typeof id === 'string' && id ? `'${printable(id, 60)}'` : `#${message.fields.deliveryTag}`;
 }

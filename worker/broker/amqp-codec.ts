@@ -1,4 +1,4 @@
-import type { MessageProperties, Options } from 'amqplib';
+import type { ChannelModel, MessageProperties, Options } from 'amqplib';
 import { undecodableTable } from '../consumer/header-table';
 
 /*
@@ -153,4 +153,9 @@ export function unpublishable(properties: Options.Publish, bodyLength: number, f
   } catch (err) {
     return `properties cannot be encoded: ${err instanceof Error ? err.message : String(err)}`;
   }
+}
+
+/** The frame size negotiated on a connection (0: no limit), from amqplib's connection object. */
+export function frameMaxOf(connection: ChannelModel): number {
+  return (connection as unknown as { connection?: { frameMax?: number } }).connection?.frameMax ?? 0;
 }

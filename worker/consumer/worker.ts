@@ -15,7 +15,7 @@ import type { ResolvedWorkerOptions } from './options';
 import type { Outcome } from './outcome';
 import { printable } from '../observability/printable';
 import { redactUrl } from '../observability/redact';
-import { unpublishable, captureRawHeaders, refusedHeaderTable } from '../broker/amqp-codec';
+import { unpublishable, captureRawHeaders, frameMaxOf, refusedHeaderTable } from '../broker/amqp-codec';
 import { RateLimitedLog } from '../observability/rate-limited-log';
 import {
   failureProperties,
@@ -360,7 +360,7 @@ export class Worker {
         ? `retrying it in ${delayMs / 1000} s (through '${target}')`
         : 'returning it to the queue';
     this.log.info(`message ${id} failed: ${printable(outcome.reason)} (attempt ${meta.attempt}${limit}); ${next}`);
-    const frameMax = frameMaxOf(link);
+    const frameMax = linkFrameMax(link);
     const full = failureProperties(message, outcome, meta.attempt, queue, dead, delayMs > 0);
     let why = unpublishable(full, message.content.length, frameMax);
     // A copy that cannot be encoded fails the same way every time: what can be carried goes to the dead-letter
@@ -458,7 +458,7 @@ export class Worker {
   private async returnMessage(link: Link, message: ConsumeMessage): Promise<void> {
     if (link.open && brokerDeliveryCount(message) >= REFRESH_DELIVERY_COUNT) {
       const properties = returnedCopyProperties(message);
-      const unfit = unpublishable(properties, message.content.length, frameMaxOf(link));
+      const unfit = unpublishable(properties, message.content.length, linkFrameMax(link));
       if (!unfit) {
         try {
           await this.publishCopy(link, this.options.queue, message.content, properties);
@@ -482,8 +482,8 @@ export class Worker {
 const NO_COPY_PAUSE_MS = 5_000;
 
 /** The frame size negotiated on the link (0: no limit). */
-function frameMaxOf(link: Link): number {
-  return (link.connection as unknown as { connection?: { frameMax?: number } }).connection?.frameMax ?? 0;
+function linkFrameMax(link: Link): number {
+  return frameMaxOf(link.connection);
 }
 
 /** Acks (with the link's next flush) unless the link died meanwhile (then the broker redelivers it). */
