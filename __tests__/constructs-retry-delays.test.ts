@@ -93,6 +93,16 @@ describe("retry delays on the Broker's queue", () => {
       /need more than 32 delay queues/,
     ],
     [
+      "a queue named like another queue's delay queue",
+      { queues: [{ name: 'jobs', retryDelaySeconds: 1 }, 'jobs.retry.1000'] },
+      /invalid queues "jobs\.retry\.1000": it is a delay queue the broker declares for 'jobs' \(retryDelaySeconds 1\)/,
+    ],
+    [
+      'a first delay longer than the cap',
+      { queues: [{ name: 'q', retryDelaySeconds: 100, maxRetryDelaySeconds: 1 }] },
+      /is longer than queues\['q'\]\.maxRetryDelaySeconds 1/,
+    ],
+    [
       'a queue name too long for its delay queues',
       { queues: [{ name: 'q'.repeat(245), retryDelaySeconds: 100 }] },
       /its delay queue 'q+\.retry\.800000': a queue name must be 1 to 255 bytes/,

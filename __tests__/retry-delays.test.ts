@@ -30,5 +30,9 @@ describe('retry delays: delay x backoff^(n-1), capped, one delay queue per disti
     expect(retryDelaysProblem(d(1, 0.5), 5, NAMES)).toBe("--retry-backoff must be a number of at least 1, not '0.5'");
     expect(retryDelaysProblem(d(1, 2, 0), 5, NAMES)).toMatch(/--max-retry-delay must be a number of at least 0.001/);
     expect(retryDelaysProblem(d(1, 2, 5_000_000), 5, NAMES)).toMatch(/at most 4294967 seconds/);
+    // A first delay above the cap would be cut to the cap without a word.
+    expect(retryDelaysProblem(d(10, 2, 1), 5, NAMES)).toBe(
+      '--retry-delay 10 is longer than --max-retry-delay 1, which caps every delay: lower the first or raise the cap',
+    );
   });
 });

@@ -9,6 +9,7 @@ import {
   DEFAULT_RETRY_DELAY_SECONDS,
 } from '../worker/consumer/retry-delays';
 import { deadLetterQueueName } from '../worker/consumer/queue-names';
+import { retryQueueNames } from '../worker/consumer/retry-delays';
 import { definitions, rabbitmqConf, type BrokerQueue, type QueueType } from './broker-config';
 import { DockerImageBuild } from './docker-image-build';
 import { brokerDetails, type BrokerDescription } from './descriptions';
@@ -415,15 +416,25 @@ export class Broker extends Construct {
       if (seen.has(q.name)) throw propError(C, 'queues', q.name, 'each queue may be listed once');
       seen.add(q.name);
     }
+    // The queues the broker declares beside each queue: none may also be a queue of its own.
     for (const q of this.queues) {
-      const owner = this.queues.find((other) => deadLetterQueueName(other.name) === q.name);
-      if (owner)
-        throw propError(
-          C,
-          'queues',
-          q.name,
-          `it is the dead-letter queue the broker declares for '${owner.name}': rename one of them`,
-        );
+      for (const other of this.queues) {
+        if (deadLetterQueueName(other.name) === q.name)
+          throw propError(
+            C,
+            'queues',
+            q.name,
+            `it is the dead-letter queue the broker declares for '${other.name}': rename one of them`,
+          );
+        if (retryQueueNames(other.name, other, other.maxAttempts).includes(q.name))
+          throw propError(
+            C,
+            'queues',
+            q.name,
+            `it is a delay queue the broker declares for '${other.name}' (retryDelaySeconds ` +
+              `${other.retryDelaySeconds}): rename one of them`,
+          );
+      }
     }
     checkImage(C, this.imageName, this.imageTag);
     checkVolumeName(C, 'dataVolume', this.dataVolume);

@@ -162,7 +162,10 @@ export function checkRetryDelays(
     max: `${prefix}maxRetryDelaySeconds`,
   };
   const { retryDelaySeconds, retryBackoff, maxRetryDelaySeconds } = q;
-  const given = { retryDelaySeconds, retryBackoff, maxRetryDelaySeconds };
+  // As text: JSON would show NaN and Infinity as null.
+  const given =
+    `retryDelaySeconds ${retryDelaySeconds}, retryBackoff ${retryBackoff}, ` +
+    `maxRetryDelaySeconds ${maxRetryDelaySeconds}`;
   const problem = retryDelaysProblem(q, q.maxAttempts, names);
   if (problem) throw propError(construct, `${prefix}retry delays`, given, problem);
   const longest = retryQueueNames(q.name, q, q.maxAttempts).at(-1);

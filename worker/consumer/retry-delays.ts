@@ -73,6 +73,12 @@ export function retryDelaysProblem(
   if (backoff) return `${names.backoff} must be ${backoff}, not '${d.retryBackoff}'`;
   const max = numberProblem(d.maxRetryDelaySeconds, 0.001);
   if (max) return `${names.max} must be ${max} seconds, not '${d.maxRetryDelaySeconds}'`;
+  if (d.retryDelaySeconds > d.maxRetryDelaySeconds) {
+    return (
+      `${names.delay} ${d.retryDelaySeconds} is longer than ${names.max} ${d.maxRetryDelaySeconds}, ` +
+      'which caps every delay: lower the first or raise the cap'
+    );
+  }
   // RabbitMQ's x-message-ttl is at most 2^32-1 ms (about 49 days).
   if (d.maxRetryDelaySeconds * 1000 > 0xffffffff) return `${names.max} must be at most 4294967 seconds`;
   if (ladder(d, maxAttempts) === undefined) {
