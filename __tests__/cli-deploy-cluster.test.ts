@@ -1,10 +1,8 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Broker, WorkQueueWorker } from '../constructs';
 import { runCli } from './helpers/cli-process';
 import { MarathonStandIn } from './helpers/marathon-stand-in';
-import { synthesize } from './helpers/synth';
+import { synthesizedProject } from './helpers/synth';
 
 const COOKIE = 'Ck0okie4ClusterNodes0123456789';
 /** Worker password with characters a URL must encode, in every URL of the list. */
@@ -13,13 +11,10 @@ const ENV = { BROKER_PASSWORD: 'admin-pw', WORKER_PASSWORD, ERLANG_COOKIE: COOKI
 
 /** A project folder whose cdktf.out holds a 3-node broker cluster and a worker fleet, for Marathon. */
 function project(): string {
-  const { dir } = synthesize((stack) => {
+  return synthesizedProject('wq-cli-cluster', (stack) => {
     const broker = new Broker(stack, 'broker', { queues: ['jobs'], nodes: 3, target: 'marathon' });
     new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, name: 'worker' });
   });
-  const root = mkdtempSync(join(tmpdir(), 'wq-cli-cluster-'));
-  cpSync(dir, join(root, 'cdktf.out', 'stacks', 'test'), { recursive: true });
-  return root;
 }
 
 describe('workqueue deploy of a broker cluster against a Marathon stand-in', () => {

@@ -1,18 +1,13 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Broker, WorkQueueWorker } from '../constructs';
 import { runCli } from './helpers/cli-process';
 import { MarathonStandIn } from './helpers/marathon-stand-in';
-import { synthesize } from './helpers/synth';
+import { synthesizedProject } from './helpers/synth';
 import type { Construct } from 'constructs';
 
 /** A project folder whose cdktf.out holds the Marathon apps `build` synthesizes. */
 function project(build: (stack: Construct) => void): string {
-  const { dir } = synthesize(build);
-  const root = mkdtempSync(join(tmpdir(), 'wq-cli-pw-'));
-  cpSync(dir, join(root, 'cdktf.out', 'stacks', 'test'), { recursive: true });
-  return root;
+  return synthesizedProject('wq-cli-pw', build);
 }
 
 /** Characters that end a URL's user-info, path or query, a %-escape, and non-ASCII. */

@@ -1,21 +1,17 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Broker, WorkQueueWorker } from '../constructs';
 import { runCli } from './helpers/cli-process';
 import { marathonSchemaFound } from './helpers/marathon-schema';
 import { MarathonStandIn } from './helpers/marathon-stand-in';
-import { synthesize } from './helpers/synth';
+import { synthesizedProject } from './helpers/synth';
 
 /** A project folder whose cdktf.out holds a synthesized broker + worker stack. */
 function project(): string {
-  const { dir } = synthesize((stack) => {
+  return synthesizedProject('wq-cli', (stack) => {
     const broker = new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' });
     new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, name: 'worker', instances: 2 });
   });
-  const root = mkdtempSync(join(tmpdir(), 'wq-cli-'));
-  cpSync(dir, join(root, 'cdktf.out', 'stacks', 'test'), { recursive: true });
-  return root;
 }
 
 describe('workqueue deploy and scale against a Marathon stand-in', () => {

@@ -1,41 +1,17 @@
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Broker, WorkQueueWorker } from '../constructs';
 import { runCli } from './helpers/cli-process';
+import { fakeDocker } from './helpers/fake-docker';
 import { MarathonStandIn } from './helpers/marathon-stand-in';
-import { synthesize } from './helpers/synth';
+import { synthesizedProject } from './helpers/synth';
 
 /** A project whose cdktf.out holds a broker and two worker fleets: mailers (curl) and thumbnails (convert). */
 function project(): string {
-  const { dir } = synthesize((stack) => {
+  return synthesizedProject('wq-cli-fleets', (stack) => {
     const broker = new Broker(stack, 'broker', { queues: ['mailers', 'thumbnails'], target: 'marathon' });
     new WorkQueueWorker(stack, 'mailers', { queue: 'mailers', broker, program: 'curl' });
     new WorkQueueWorker(stack, 'thumbnails', { queue: 'thumbnails', broker, program: 'convert' });
   });
-  const root = mkdtempSync(join(tmpdir(), 'wq-cli-fleets-'));
-  cpSync(dir, join(root, 'cdktf.out', 'stacks', 'test'), { recursive: true });
-  return root;
-}
-
-/** A `docker` first on PATH that records each argv as one JSON line in `log` and exits 0. */
-function fakeDocker(root: string): { env: NodeJS.ProcessEnv; calls: () => string[][] } {
-  const bin = join(root, 'fake-bin');
-  const log = join(root, 'docker-calls.jsonl');
-  mkdirSync(bin);
-  const script = `#!${process.execPath}\nrequire('fs').appendFileSync(${JSON.stringify(
-    log,
-  )}, JSON.stringify(process.argv.slice(2)) + '\\n');\n`;
-  writeFileSync(join(bin, 'docker'), script);
-  chmodSync(join(bin, 'docker'), 0o755);
-  const calls = () =>
-    existsSync(log)
-      ? readFileSync(log, 'utf8')
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as string[])
-      : [];
-  return { env: { PATH: `${bin}:${process.env.PATH ?? ''}` }, calls };
 }
 
 describe('workqueue commands with several worker fleets', () => {

@@ -1,39 +1,17 @@
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Broker, WorkQueueWorker, type Target } from '../constructs';
 import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
 import { runCli } from './helpers/cli-process';
-import { synthesize } from './helpers/synth';
+import { fakeDocker } from './helpers/fake-docker';
+import { synthesizedProject } from './helpers/synth';
 
 /** A project whose cdktf.out holds a stack on `target`: a broker of `nodes` and a fleet on each queue. */
 function project(target: Target, queues: readonly string[], nodes = 1): string {
-  const { dir } = synthesize((stack) => {
+  return synthesizedProject('wq-cli-manifests', (stack) => {
     const broker = new Broker(stack, 'broker', { queues: [...queues], target, nodes });
     for (const queue of queues) new WorkQueueWorker(stack, queue, { queue, broker, program: `run-${queue}` });
   });
-  const root = mkdtempSync(join(tmpdir(), 'wq-cli-manifests-'));
-  cpSync(dir, join(root, 'cdktf.out', 'stacks', 'test'), { recursive: true });
-  return root;
-}
-
-/** A `docker` first on PATH that records each argv as one JSON line and exits 0. */
-function fakeDocker(root: string): { env: NodeJS.ProcessEnv; calls: () => string[][] } {
-  const bin = join(root, 'fake-bin');
-  const log = join(root, 'docker-calls.jsonl');
-  mkdirSync(bin);
-  const record = `JSON.stringify(process.argv.slice(2)) + '\\n'`;
-  const script = `#!${process.execPath}\nrequire('fs').appendFileSync(${JSON.stringify(log)}, ${record});\n`;
-  writeFileSync(join(bin, 'docker'), script);
-  chmodSync(join(bin, 'docker'), 0o755);
-  const calls = () =>
-    existsSync(log)
-      ? readFileSync(log, 'utf8')
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as string[])
-      : [];
-  return { env: { PATH: `${bin}:${process.env.PATH ?? ''}` }, calls };
 }
 
 describe.each(['docker', 'swarm'] as const)(

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Testing, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
@@ -23,6 +24,17 @@ export function synthesize(build: (stack: Construct) => void): {
   const outdir = Testing.fullSynth(stack);
   const dir = join(outdir, 'stacks', 'test');
   return { stack, json, dir, marathon: marathonApps(dir) };
+}
+
+/**
+ * A project folder as the CLI finds it after `cdktf synth`: the stack `build` makes, synthesized into
+ * cdktf.out/stacks/test of a new temporary folder (named after `prefix`), which it returns.
+ */
+export function synthesizedProject(prefix: string, build: (stack: Construct) => void): string {
+  const { dir } = synthesize(build);
+  const root = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  cpSync(dir, join(root, 'cdktf.out', 'stacks', 'test'), { recursive: true });
+  return root;
 }
 
 /** The Marathon app files of a synthesized stack directory, by file name; none off the marathon target. */
