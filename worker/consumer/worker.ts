@@ -360,7 +360,7 @@ export class Worker {
         ? `retrying it in ${delayMs / 1000} s (through '${target}')`
         : 'returning it to the queue';
     this.log.info(`message ${id} failed: ${printable(outcome.reason)} (attempt ${meta.attempt}${limit}); ${next}`);
-    const frameMax = linkFrameMax(link);
+    const frameMax = frameMaxOf(link.connection);
     const full = failureProperties(message, outcome, meta.attempt, queue, dead, delayMs > 0);
     let why = unpublishable(full, message.content.length, frameMax);
     // A copy that cannot be encoded fails the same way every time: what can be carried goes to the dead-letter
@@ -458,7 +458,7 @@ export class Worker {
   private async returnMessage(link: Link, message: ConsumeMessage): Promise<void> {
     if (link.open && brokerDeliveryCount(message) >= REFRESH_DELIVERY_COUNT) {
       const properties = returnedCopyProperties(message);
-      const unfit = unpublishable(properties, message.content.length, linkFrameMax(link));
+      const unfit = unpublishable(properties, message.content.length, frameMaxOf(link.connection));
       if (!unfit) {
         try {
           await this.publishCopy(link, this.options.queue, message.content, properties);
@@ -480,11 +480,6 @@ export class Worker {
 
 /** Pause before handing back a message of which no copy could be published. */
 const NO_COPY_PAUSE_MS = 5_000;
-
-/** The frame size negotiated on the link (0: no limit). */
-function linkFrameMax(link: Link): number {
-  return frameMaxOf(link.connection);
-}
 
 /** Acks (with the link's next flush) unless the link died meanwhile (then the broker redelivers it). */
 function ack(link: Link, message: ConsumeMessage): boolean {
