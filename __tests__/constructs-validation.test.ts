@@ -48,8 +48,8 @@ describe('props are validated at construction, with the prop, the value and the 
     ],
     [
       'an unknown target',
-      { target: 'kubernetes' as never },
-      /Broker \(test\/broker\): invalid target "kubernetes": use one of 'docker', 'swarm', 'marathon'/,
+      { target: 'nomad' as never },
+      /Broker \(test\/broker\): invalid target "nomad": use one of 'docker', 'swarm', 'marathon', 'kubernetes'/,
     ],
     [
       'a literal password',

@@ -11,7 +11,7 @@ import {
 import { deadLetterQueueName } from '../worker/consumer/queue-names';
 import { retryQueueNames } from '../worker/consumer/retry-delays';
 import { definitions, rabbitmqConf, type BrokerQueue, type QueueType } from './broker-config';
-import { DockerImageBuild } from './docker-image-build';
+import { DockerImageBuild, imageReference } from './docker-image-build';
 import { brokerDetails, type BrokerDescription } from './descriptions';
 import type { MarathonApp } from './marathon-app';
 import { imageFile } from './package-paths';
@@ -22,6 +22,7 @@ import {
   checkNodes,
   checkPositive,
   checkQueueName,
+  checkRegistry,
   checkRetryDelays,
   checkUserName,
   checkVolumeName,
@@ -34,7 +35,8 @@ import { checkSecret, urlEncodedSecret } from './sensitive-value';
 import { checkTarget, type Target } from './target';
 import { COMPONENT_LABEL } from './app-labels';
 import { ERLANG_COOKIE_PLACEHOLDER, ERLANG_COOKIE_VAR } from './erlang-cookie';
-import { rendererOf, type RenderedBroker } from './targets';
+import { rendererOf, type RenderedBroker, type TargetRenderer } from './targets';
+import { checkPlacement, DEFAULT_NAMESPACE } from './placement';
 
 export const AMQP_PORT = 5672;
 export const MANAGEMENT_PORT = 15672;
@@ -47,6 +49,10 @@ const DEFAULT_HOST_ADDRESS = '127.0.0.1';
 const ALL_ADDRESSES = '0.0.0.0';
 /** Size of a Marathon broker app's local persistent volume. */
 const DEFAULT_DATA_SIZE_MB = 4096;
+/** Erlang's port mapper, and RabbitMQ's inter-node port (AMQP's + 20000); the official images' Prometheus port. */
+const EPMD_PORT = 4369;
+const DISTRIBUTION_PORT_OFFSET = 20000;
+const PROMETHEUS_PORT = 15692;
 /** Seconds a node gets to stop cleanly. */
 const STOP_GRACE_SECONDS = 60;
 
@@ -60,8 +66,14 @@ export interface BrokerProps {
   readonly name?: string;
   /** Image name, without tag. @default `workqueue-${name}` */
   readonly imageName?: string;
-  /** Image tag. @default 'latest' for Docker and Swarm; the `{{TAG}}` placeholder in Marathon apps */
+  /** Image tag. @default 'latest' for Docker, Swarm and Kubernetes; the `{{TAG}}` placeholder in Marathon apps */
   readonly imageTag?: string;
+  /**
+   * Registry the image is pushed to (`workqueue build --push`) and pulled from, e.g. 'registry.example.com:5000/team':
+   * the image becomes `${registry}/${imageName}`. A cluster (kubernetes, swarm, marathon) pulls from it.
+   * @default - none: the image stays on the host that built it
+   */
+  readonly registry?: string;
   /** Base image, passed as the BASE_IMAGE build argument. @default 'rabbitmq:4.3-management' */
   readonly baseImage?: string;
   /** Queues declared at boot, each durable with its `.dlq`; plain names use the default attempts. @default [] */
@@ -120,8 +132,18 @@ export interface BrokerProps {
    * @default `${name}-data`
    */
   readonly dataVolume?: string;
-  /** Size in MiB of each Marathon broker app's local persistent volume. @default 4096 */
+  /** Size in MiB of each node's data (a Marathon local persistent volume, a Kubernetes volume claim). @default 4096 */
   readonly dataSizeMb?: number;
+  /**
+   * The StorageClass of the nodes' volume claims (kubernetes target only).
+   * @default - the cluster's default StorageClass
+   */
+  readonly storageClass?: string;
+  /**
+   * The Kubernetes namespace of the broker's objects (kubernetes target only); its fleets live there too.
+   * @default 'default'
+   */
+  readonly namespace?: string;
   /** The administrator (management UI, every queue), for operators; workers never get it. @default 'workqueue' */
   readonly user?: string;
   /**
@@ -182,6 +204,8 @@ export class Broker extends Construct {
   readonly target: Target;
   readonly imageName: string;
   readonly imageTag: string | undefined;
+  /** The image's reference without tag: `${registry}/${imageName}`, or imageName without a registry. */
+  readonly image: string;
   readonly baseImage: string;
   readonly queues: readonly Required<BrokerQueue>[];
   readonly queueType: QueueType;
@@ -192,6 +216,8 @@ export class Broker extends Construct {
   /** The data volume of each node: [dataVolume] for one node, else `${dataVolume}-0`... */
   readonly dataVolumes: readonly string[];
   readonly dataSizeMb: number;
+  /** The Kubernetes namespace (kubernetes target). */
+  readonly namespace: string;
   /** The Marathon app id (the first node's in a cluster). */
   readonly marathonAppId: string;
   /** The Marathon app id of every node. */
@@ -217,6 +243,7 @@ export class Broker extends Construct {
     this.target = checkTarget(constructLabel('Broker', this), props.target ?? 'docker');
     this.imageName = props.imageName ?? `workqueue-${this.name}`;
     this.imageTag = props.imageTag;
+    this.image = imageReference(props.registry, this.imageName);
     this.baseImage = props.baseImage ?? 'rabbitmq:4.3-management';
     this.queues = (props.queues ?? []).map((q) => {
       const given: BrokerQueue = typeof q === 'string' ? { name: q } : q;
@@ -234,7 +261,9 @@ export class Broker extends Construct {
     this.memoryMb = props.memoryMb ?? 1024;
     this.dataVolume = props.dataVolume ?? `${this.name}-data`;
     this.dataSizeMb = props.dataSizeMb ?? DEFAULT_DATA_SIZE_MB;
-    this.validate(props);
+    this.namespace = props.namespace ?? DEFAULT_NAMESPACE;
+    const renderer = rendererOf(this.target);
+    this.validate(props, renderer);
     const cluster = this.nodes > 1;
     const nodeIndexes = [...Array(this.nodes).keys()];
     this.hosts = cluster ? nodeIndexes.map((i) => `${this.name}-${i}`) : [this.name];
@@ -262,16 +291,18 @@ export class Broker extends Construct {
     // Only a cluster needs a cookie; a single node keeps the one RabbitMQ makes itself unless one is given.
     this.erlangCookie = props.erlangCookie ?? (cluster ? generated('erlang-cookie', 48) : undefined);
     const urls = (user: string, password: string) =>
-      this.hosts.map((host) => amqpUrl(user, password, host, AMQP_PORT)).join(',');
+      renderer
+        .clientHosts(this.name, this.hosts)
+        .map((host) => amqpUrl(user, password, host, AMQP_PORT))
+        .join(',');
     this.url = urls(this.workerUser, this.workerPassword);
     this.adminUrl = urls(this.user, this.password);
 
-    const renderer = rendererOf(this.target);
     const nodes = this.hosts.map((host, index) => ({
       index,
       host,
       volume: this.dataVolumes[index],
-      nodeName: cluster ? renderer.nodeName(host) : undefined,
+      nodeName: cluster ? renderer.nodeName(this.name, host) : undefined,
     }));
     const config = {
       queues: this.queues,
@@ -285,6 +316,8 @@ export class Broker extends Construct {
     };
     const build = new DockerImageBuild(this, 'image', {
       name: this.imageName,
+      reference: this.image,
+      registry: props.registry,
       tag: this.imageTag ?? 'latest',
       component: 'broker',
       terraform: renderer.terraformImages,
@@ -303,13 +336,21 @@ export class Broker extends Construct {
     this.description = {
       component: 'broker',
       name: this.name,
-      image: { name: this.imageName, tag: this.imageTag, build },
+      image: { name: this.image, tag: this.imageTag, build },
       cluster,
       nodes,
-      ports: { amqp: AMQP_PORT, management: MANAGEMENT_PORT },
+      ports: {
+        amqp: AMQP_PORT,
+        management: MANAGEMENT_PORT,
+        epmd: EPMD_PORT,
+        distribution: AMQP_PORT + DISTRIBUTION_PORT_OFFSET,
+        prometheus: PROMETHEUS_PORT,
+      },
       published: { amqp: props.amqpHostPort, management: props.managementHostPort, address: this.hostAddress },
       dataDir: DATA_DIR,
       dataSizeMb: this.dataSizeMb,
+      storageClass: props.storageClass,
+      namespace: this.namespace,
       health: { command: ['rabbitmq-diagnostics', '-q', 'ping'] },
       env: [
         { name: 'WQ_BROKER_USER', value: this.user },
@@ -333,8 +374,18 @@ export class Broker extends Construct {
   }
 
   /** Host ports: node i of a cluster publishes on the given port + i, so both ranges must fit and stay apart. */
-  private validatePorts(C: string, props: BrokerProps): void {
+  private validatePorts(C: string, props: BrokerProps, renderer: TargetRenderer): void {
     const n = this.nodes;
+    for (const prop of ['amqpHostPort', 'managementHostPort'] as const) {
+      if (props[prop] !== undefined && !renderer.hostPorts)
+        throw propError(
+          C,
+          prop,
+          props[prop],
+          `target '${this.target}' publishes no host ports: leave it unset and reach the broker through the ` +
+            `platform (on kubernetes: \`kubectl port-forward service/${this.name} 5672 15672\`)`,
+        );
+    }
     for (const [prop, port] of [
       ['amqpHostPort', props.amqpHostPort],
       ['managementHostPort', props.managementHostPort],
@@ -373,7 +424,7 @@ export class Broker extends Construct {
     return this.queues.find((q) => q.name === name);
   }
 
-  private validate(props: BrokerProps): void {
+  private validate(props: BrokerProps, renderer: TargetRenderer): void {
     const C = constructLabel('Broker', this);
     // The node count first: the names, volumes, ports and queue arguments below all depend on it.
     checkNodes(C, 'nodes', this.nodes);
@@ -387,6 +438,9 @@ export class Broker extends Construct {
       );
     }
     checkMarathonName(C, 'name', this.name);
+    renderer.checkName(C, 'name', this.name, 'broker');
+    checkPlacement(C, this.target, renderer, props);
+    if (props.registry !== undefined) checkRegistry(C, 'registry', props.registry);
     if (this.nodes > 1 && `${this.name}-${this.nodes - 1}`.length > 63) {
       throw propError(
         C,
@@ -436,7 +490,7 @@ export class Broker extends Construct {
           );
       }
     }
-    checkImage(C, this.imageName, this.imageTag);
+    checkImage(C, this.image, this.imageTag);
     checkVolumeName(C, 'dataVolume', this.dataVolume);
     checkCount(C, 'dataSizeMb', this.dataSizeMb, 128);
     // RabbitMQ takes milliseconds, and 0 turns the timeout off: under 1 s would write 0 or a few ms.
@@ -450,7 +504,7 @@ export class Broker extends Construct {
     }
     checkPositive(C, 'cpus', this.cpus);
     checkCount(C, 'memoryMb', this.memoryMb, 128);
-    this.validatePorts(C, props);
+    this.validatePorts(C, props, renderer);
     if (!isIP(this.hostAddress))
       throw propError(
         C,

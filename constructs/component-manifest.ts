@@ -5,8 +5,10 @@
  */
 export interface ComponentManifest {
   readonly component: 'broker' | 'worker';
-  /** Image name, without tag. */
+  /** Image reference, without tag: `registry/name` when the construct names a registry. */
   readonly image: string;
+  /** The registry `workqueue build --push` pushes the image to; absent: the image is not pushed. */
+  readonly registry?: string;
   /** Build context, relative to the stack directory. */
   readonly context: string;
   readonly buildArgs: Readonly<Record<string, string>>;
@@ -27,4 +29,4 @@ export interface ComponentManifest {
 }
 
 /** The fields a component adds to its image's manifest. */
-export type ComponentDetails = Omit<ComponentManifest, 'component' | 'image' | 'context' | 'buildArgs'>;
+export type ComponentDetails = Omit<ComponentManifest, 'component' | 'image' | 'registry' | 'context' | 'buildArgs'>;

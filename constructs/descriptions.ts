@@ -1,3 +1,4 @@
+import type { Autoscale } from './autoscale';
 import type { ComponentDetails } from './component-manifest';
 import type { DockerImageBuild } from './docker-image-build';
 
@@ -18,6 +19,7 @@ export type EnvVar =
 
 /** The image a component runs: built from the context the construct wrote (images/<name>.json). */
 export interface ImageDescription {
+  /** The image's reference without tag: `registry/imageName` when a registry is given, else `imageName`. */
   readonly name: string;
   /** The tag given; platforms that deploy later (Marathon) write a placeholder when undefined. */
   readonly tag: string | undefined;
@@ -43,7 +45,17 @@ export interface BrokerDescription {
   /** More than one node: clustered. */
   readonly cluster: boolean;
   readonly nodes: readonly BrokerNodeDescription[];
-  readonly ports: { readonly amqp: number; readonly management: number };
+  /** The ports a node listens on. */
+  readonly ports: {
+    readonly amqp: number;
+    readonly management: number;
+    /** Erlang's port mapper, where cluster nodes (and the CLI tools) look up each other's distribution port. */
+    readonly epmd: number;
+    /** RabbitMQ's inter-node (Erlang distribution) port. */
+    readonly distribution: number;
+    /** The Prometheus endpoint the official images enable. */
+    readonly prometheus: number;
+  };
   /** Host ports to publish (node i on the given port + i) and the address they listen on. */
   readonly published: {
     readonly amqp: number | undefined;
@@ -51,8 +63,12 @@ export interface BrokerDescription {
     readonly address: string;
   };
   readonly dataDir: string;
-  /** Size of a volume where the platform asks for one (a Marathon local persistent volume). */
+  /** Size of a volume where the platform asks for one (a Marathon local persistent volume, a volume claim). */
   readonly dataSizeMb: number;
+  /** The class of storage claimed, where a platform claims storage by class; undefined: the platform's default. */
+  readonly storageClass: string | undefined;
+  /** The namespace the components live in, where the platform has namespaces. */
+  readonly namespace: string;
   /** A command that exits 0 when the node is up. */
   readonly health: { readonly command: readonly string[] };
   readonly env: readonly EnvVar[];
@@ -92,7 +108,12 @@ export interface WorkerDescription {
   readonly stopGraceSeconds: number;
   readonly health: { readonly path: string; readonly port: number };
   readonly labels: Readonly<Record<string, string>>;
+  /** Instances to start with: `instances`, or autoscale's min. */
   readonly replicas: number;
+  /** Scaling on the queue's depth; undefined: a fixed count of `replicas`. */
+  readonly autoscale: Autoscale | undefined;
+  /** The namespace the components live in, where the platform has namespaces. */
+  readonly namespace: string;
 }
 
 /** The environment with every secret as its token (platforms where Terraform resolves it). */

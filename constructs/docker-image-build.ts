@@ -6,9 +6,18 @@ import type { ComponentDetails, ComponentManifest } from './component-manifest';
 import { ensureDockerProvider } from './providers';
 import { writeOnSynth } from './stack-file';
 
+/** The image's reference without tag: in the registry when one is given. */
+export function imageReference(registry: string | undefined, imageName: string): string {
+  return registry === undefined ? imageName : `${registry}/${imageName}`;
+}
+
 export interface DockerImageBuildProps {
-  /** Image name, without tag. */
+  /** Image name, without tag or registry: names images/<name>.json. */
   readonly name: string;
+  /** The reference it is built as, without tag: imageReference(registry, name). */
+  readonly reference: string;
+  /** The registry `workqueue build --push` pushes to; undefined: none. */
+  readonly registry: string | undefined;
   /** Tag of the docker_image resource. */
   readonly tag: string;
   /** What the image is for: the `workqueue build` and `run-local` commands select by it. */
@@ -38,14 +47,21 @@ export class DockerImageBuild extends Construct {
     this.asset = new TerraformAsset(this, 'context', { path: dir, type: AssetType.DIRECTORY });
     const manifest = new Construct(this, 'manifest');
     writeOnSynth(manifest, `images/${props.name}.json`, () => {
-      const { component, name: image, buildArgs } = props;
-      const manifest: ComponentManifest = { component, image, context: this.asset.path, buildArgs, ...props.details() };
+      const { component, reference: image, registry, buildArgs } = props;
+      const manifest: ComponentManifest = {
+        component,
+        image,
+        ...(registry === undefined ? {} : { registry }),
+        context: this.asset.path,
+        buildArgs,
+        ...props.details(),
+      };
       return `${JSON.stringify(manifest, null, 2)}\n`;
     });
     if (props.terraform) {
       ensureDockerProvider(this);
       this.image = new Image(this, 'image', {
-        name: `${props.name}:${props.tag}`,
+        name: `${props.reference}:${props.tag}`,
         keepLocally: true,
         buildAttribute: { context: this.asset.path, buildArgs: { ...props.buildArgs } },
         triggers: { context: this.asset.assetHash },

@@ -1,6 +1,7 @@
 export { Broker, AMQP_PORT, MANAGEMENT_PORT, type BrokerProps } from './broker';
 export type { BrokerQueue, QueueType } from './broker-config';
 export { WorkQueueWorker, WORKER_HEALTH_PORT, type WorkQueueWorkerProps } from './work-queue-worker';
+export type { Autoscale, AutoscaleProps } from './autoscale';
 export { MarathonApp, type MarathonAppDefinition } from './marathon-app';
 export { TARGETS, type Target } from './target';
 export { DefaultStack, defaultStackSettings, type DefaultStackSettings } from './default-stack';

@@ -59,6 +59,21 @@ const IMAGE_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const IMAGE_NAME = new RegExp(`^${IMAGE_REGISTRY}${IMAGE_COMPONENT}(?:/${IMAGE_COMPONENT})*$`);
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
+/** Where images are pushed and pulled: host[:port] and optional path components, no scheme, no tag. */
+const REGISTRY = new RegExp(`^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?(?:/${IMAGE_COMPONENT})*$`);
+
+export function checkRegistry(construct: string, prop: string, registry: string): void {
+  if (!REGISTRY.test(registry ?? '')) {
+    throw propError(
+      construct,
+      prop,
+      registry,
+      "use a registry host with an optional port and path, no scheme, e.g. 'registry.example.com:5000/team' " +
+        "or 'ghcr.io/acme'",
+    );
+  }
+}
+
 export function checkImage(construct: string, name: string, tag: string | undefined): void {
   if (!IMAGE_NAME.test(name)) {
     throw propError(

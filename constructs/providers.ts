@@ -2,13 +2,16 @@ import { Aspects, TerraformProvider, TerraformStack, type IAspect } from 'cdktf'
 import type { Construct, IConstruct } from 'constructs';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { kubernetesProviderModule } from './kubernetes-provider';
 
 /** Provider types whose default configuration a stack gets from us when the user declares none. */
-type ProviderType = 'docker' | 'random';
+type ProviderType = 'docker' | 'random' | 'kubernetes';
 
 const PROVIDERS: Record<ProviderType, (stack: TerraformStack, id: string) => TerraformProvider> = {
   docker: (stack, id) => new DockerProvider(stack, id, {}),
   random: (stack, id) => new RandomProvider(stack, id, {}),
+  // Its defaults read the cluster from KUBE_CONFIG_PATH and the like, as kubectl users set them.
+  kubernetes: (stack, id) => new (kubernetesProviderModule().KubernetesProvider)(stack, id, {}),
 };
 
 /** The provider types each stack has been promised, so each gets one aspect. */
@@ -63,6 +66,11 @@ function ensureProvider(scope: Construct, type: ProviderType): void {
  */
 export function ensureDockerProvider(scope: Construct): void {
   ensureProvider(scope, 'docker');
+}
+
+/** The Kubernetes provider (kubernetes target): the user's, or one added like the Docker provider. */
+export function ensureKubernetesProvider(scope: Construct): void {
+  ensureProvider(scope, 'kubernetes');
 }
 
 /** The random provider, for generated credentials; the user's or one added like the Docker provider. */

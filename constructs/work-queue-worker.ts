@@ -10,7 +10,7 @@ import {
 import { KILL_AFTER_MS } from '../worker/process/spawn-program';
 import { Broker } from './broker';
 import type { ContextEntry } from './build-context';
-import { DockerImageBuild } from './docker-image-build';
+import { DockerImageBuild, imageReference } from './docker-image-build';
 import { workerDetails, type WorkerDescription } from './descriptions';
 import type { MarathonApp } from './marathon-app';
 import { imageFile, workerBundle, spawnHelperBinary } from './package-paths';
@@ -24,16 +24,19 @@ import {
   checkNoNul,
   checkPositive,
   checkQueueName,
+  checkRegistry,
   checkRetryDelays,
   constructLabel,
   propError,
 } from './prop-error';
 import { checkSecret, checkUrlSecret } from './sensitive-value';
-import { checkTarget, type Target } from './target';
+import { checkTarget, TARGETS, type Target } from './target';
 import { claimName } from './unique-names';
 import { workerArgs } from './worker-args';
 import { COMPONENT_LABEL, QUEUE_LABEL } from './app-labels';
-import { rendererOf } from './targets';
+import { RENDERERS, rendererOf, type TargetRenderer } from './targets';
+import { resolveAutoscale, type Autoscale, type AutoscaleProps } from './autoscale';
+import { checkPlacement, DEFAULT_NAMESPACE } from './placement';
 
 /** Port of the runtime's /healthz and /metrics inside the container. */
 export const WORKER_HEALTH_PORT = 8080;
@@ -67,8 +70,14 @@ export interface WorkQueueWorkerProps {
   readonly handlerPath?: string;
   /** Extra Debian packages installed in the image, e.g. ['amqp-tools', 'curl']. @default [] */
   readonly packages?: readonly string[];
-  /** Number of worker containers, replicas or Marathon instances. @default 1 */
+  /** Number of worker containers, replicas or Marathon instances; not with autoscale. @default 1 */
   readonly instances?: number;
+  /**
+   * Scale on the queue's depth instead of a fixed `instances` (KEDA's rule; on kubernetes a KEDA ScaledObject):
+   * `{ min, max, messagesPerInstance }`, where min may be 0 (scale to zero).
+   * @default - no autoscaling: `instances` instances
+   */
+  readonly autoscale?: AutoscaleProps;
   /** Programs running at once per instance. @default - the runtime's default, the container's CPUs */
   readonly concurrency?: number;
   /** Prefetch count. @default - the runtime's default, equal to concurrency */
@@ -108,8 +117,19 @@ export interface WorkQueueWorkerProps {
   readonly memoryMb?: number;
   /** Image name, without tag. @default `workqueue-${name}` */
   readonly imageName?: string;
-  /** Image tag. @default 'latest' for Docker and Swarm; the `{{TAG}}` placeholder in Marathon apps */
+  /** Image tag. @default 'latest' for Docker, Swarm and Kubernetes; the `{{TAG}}` placeholder in Marathon apps */
   readonly imageTag?: string;
+  /**
+   * Registry the image is pushed to (`workqueue build --push`) and pulled from, e.g. 'registry.example.com:5000/team':
+   * the image becomes `${registry}/${imageName}`. A cluster (kubernetes, swarm, marathon) pulls from it.
+   * @default - none: the image stays on the host that built it
+   */
+  readonly registry?: string;
+  /**
+   * The Kubernetes namespace of the fleet's objects (kubernetes target only).
+   * @default the broker's namespace, else 'default'
+   */
+  readonly namespace?: string;
   /** Base image, passed as the BASE_IMAGE build argument. @default 'node:24-bookworm-slim' */
   readonly baseImage?: string;
   /** Where it runs. @default the broker's target, else 'docker' */
@@ -137,11 +157,17 @@ export class WorkQueueWorker extends Construct {
   readonly target: Target;
   readonly imageName: string;
   readonly imageTag: string | undefined;
+  /** The image's reference without tag: `${registry}/${imageName}`, or imageName without a registry. */
+  readonly image: string;
   readonly baseImage: string;
   readonly packages: readonly string[];
   readonly cpus: number;
   readonly memoryMb: number;
   readonly marathonAppId: string;
+  /** Scaling on the queue's depth, with its defaults; undefined: a fixed count of `instances`. */
+  readonly autoscale: Autoscale | undefined;
+  /** The Kubernetes namespace (kubernetes target). */
+  readonly namespace: string;
   /** The fleet's Marathon app; marathon target only. */
   readonly marathonApp: MarathonApp | undefined;
   /** The fleet resolved once, platform-neutral: what the target's renderer mapped onto its platform. */
@@ -155,7 +181,10 @@ export class WorkQueueWorker extends Construct {
     this.name = props.name ?? `${props.queue}-worker`;
     this.program = props.program ?? PROCESS_MESSAGE;
     this.args = props.args ?? (this.program === PROCESS_MESSAGE ? ['/tmp'] : []);
-    this.instances = props.instances ?? 1;
+    this.target = checkTarget(constructLabel('WorkQueueWorker', this), props.target ?? this.broker?.target ?? 'docker');
+    const renderer = rendererOf(this.target);
+    this.autoscale = this.resolveAutoscale(props, renderer);
+    this.instances = props.instances ?? this.autoscale?.min ?? 1;
     this.maxAttempts = props.maxAttempts ?? this.broker?.queue(this.queue)?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     const declared = this.broker?.queue(this.queue);
     this.retryDelays = {
@@ -166,15 +195,16 @@ export class WorkQueueWorker extends Construct {
     };
     this.shutdownGraceSeconds = props.shutdownGraceSeconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS;
     this.stopGraceSeconds = Math.ceil(this.shutdownGraceSeconds + KILL_AFTER_MS / 1000 + 5);
-    this.target = checkTarget(constructLabel('WorkQueueWorker', this), props.target ?? this.broker?.target ?? 'docker');
     this.imageName = props.imageName ?? `workqueue-${this.name}`;
     this.imageTag = props.imageTag;
+    this.image = imageReference(props.registry, this.imageName);
     this.baseImage = props.baseImage ?? 'node:24-bookworm-slim';
     this.packages = props.packages ?? [];
     this.cpus = props.cpus ?? 0.5;
     this.memoryMb = props.memoryMb ?? 256;
     this.marathonAppId = `/${this.name}`;
-    this.validate(props);
+    this.namespace = props.namespace ?? this.broker?.namespace ?? DEFAULT_NAMESPACE;
+    this.validate(props, renderer);
     // Checked and listed before any resource exists: a refused link leaves nothing half-built.
     const handlerContext = this.contextEntries(props.handlerPath);
     this.claimNames(props);
@@ -193,9 +223,10 @@ export class WorkQueueWorker extends Construct {
       args: this.args,
     });
     const secretEnv = props.secretEnv ?? {};
-    const renderer = rendererOf(this.target);
     const build = new DockerImageBuild(this, 'image', {
       name: this.imageName,
+      reference: this.image,
+      registry: props.registry,
       tag: this.imageTag ?? 'latest',
       component: 'worker',
       terraform: renderer.terraformImages,
@@ -208,7 +239,7 @@ export class WorkQueueWorker extends Construct {
       component: 'worker',
       name: this.name,
       queue: this.queue,
-      image: { name: this.imageName, tag: this.imageTag, build },
+      image: { name: this.image, tag: this.imageTag, build },
       args,
       env: [
         ...Object.entries(props.env ?? {}).map(([name, value]) => ({ name, value })),
@@ -225,6 +256,8 @@ export class WorkQueueWorker extends Construct {
       health: { path: '/healthz', port: WORKER_HEALTH_PORT },
       labels: { [COMPONENT_LABEL]: 'worker', [QUEUE_LABEL]: this.queue },
       replicas: this.instances,
+      autoscale: this.autoscale,
+      namespace: this.namespace,
     };
     this.marathonApp = renderer.renderWorker(this, this.description, broker?.rendered).marathonApp;
   }
@@ -244,10 +277,36 @@ export class WorkQueueWorker extends Construct {
     ];
   }
 
-  private validate(props: WorkQueueWorkerProps): void {
+  /** The autoscale prop with its defaults, where the target can carry it out. */
+  private resolveAutoscale(props: WorkQueueWorkerProps, renderer: TargetRenderer): Autoscale | undefined {
+    if (props.autoscale === undefined) return undefined;
+    const C = constructLabel('WorkQueueWorker', this);
+    if (!renderer.autoscales) {
+      const able = TARGETS.filter((t) => RENDERERS[t].autoscales).map((t) => `'${t}'`);
+      throw propError(
+        C,
+        'autoscale',
+        props.autoscale,
+        `target '${this.target}' cannot rescale a fleet: use a target that can (${able.join(', ')}), or set instances`,
+      );
+    }
+    if (props.instances !== undefined)
+      throw propError(
+        C,
+        'instances',
+        props.instances,
+        'a fleet with autoscale starts at autoscale.min and is scaled on its queue: drop instances, or drop autoscale',
+      );
+    return resolveAutoscale(C, props.autoscale);
+  }
+
+  private validate(props: WorkQueueWorkerProps, renderer: TargetRenderer): void {
     const C = constructLabel('WorkQueueWorker', this);
     const nameProp = props.name === undefined ? 'name (derived from queue; set name explicitly)' : 'name';
     checkMarathonName(C, nameProp, this.name);
+    renderer.checkName(C, nameProp, this.name, 'worker');
+    checkPlacement(C, this.target, renderer, { namespace: props.namespace });
+    if (props.registry !== undefined) checkRegistry(C, 'registry', props.registry);
     checkCount(C, 'instances', this.instances, 0);
     checkCount(C, 'concurrency', props.concurrency, 1);
     checkCount(C, 'prefetchCount', props.prefetchCount, 1);
@@ -261,7 +320,7 @@ export class WorkQueueWorker extends Construct {
     if (!this.program) throw propError(C, 'program', this.program, 'name the program to run, e.g. /app/handle.sh');
     checkNoControlChars(C, 'program', this.program, 'name the program by its path, e.g. /app/handle.sh');
     this.args.forEach((arg, i) => checkNoNul(C, `args[${i}]`, arg));
-    checkImage(C, this.imageName, this.imageTag);
+    checkImage(C, this.image, this.imageTag);
     this.validateEnv(C, props);
     for (const pkg of this.packages) {
       if (!/^[a-z0-9][a-z0-9+.-]+$/.test(pkg))
@@ -287,6 +346,13 @@ export class WorkQueueWorker extends Construct {
         }
       }
       checkUrlSecret(this, C, 'broker', props.broker);
+      if (this.autoscale !== undefined && !Token.isUnresolved(props.broker) && props.broker.includes(','))
+        throw propError(
+          C,
+          'broker',
+          props.broker,
+          "autoscale reads the queue's depth through one URL: give one node's URL, or the cluster's one address",
+        );
       return;
     }
     const broker = props.broker;
@@ -330,6 +396,13 @@ export class WorkQueueWorker extends Construct {
         'target',
         this.target,
         `use the broker's target '${broker.target}' (both run on the same platform)`,
+      );
+    if (this.namespace !== broker.namespace)
+      throw propError(
+        C,
+        'namespace',
+        this.namespace,
+        `use the broker's namespace '${broker.namespace}': workers reach it by its Service's short name`,
       );
   }
 

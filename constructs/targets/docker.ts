@@ -17,7 +17,12 @@ import type { TargetRenderer } from './renderer';
 /** Containers on one Docker host, on a bridge network named after the broker. */
 export const docker: TargetRenderer = {
   terraformImages: true,
-  nodeName: (host) => `rabbit@${host}`,
+  hostPorts: true,
+  namespaces: false,
+  autoscales: false,
+  checkName: () => undefined,
+  nodeName: (_broker, host) => `rabbit@${host}`,
+  clientHosts: (_broker, hosts) => hosts,
 
   renderBroker(scope, desc) {
     const image = builtImage(desc, 'Broker');

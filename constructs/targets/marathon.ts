@@ -5,10 +5,6 @@ import type { TargetRenderer } from './renderer';
 
 /** Mesos-DNS's domain of Marathon apps: app /broker-0 is broker-0.marathon.mesos. */
 const MESOS_DNS_DOMAIN = 'marathon.mesos';
-/** Erlang's port mapper, where cluster nodes (and the CLI tools) look up each other's distribution port. */
-const EPMD_PORT = 4369;
-/** The Prometheus endpoint the official images enable. */
-const PROMETHEUS_PORT = 15692;
 
 /** A Marathon app id of a host name. */
 const appId = (host: string) => `/${host}`;
@@ -53,11 +49,10 @@ function clusterNetworking(desc: BrokerDescription): Record<string, unknown> {
     networks: [{ mode: 'host' }],
     portDefinitions: [
       port(desc.ports.amqp, 'amqp'),
-      port(EPMD_PORT, 'epmd'),
-      // RabbitMQ's inter-node (Erlang distribution) port: AMQP's + 20000.
-      port(desc.ports.amqp + 20000, 'distribution'),
+      port(desc.ports.epmd, 'epmd'),
+      port(desc.ports.distribution, 'distribution'),
       port(desc.ports.management, 'management'),
-      port(PROMETHEUS_PORT, 'prometheus'),
+      port(desc.ports.prometheus, 'prometheus'),
     ],
     requirePorts: true,
     constraints: [['hostname', 'UNIQUE']],
@@ -81,8 +76,13 @@ function marathonUrl(desc: WorkerDescription): string {
  */
 export const marathon: TargetRenderer = {
   terraformImages: false,
+  hostPorts: true,
+  namespaces: false,
+  autoscales: false,
+  checkName: () => undefined,
   // Long names: the nodes reach each other by their Mesos-DNS names, the agents' addresses.
-  nodeName: (host) => `rabbit@${host}.${MESOS_DNS_DOMAIN}`,
+  nodeName: (_broker, host) => `rabbit@${host}.${MESOS_DNS_DOMAIN}`,
+  clientHosts: (_broker, hosts) => hosts,
 
   renderBroker(scope, desc) {
     const cluster = desc.cluster;

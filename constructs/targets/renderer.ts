@@ -17,13 +17,24 @@ export interface RenderedWorker {
 
 /**
  * Maps a component's description onto one platform. A renderer decides nothing a prop could set: the
- * construct resolved the props; the renderer only says how the platform spells them.
+ * construct resolved the props; the renderer only says how the platform spells them, and which props the
+ * platform can honour at all (the constructs refuse the others, naming the targets that can).
  */
 export interface TargetRenderer {
   /** Whether Terraform builds the images here (a docker_image); else `workqueue build` does, before deploy. */
   readonly terraformImages: boolean;
-  /** The RabbitMQ node name of a cluster node on this platform, as peers resolve it. */
-  nodeName(host: string): string;
+  /** Whether the broker's amqpHostPort and managementHostPort mean something here. */
+  readonly hostPorts: boolean;
+  /** Whether the components live in a namespace and claim storage by class (namespace, storageClass). */
+  readonly namespaces: boolean;
+  /** Whether a fleet's `autoscale` is carried out here. */
+  readonly autoscales: boolean;
+  /** Refuses a component name the platform cannot take (beyond the rule every target shares). */
+  checkName(construct: string, prop: string, name: string, component: 'broker' | 'worker'): void;
+  /** The RabbitMQ node name of a cluster node (`host`) of broker `broker` on this platform, as peers resolve it. */
+  nodeName(broker: string, host: string): string;
+  /** The host names in the URLs workers get: the nodes themselves, or one name that reaches them all. */
+  clientHosts(broker: string, nodeHosts: readonly string[]): readonly string[];
   renderBroker(scope: Construct, desc: BrokerDescription): RenderedBroker;
   /** `broker` is what renderBroker returned for a Broker of the stack; undefined for a broker given by URL. */
   renderWorker(scope: Construct, desc: WorkerDescription, broker: RenderedBroker | undefined): RenderedWorker;

@@ -16,7 +16,12 @@ import type { TargetRenderer } from './renderer';
 /** Services on a Docker Swarm, on an attachable overlay network named after the broker. */
 export const swarm: TargetRenderer = {
   terraformImages: true,
-  nodeName: (host) => `rabbit@${host}`,
+  hostPorts: true,
+  namespaces: false,
+  autoscales: false,
+  checkName: () => undefined,
+  nodeName: (_broker, host) => `rabbit@${host}`,
+  clientHosts: (_broker, hosts) => hosts,
 
   renderBroker(scope, desc) {
     const image = builtImage(desc, 'Broker');
