@@ -75,6 +75,55 @@ describe.each(['docker', 'swarm'] as const)(
   },
 );
 
+describe('the CLI on a kubernetes stack (images pushed to a registry)', () => {
+  let cwd: string;
+  let docker: ReturnType<typeof fakeDocker>;
+  const registry = 'registry.example.com:5000/team';
+  beforeAll(() => {
+    cwd = synthesizedProject('wq-cli-k8s', (stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'], target: 'kubernetes', registry });
+      new WorkQueueWorker(stack, 'jobs', { queue: 'jobs', broker, registry });
+      new WorkQueueWorker(stack, 'local', { queue: 'jobs', broker, name: 'jobs-local' });
+    });
+    docker = fakeDocker(cwd);
+  });
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+  it('build --push builds each image in its registry and pushes it there', async () => {
+    // GIVEN a broker and a fleet with a registry
+    // WHEN their images are built with --push
+    const before = docker.calls().length;
+    const exit = await runCli(['build', 'broker', '/jobs-worker', '-t', 'v1', '--push'], { cwd, env: docker.env });
+    // THEN each is tagged registry/name:v1 and pushed right after its build
+    expect(exit.code).toBe(0);
+    const calls = docker.calls().slice(before);
+    expect(calls.map((argv) => (argv[0] === 'build' ? ['build', argv[argv.indexOf('-t') + 1]] : argv))).toEqual([
+      ['build', `${registry}/workqueue-broker:v1`],
+      ['push', `${registry}/workqueue-broker:v1`],
+      ['build', `${registry}/workqueue-jobs-worker:v1`],
+      ['push', `${registry}/workqueue-jobs-worker:v1`],
+    ]);
+  });
+
+  it('build --push refuses, before building anything, an image without a registry', async () => {
+    // GIVEN a fleet whose construct names no registry
+    const before = docker.calls().length;
+    // WHEN every image is built with --push
+    const exit = await runCli(['build', '-t', 'v1', '--push'], { cwd, env: docker.env });
+    // THEN one line names the image and the fix, and docker never ran
+    expect(exit.code).toBe(2);
+    expect(exit.stderr.trim().split('\n')).toHaveLength(1);
+    expect(exit.stderr).toContain('--push needs a registry for workqueue-jobs-local: set the registry prop');
+    expect(docker.calls().slice(before)).toEqual([]);
+  });
+
+  it('deploy refuses, pointing at cdktf deploy and kubectl apply', async () => {
+    const exit = await runCli(['deploy', '-t', 'v1', '--marathon', 'http://127.0.0.1:1'], { cwd, env: docker.env });
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toMatch(/on the 'kubernetes' target.*cdktf deploy.*kubectl apply -f .*kubernetes/);
+  });
+});
+
 describe('run-local with a docker broker cluster', () => {
   let cwd: string;
   beforeAll(() => (cwd = project('docker', ['jobs'], 3)));

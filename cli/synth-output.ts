@@ -54,6 +54,13 @@ function label(definition: Record<string, unknown>, key: string): string | undef
 export function marathonApps(dir: string): AppFile[] {
   const folder = join(dir, 'marathon');
   if (!existsSync(folder)) {
+    if (existsSync(join(dir, 'kubernetes'))) {
+      throw new UsageError(
+        `the stack in ${dir} is on the 'kubernetes' target, which has no Marathon apps: deploy it with ` +
+          `cdktf deploy, or create its Secrets and run kubectl apply -f ${join(dir, 'kubernetes')} ` +
+          '(README, "Kubernetes")',
+      );
+    }
     throw new UsageError(
       `no Marathon apps in ${dir}: synthesize a stack with Broker or WorkQueueWorker constructs ` +
         "on the 'marathon' target (only it writes Marathon apps)",
