@@ -34,6 +34,7 @@ import { claimName } from './unique-names';
 import { workerArgs } from './worker-args';
 import { COMPONENT_LABEL, QUEUE_LABEL } from './app-labels';
 import { rendererOf } from './targets';
+import { monitorQueues } from './monitoring/stack-monitoring';
 
 /** Port of the runtime's /healthz and /metrics inside the container. */
 export const WORKER_HEALTH_PORT = 8080;
@@ -149,6 +150,7 @@ export class WorkQueueWorker extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkQueueWorkerProps) {
     super(scope, id);
+    monitorQueues(this, () => [this.queue]);
     this.queue = props.queue;
     checkQueueName(constructLabel('WorkQueueWorker', this), 'queue', this.queue);
     this.broker = props.broker instanceof Broker ? props.broker : undefined;
