@@ -31,16 +31,17 @@ const DEFAULTS: Required<AlertThresholds> = {
   brokerJob: 'rabbitmq',
 };
 
+const MINUTES = ['deadLetterWindowMinutes', 'noConsumerMinutes', 'disconnectedMinutes', 'brokerDownMinutes'] as const;
+
 /** The thresholds given, checked, with the defaults for the rest; `label` names who gave them in errors. */
 export function alertThresholds(label: string, given: AlertThresholds): Required<AlertThresholds> {
   const t = { ...DEFAULTS, ...given };
   if (numberProblem(t.failureRatio, 0, true) || t.failureRatio > 1) {
     throw propError(label, 'failureRatio', t.failureRatio, 'use a share of the attempts, above 0, at most 1');
   }
-  for (const prop of ['deadLetterWindowMinutes', 'noConsumerMinutes', 'disconnectedMinutes', 'brokerDownMinutes']) {
-    const value = t[prop as keyof AlertThresholds] as number;
-    const problem = wholeNumberProblem(value, 1);
-    if (problem) throw propError(label, prop, value, `use ${problem}`);
+  for (const prop of MINUTES) {
+    const problem = wholeNumberProblem(t[prop], 1);
+    if (problem) throw propError(label, prop, t[prop], `use ${problem}`);
   }
   if (!/^[a-zA-Z0-9_.:-]+$/.test(t.brokerJob)) {
     throw propError(label, 'brokerJob', t.brokerJob, 'use the job_name of your Prometheus scrape config');
