@@ -37,6 +37,7 @@ import { COMPONENT_LABEL } from './app-labels';
 import { ERLANG_COOKIE_PLACEHOLDER, ERLANG_COOKIE_VAR } from './erlang-cookie';
 import { rendererOf, type RenderedBroker, type TargetRenderer } from './targets';
 import { checkPlacement, DEFAULT_NAMESPACE } from './placement';
+import { monitorQueues } from './monitoring/stack-monitoring';
 
 export const AMQP_PORT = 5672;
 export const MANAGEMENT_PORT = 15672;
@@ -235,6 +236,7 @@ export class Broker extends Construct {
 
   constructor(scope: Construct, id: string, props: BrokerProps = {}) {
     super(scope, id);
+    monitorQueues(this, () => this.queues.map((q) => q.name));
     this.name = props.name ?? 'broker';
     this.nodes = props.nodes ?? 1;
     this.user = props.user ?? 'workqueue';

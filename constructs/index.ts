@@ -14,3 +14,6 @@ export type {
   WorkerDescription,
 } from './descriptions';
 export { RENDERERS, type RenderedBroker, type RenderedWorker, type TargetRenderer } from './targets';
+export { configureAlerts } from './monitoring/stack-monitoring';
+export { PROMETHEUS_RULES_FILE, type AlertThresholds } from './monitoring/prometheus-rules';
+export { GRAFANA_DASHBOARD_FILE, AUTOSCALER_METRICS } from './monitoring/grafana-dashboard';

@@ -37,6 +37,7 @@ import { COMPONENT_LABEL, QUEUE_LABEL } from './app-labels';
 import { RENDERERS, rendererOf, type TargetRenderer } from './targets';
 import { resolveAutoscale, type Autoscale, type AutoscaleProps } from './autoscale';
 import { checkPlacement, DEFAULT_NAMESPACE } from './placement';
+import { monitorQueues } from './monitoring/stack-monitoring';
 
 /** Port of the runtime's /healthz and /metrics inside the container. */
 export const WORKER_HEALTH_PORT = 8080;
@@ -175,6 +176,7 @@ export class WorkQueueWorker extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkQueueWorkerProps) {
     super(scope, id);
+    monitorQueues(this, () => [this.queue]);
     this.queue = props.queue;
     checkQueueName(constructLabel('WorkQueueWorker', this), 'queue', this.queue);
     this.broker = props.broker instanceof Broker ? props.broker : undefined;
