@@ -41,6 +41,16 @@ describe('construction errors name the construct path', () => {
     ],
     ['a broker prop', (s: Construct) => new Broker(s, 'w', { nodes: 2 })],
     ['a broker target', (s: Construct) => new Broker(s, 'w', { target: 'k8s' as Target })],
+    ['a kubernetes name', (s: Construct) => new Broker(s, 'w', { name: 'rabbit.mq', target: 'kubernetes' })],
+    [
+      'a kubernetes-only prop elsewhere',
+      (s: Construct) =>
+        new WorkQueueWorker(s, 'w', {
+          queue: 'jobs',
+          broker: 'amqp://h',
+          autoscale: { min: 0, max: 2, messagesPerInstance: 5 },
+        }),
+    ],
   ])('%s, so two fleets of one stack can be told apart', (_what, make) => {
     const inTeam = (team: string) => (stack: Construct) => make(new Construct(stack, team));
     expect(thrown(inTeam('media'))).toMatch(/^(WorkQueueWorker|Broker) \(test\/media\/w\): invalid /);

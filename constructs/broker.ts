@@ -279,6 +279,15 @@ export class Broker extends Construct {
       for (const host of this.hosts)
         claimName(this, C, 'name', 'name (a node name)', host, 'give each broker and fleet of the stack its own name');
     }
+    for (const side of renderer.brokerSideNames(this.name))
+      claimName(
+        this,
+        C,
+        'name',
+        'name (a name beside it)',
+        side,
+        'give each broker and fleet of the stack its own name',
+      );
     claimName(this, C, 'imageName', 'imageName', this.imageName, 'give each broker and fleet its own imageName');
     for (const volume of new Set([this.dataVolume, ...this.dataVolumes]))
       claimName(this, C, 'dataVolume', 'dataVolume', volume, 'give each broker its own dataVolume');

@@ -55,8 +55,20 @@ export class KubernetesObjects extends Construct {
         dependsOn: [secret],
       });
     }
-    writeOnSynth(this, `kubernetes/${props.file}`, () =>
-      props.objects.map((object) => stringify(object, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n'),
-    );
+    writeOnSynth(this, `kubernetes/${props.file}`, () => props.objects.map(yamlDocument).join('---\n'));
   }
+}
+
+/**
+ * One object as a YAML document, every string value double-quoted: kubectl reads YAML 1.1, where a plain `yes`,
+ * `on`, `n`, `1_000` or `2024-01-01` is a boolean, a number or a date (an env value "on" would be refused as not a
+ * string), and quoting only what YAML 1.2 would misread leaves those plain. Keys are all the renderer's own names.
+ */
+function yamlDocument(object: KubernetesObject): string {
+  return stringify(object, {
+    lineWidth: 0,
+    aliasDuplicateObjects: false,
+    defaultStringType: 'QUOTE_DOUBLE',
+    defaultKeyType: 'PLAIN',
+  });
 }

@@ -23,6 +23,7 @@ export const docker: TargetRenderer = {
   checkName: () => undefined,
   nodeName: (_broker, host) => `rabbit@${host}`,
   clientHosts: (_broker, hosts) => hosts,
+  brokerSideNames: () => [],
 
   renderBroker(scope, desc) {
     const image = builtImage(desc, 'Broker');

@@ -299,6 +299,8 @@ export const kubernetes: TargetRenderer = {
   nodeName,
   // The client Service: it reaches whichever nodes are ready.
   clientHosts: (broker) => [broker],
+  // Broker 'a' has Service 'a-nodes': a broker named 'a-nodes' would replace it.
+  brokerSideNames: (broker) => [nodesService(broker)],
 
   renderBroker(scope, desc) {
     const objects = brokerObjects(desc);

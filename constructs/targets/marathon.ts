@@ -83,6 +83,7 @@ export const marathon: TargetRenderer = {
   // Long names: the nodes reach each other by their Mesos-DNS names, the agents' addresses.
   nodeName: (_broker, host) => `rabbit@${host}.${MESOS_DNS_DOMAIN}`,
   clientHosts: (_broker, hosts) => hosts,
+  brokerSideNames: () => [],
 
   renderBroker(scope, desc) {
     const cluster = desc.cluster;

@@ -35,6 +35,8 @@ export interface TargetRenderer {
   nodeName(broker: string, host: string): string;
   /** The host names in the URLs workers get: the nodes themselves, or one name that reaches them all. */
   clientHosts(broker: string, nodeHosts: readonly string[]): readonly string[];
+  /** Names the platform gives objects beside broker `broker`'s own, which no other broker or fleet may take. */
+  brokerSideNames(broker: string): readonly string[];
   renderBroker(scope: Construct, desc: BrokerDescription): RenderedBroker;
   /** `broker` is what renderBroker returned for a Broker of the stack; undefined for a broker given by URL. */
   renderWorker(scope: Construct, desc: WorkerDescription, broker: RenderedBroker | undefined): RenderedWorker;

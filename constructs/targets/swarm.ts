@@ -22,6 +22,7 @@ export const swarm: TargetRenderer = {
   checkName: () => undefined,
   nodeName: (_broker, host) => `rabbit@${host}`,
   clientHosts: (_broker, hosts) => hosts,
+  brokerSideNames: () => [],
 
   renderBroker(scope, desc) {
     const image = builtImage(desc, 'Broker');
