@@ -448,8 +448,9 @@ export class Broker extends Construct {
           "so a lost node would take its queues' messages with it",
       );
     }
-    checkMarathonName(C, 'name', this.name);
+    // The platform's own rule first: its message names the platform (kubernetes' is the stricter).
     renderer.checkName(C, 'name', this.name, 'broker');
+    checkMarathonName(C, 'name', this.name);
     checkPlacement(C, this.target, renderer, props);
     if (props.registry !== undefined) checkRegistry(C, 'registry', props.registry);
     if (this.nodes > 1 && `${this.name}-${this.nodes - 1}`.length > 63) {

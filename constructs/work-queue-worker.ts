@@ -305,8 +305,9 @@ export class WorkQueueWorker extends Construct {
   private validate(props: WorkQueueWorkerProps, renderer: TargetRenderer): void {
     const C = constructLabel('WorkQueueWorker', this);
     const nameProp = props.name === undefined ? 'name (derived from queue; set name explicitly)' : 'name';
-    checkMarathonName(C, nameProp, this.name);
+    // The platform's own rule first: its message names the platform (kubernetes' is the stricter).
     renderer.checkName(C, nameProp, this.name, 'worker');
+    checkMarathonName(C, nameProp, this.name);
     checkPlacement(C, this.target, renderer, { namespace: props.namespace });
     if (props.registry !== undefined) checkRegistry(C, 'registry', props.registry);
     checkCount(C, 'instances', this.instances, 0);
