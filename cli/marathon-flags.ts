@@ -1,6 +1,6 @@
 import { UsageError } from '../worker/command-line/errors';
-import { text, type FlagSpec, type Parsed } from './flags';
-import { MarathonClient } from './marathon-client';
+import { text, type FlagSpec, type Parsed } from '../worker/command-line/flags';
+import { MarathonClient } from '../worker/marathon/marathon-client';
 
 /** The flags every command that changes Marathon apps takes. */
 export const MARATHON_FLAGS: readonly FlagSpec[] = [

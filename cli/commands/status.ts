@@ -8,8 +8,8 @@ import { DEFAULT_URL } from '../../worker/consumer/options';
 import { deadLetterQueueName } from '../../worker/consumer/queue-names';
 import { printable } from '../../worker/observability/printable';
 import { brokerUrlsOption, openFirstBroker } from '../broker-url-option';
-import { parseFlags, text, type FlagSpec } from '../flags';
-import { MarathonClient } from '../marathon-client';
+import { parseFlags, text, type FlagSpec } from '../../worker/command-line/flags';
+import { MarathonClient } from '../../worker/marathon/marathon-client';
 import { manifestQueues } from '../image-manifests';
 import { marathonApps, type AppFile } from '../synth-output';
 

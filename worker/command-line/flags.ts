@@ -1,4 +1,4 @@
-import { UsageError } from '../worker/command-line/errors';
+import { UsageError } from './errors';
 
 /** A flag of a subcommand: its spellings and whether it takes a value. */
 export interface FlagSpec {

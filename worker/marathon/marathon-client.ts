@@ -1,6 +1,6 @@
-import { FatalError, UsageError } from '../worker/command-line/errors';
-import { appIdPath, marathonEndpoint, type MarathonEndpoint } from '../worker/broker/marathon-endpoint';
-import { appWithTasksPath, readAppTasks, type MarathonAppTasks } from '../worker/broker/marathon-task-health';
+import { FatalError, UsageError } from '../command-line/errors';
+import { appIdPath, marathonEndpoint, type MarathonEndpoint } from '../broker/marathon-endpoint';
+import { appWithTasksPath, readAppTasks, type MarathonAppTasks } from '../broker/marathon-task-health';
 
 /** A Marathon error answer, with Marathon's own message. */
 export class MarathonError extends FatalError {}
