@@ -24,7 +24,7 @@ export function marathonOptions(command: string, flags: Parsed['flags'], env: No
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
     throw new UsageError(`${command}: --timeout needs a number of seconds`);
   return {
-    client: new MarathonClient(text(flags, 'marathon') ?? env.MARATHON_URL, env.MARATHON_TOKEN),
+    client: MarathonClient.fromFlags(text(flags, 'marathon'), env),
     force: flags.force === true,
     wait: flags.wait === true,
     timeoutSeconds,
