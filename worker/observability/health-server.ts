@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 export interface HealthSource {
-  /** True while connected to the broker and consuming. */
+  /** True while the process does its work (the worker: connected to the broker and consuming). */
   healthy(): boolean;
   readonly registry: Registry;
   /** What /healthz answers when not healthy. @default 'not consuming' */
