@@ -5,7 +5,7 @@ import { FatalError, UsageError } from '../worker/command-line/errors';
 import { DEFAULT_URL } from '../worker/consumer/options';
 import { errorText } from '../worker/observability/logger';
 import { redactUrl } from '../worker/observability/redact';
-import type { Parsed } from './flags';
+import type { Parsed } from '../worker/command-line/flags';
 
 /**
  * The broker URLs of a command's -u/--url (repeatable), else $AMQP_URL, else the default. Each value may

@@ -1,6 +1,6 @@
 import { UsageError } from '../worker/command-line/errors';
-import { text, type FlagSpec, type Parsed } from './flags';
-import { MarathonClient } from './marathon-client';
+import { text, type FlagSpec, type Parsed } from '../worker/command-line/flags';
+import { MarathonClient } from '../worker/marathon/marathon-client';
 
 /** The flags every command that changes Marathon apps takes. */
 export const MARATHON_FLAGS: readonly FlagSpec[] = [
@@ -24,7 +24,7 @@ export function marathonOptions(command: string, flags: Parsed['flags'], env: No
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0)
     throw new UsageError(`${command}: --timeout needs a number of seconds`);
   return {
-    client: new MarathonClient(text(flags, 'marathon') ?? env.MARATHON_URL, env.MARATHON_TOKEN),
+    client: MarathonClient.fromFlags(text(flags, 'marathon'), env),
     force: flags.force === true,
     wait: flags.wait === true,
     timeoutSeconds,

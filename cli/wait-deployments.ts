@@ -1,5 +1,5 @@
 import { FatalError } from '../worker/command-line/errors';
-import type { MarathonClient } from './marathon-client';
+import type { MarathonClient } from '../worker/marathon/marathon-client';
 import { progress } from './progress';
 
 /** Follows GET /v2/deployments until none of `ids` is listed, printing progress. */

@@ -1,6 +1,6 @@
 import { version } from '../package.json';
 import { UsageError } from '../worker/command-line/errors';
-import { HelpRequested } from './flags';
+import { HelpRequested } from '../worker/command-line/flags';
 import { BUILD_HELP, build } from './commands/build';
 import { DEPLOY_HELP, deploy } from './commands/deploy';
 import { DLQ_HELP, dlq } from './commands/dlq';

@@ -53,7 +53,7 @@ const SHIPPED = new RegExp(
     [
       /package\.json|README\.md|LICENSE/.source,
       /images\/(broker|worker)\/[^/]+/.source,
-      /dist\/(workqueue(-worker)?\.js|wq-spawn)/.source,
+      /dist\/(workqueue(-worker|-autoscaler)?\.js|wq-spawn)/.source,
       /dist\/lib\/.+\.(js|d\.ts|json)/.source,
     ].join('|') +
     ')$',
@@ -80,6 +80,7 @@ function pack(dir: string): string {
     'dist/lib/constructs/index.d.ts',
     'dist/lib/worker/index.d.ts',
     'dist/workqueue-worker.js',
+    'dist/workqueue-autoscaler.js',
     'images/worker/Dockerfile',
     'images/broker/Dockerfile',
   ]) {

@@ -16,12 +16,15 @@ export interface RecordedRequest {
  * a locked app gets 409 unless ?force=true; GET /v2/deployments lists running deployments, each
  * finishing after two polls; GET /v2/apps/{id}/tasks lists the tasks the test gave; GET /v2/apps/{id}
  * answers {app} (the app as put or set in `apps`, else just its id), with ?embed=app.tasks its tasks too.
+ * With `authorization` set, a request without that Authorization header gets 401, as Marathon with auth does.
  */
 export class MarathonStandIn {
   readonly requests: RecordedRequest[] = [];
   readonly apps = new Map<string, Record<string, unknown>>();
   readonly locked = new Set<string>();
   tasks: (appId: string) => unknown[] | undefined = () => undefined;
+  /** The Authorization header every request must carry ('Basic ...'); undefined: no auth. */
+  authorization?: string;
   private readonly deployments = new Map<string, { apps: string[]; polls: number }>();
   private readonly validate = marathonValidator();
   private readonly server: Server;
@@ -42,6 +45,9 @@ export class MarathonStandIn {
         });
         const send = (status: number, payload: unknown, headers: Record<string, string> = {}) =>
           res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(payload));
+        if (this.authorization !== undefined && req.headers.authorization !== this.authorization) {
+          return send(401, { message: 'Invalid username or password.' });
+        }
         const tasks = /^\/v2\/apps\/(.+)\/tasks$/.exec(url.pathname);
         const app = /^\/v2\/apps\/(.+)$/.exec(url.pathname);
         if (req.method === 'GET' && url.pathname === '/v2/deployments') {

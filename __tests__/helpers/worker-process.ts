@@ -19,13 +19,18 @@ export class WorkerProcess {
   readonly exited: Promise<Exit>;
 
   constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-    // Through its #! line, as users run it: that line carries the runtime's Node.js flags.
-    this.child = spawn(WORKER_BIN, [...args], { env: { ...process.env, AMQP_URL: undefined, ...env } });
+    this.child = this.start(args, env);
     this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((resolve) =>
       this.child.on('close', (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr })),
     );
+  }
+
+  /** Starts the process; a subclass starts another bundle (the autoscaler) with the same collection and waits. */
+  protected start(args: readonly string[], env: NodeJS.ProcessEnv): ChildProcess {
+    // Through its #! line, as users run it: that line carries the runtime's Node.js flags.
+    return spawn(WORKER_BIN, [...args], { env: { ...process.env, AMQP_URL: undefined, ...env } });
   }
 
   /** Resolves once the worker printed a line matching `pattern` on stderr (or stdout). */

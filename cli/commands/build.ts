@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FatalError, UsageError } from '../../worker/command-line/errors';
-import { parseFlags, text, type FlagSpec } from '../flags';
+import { parseFlags, text, type FlagSpec } from '../../worker/command-line/flags';
 import { componentApps, imageManifests, type ComponentApp, type ImageManifest } from '../image-manifests';
 import { progress } from '../progress';
 import { appsNamed } from '../stack-apps';

@@ -1,4 +1,4 @@
-import { parseFlags, text, type FlagSpec } from '../flags';
+import { parseFlags, text, type FlagSpec } from '../../worker/command-line/flags';
 import { MARATHON_FLAGS, marathonOptions } from '../marathon-flags';
 import { fillPlaceholders } from '../placeholders';
 import { progress } from '../progress';

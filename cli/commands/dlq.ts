@@ -8,7 +8,7 @@ import { HEADERS, returnedCopyProperties } from '../../worker/consumer/retry-pub
 import { errorText } from '../../worker/observability/logger';
 import { printable } from '../../worker/observability/printable';
 import { brokerUrlsOption, openFirstBroker } from '../broker-url-option';
-import { parseFlags, text, type FlagSpec } from '../flags';
+import { parseFlags, text, type FlagSpec } from '../../worker/command-line/flags';
 import { progress } from '../progress';
 
 export const DLQ_HELP = `Usage: workqueue dlq ls -q QUEUE [-o table|json] [--scan N]

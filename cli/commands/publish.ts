@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { FatalError, UsageError } from '../../worker/command-line/errors';
 import { DEFAULT_URL } from '../../worker/consumer/options';
 import { brokerUrlsOption, openFirstBroker } from '../broker-url-option';
-import { parseFlags, text, type FlagSpec } from '../flags';
+import { parseFlags, text, type FlagSpec } from '../../worker/command-line/flags';
 import { progress } from '../progress';
 
 export const PUBLISH_HELP = `Usage: workqueue publish -q QUEUE [-u URL] [FILE...]

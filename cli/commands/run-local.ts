@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { FatalError, UsageError } from '../../worker/command-line/errors';
 import { appIdPath } from '../../worker/broker/marathon-endpoint';
-import { parseFlags, text, type FlagSpec } from '../flags';
+import { parseFlags, text, type FlagSpec } from '../../worker/command-line/flags';
 import { brokerUrlsOption } from '../broker-url-option';
 import { fillPlaceholders } from '../placeholders';
 import { progress } from '../progress';

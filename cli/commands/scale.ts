@@ -1,6 +1,6 @@
 import { UsageError } from '../../worker/command-line/errors';
 import { printable } from '../../worker/observability/printable';
-import { parseFlags } from '../flags';
+import { parseFlags } from '../../worker/command-line/flags';
 import { MARATHON_FLAGS, marathonOptions } from '../marathon-flags';
 import { progress } from '../progress';
 import { normalAppId } from '../stack-apps';

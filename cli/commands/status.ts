@@ -1,15 +1,15 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as amqp from 'amqplib';
-import { splitBrokerUrl, type BrokerLogin } from '../../worker/broker/login';
+import { managedQueue, managementApi, type ManagementApi } from '../../worker/broker/management-api';
 import { UsageError } from '../../worker/command-line/errors';
 import { isHealthy, isRunning } from '../../worker/broker/marathon-task-health';
 import { DEFAULT_URL } from '../../worker/consumer/options';
 import { deadLetterQueueName } from '../../worker/consumer/queue-names';
 import { printable } from '../../worker/observability/printable';
 import { brokerUrlsOption, openFirstBroker } from '../broker-url-option';
-import { parseFlags, text, type FlagSpec } from '../flags';
-import { MarathonClient } from '../marathon-client';
+import { parseFlags, text, type FlagSpec } from '../../worker/command-line/flags';
+import { MarathonClient } from '../../worker/marathon/marathon-client';
 import { manifestQueues } from '../image-manifests';
 import { marathonApps, type AppFile } from '../synth-output';
 
@@ -109,7 +109,8 @@ export async function status(argv: readonly string[], env: NodeJS.ProcessEnv): P
     throw new UsageError('status: name a queue with -q (no synthesized worker apps to take them from)');
   const urls = brokerUrlsOption('status', values, env);
   const management = text(flags, 'management');
-  managementApi(management, urls[0]); // refuses a --management that cannot be used before connecting
+  // Refuses a --management that cannot be used before connecting.
+  managementApi('status: --management', management, urls[0]);
   const marathonUrl = text(flags, 'marathon') ?? env.MARATHON_URL;
   const client = marathonUrl ? new MarathonClient(marathonUrl, env.MARATHON_TOKEN) : undefined; // checks the URL first
   const report: StatusReport = {
@@ -127,7 +128,7 @@ async function queueStatuses(
 ): Promise<QueueStatus[]> {
   const { connection, url } = await openFirstBroker('status', urls);
   // By default the management API of the node that answered.
-  const api = managementApi(management, url);
+  const api = managementApi('status: --management', management, url);
   connection.on('error', () => undefined); // a failed check below reports it
   try {
     const out: QueueStatus[] = [];
@@ -225,25 +226,10 @@ interface ManagedQueue {
 
 const UNKNOWN: ManagedQueue = { unacked: null, leader: null, members: null, online: null };
 
-/**
- * GET /api/queues/VHOST/NAME: the unacked count, and for a quorum queue `leader`, `members` and
- * `online` (the members running), which classic queues do not have.
- */
-async function managementQueue({ base, login }: ManagementApi, amqpUrl: string, queue: string): Promise<ManagedQueue> {
-  const vhost = encodeURIComponent(splitBrokerUrl(amqpUrl).vhost);
-  let body: Record<string, unknown>;
-  try {
-    const response = await fetch(`${base.origin}/api/queues/${vhost}/${encodeURIComponent(queue)}`, {
-      headers: { authorization: `Basic ${Buffer.from(`${login.user}:${login.password}`).toString('base64')}` },
-      signal: AbortSignal.timeout(3_000),
-    });
-    if (!response.ok) return UNKNOWN;
-    const answer: unknown = await response.json();
-    if (typeof answer !== 'object' || answer === null) return UNKNOWN;
-    body = answer as Record<string, unknown>;
-  } catch {
-    return UNKNOWN; // management API not enabled or not reachable: the other counts still stand
-  }
+/** GET /api/queues/VHOST/NAME: the unacked count, and for a quorum queue `leader`, `members` and `online`. */
+async function managementQueue(api: ManagementApi, amqpUrl: string, queue: string): Promise<ManagedQueue> {
+  const body = await managedQueue(api, amqpUrl, queue);
+  if (!body) return UNKNOWN; // management API not enabled or not reachable: the other counts still stand
   const names = (value: unknown) =>
     Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : null;
   return {
@@ -253,44 +239,6 @@ async function managementQueue({ base, login }: ManagementApi, amqpUrl: string, 
     online: names(body.online),
   };
 }
-
-/**
- * Where the management API is and who to log in as: --management (and its user, if it names one),
- * else the broker's host, over https on 15671 for amqps:// and http on 15672 for amqp://, with the
- * broker URL's login. Credentials of an amqps:// URL, which the user chose to encrypt, never go over
- * plain http to another machine.
- */
-function managementApi(management: string | undefined, amqpUrl: string): ManagementApi {
-  const brokerLogin = splitBrokerUrl(amqpUrl).login; // also refuses a broker URL that cannot be used
-  const broker = new URL(amqpUrl);
-  const tls = broker.protocol === 'amqps:';
-  let base: URL;
-  try {
-    base = new URL(management ?? (tls ? `https://${broker.hostname}:15671` : `http://${broker.hostname}:15672`));
-  } catch {
-    throw new UsageError('status: --management is not a valid URL: give http[s]://host[:port]');
-  }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-    throw new UsageError(`status: --management must be an http:// or https:// URL, not ${base.protocol}//`);
-  }
-  const own = base.username !== '' || base.password !== '';
-  if (!own && tls && base.protocol === 'http:' && !LOOPBACK.test(base.hostname)) {
-    const where = `${base.protocol}//${base.host}`;
-    throw new UsageError(
-      `status: --management ${where} would send the amqps:// broker's password in clear: ` +
-        'give an https:// management URL (or a user of its own in the --management URL)',
-    );
-  }
-  return { base, login: own ? splitBrokerUrl(base.toString()).login : brokerLogin };
-}
-
-interface ManagementApi {
-  readonly base: URL;
-  readonly login: BrokerLogin;
-}
-
-/** Hosts that never leave this machine. */
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));

@@ -116,8 +116,7 @@ export const PIPELINE_DEPTH = 32;
 /** Fills in defaults once and validates; throws UsageError naming the bad option. */
 export function resolveOptions(options: WorkerOptions, env: NodeJS.ProcessEnv = process.env): ResolvedWorkerOptions {
   const concurrency = options.concurrency ?? availableParallelism();
-  const given = options.url ?? env.AMQP_URL ?? DEFAULT_URL;
-  const urls = (typeof given === 'string' ? [given] : given).flatMap(brokerUrlList);
+  const urls = givenBrokerUrls(options.url, env);
   const resolved: ResolvedWorkerOptions = {
     urls,
     url: urls.join(','),
@@ -148,6 +147,12 @@ export function resolveOptions(options: WorkerOptions, env: NodeJS.ProcessEnv = 
   };
   validate(resolved);
   return resolved;
+}
+
+/** The broker URLs of -u/--url (each value may be a list), else of $AMQP_URL, else the default; not yet checked. */
+export function givenBrokerUrls(url: string | readonly string[] | undefined, env: NodeJS.ProcessEnv): string[] {
+  const given = url ?? env.AMQP_URL ?? DEFAULT_URL;
+  return (typeof given === 'string' ? [given] : given).flatMap(brokerUrlList);
 }
 
 function validate(o: ResolvedWorkerOptions): void {

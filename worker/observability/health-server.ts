@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 export interface HealthSource {
-  /** True while connected to the broker and consuming. */
+  /** True while the process does its work (the worker: connected to the broker and consuming). */
   healthy(): boolean;
   readonly registry: Registry;
+  /** What /healthz answers when not healthy. @default 'not consuming' */
+  readonly unhealthyText?: string;
 }
 
 /** GET /healthz (200 or 503) and GET /metrics (Prometheus text) for orchestrators and scrapers. */
@@ -20,7 +22,9 @@ export class HealthServer {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();
       } else if (path === '/healthz') {
         const ok = this.source.healthy();
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not consuming\n');
+        res
+          .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
+          .end(`${ok ? 'ok' : (this.source.unhealthyText ?? 'not consuming')}\n`);
       } else if (path === '/metrics') {
         this.source.registry.metrics().then(
           (text) => res.writeHead(200, { 'content-type': this.source.registry.contentType }).end(text),

@@ -7,9 +7,12 @@ export interface Logger {
 }
 
 /** Logs one line per event to stderr, prefixed with the program name. */
-export function createLogger(redactor: Redactor, stream: NodeJS.WritableStream = process.stderr): Logger {
-  const write = (level: string, message: string) =>
-    stream.write(`workqueue-worker: ${level}${redactor.text(message)}\n`);
+export function createLogger(
+  redactor: Redactor,
+  stream: NodeJS.WritableStream = process.stderr,
+  program = 'workqueue-worker',
+): Logger {
+  const write = (level: string, message: string) => stream.write(`${program}: ${level}${redactor.text(message)}\n`);
   return {
     info: (message) => write('', message),
     error: (message) => write('error: ', message),

@@ -1,6 +1,6 @@
-import { FatalError, UsageError } from '../worker/command-line/errors';
-import { appIdPath, marathonEndpoint, type MarathonEndpoint } from '../worker/broker/marathon-endpoint';
-import { appWithTasksPath, readAppTasks, type MarathonAppTasks } from '../worker/broker/marathon-task-health';
+import { FatalError, UsageError } from '../command-line/errors';
+import { appIdPath, marathonEndpoint, type MarathonEndpoint } from '../broker/marathon-endpoint';
+import { appWithTasksPath, readAppTasks, type MarathonAppTasks } from '../broker/marathon-task-health';
 
 /** A Marathon error answer, with Marathon's own message. */
 export class MarathonError extends FatalError {}
@@ -16,7 +16,17 @@ interface Deployment {
 export class MarathonClient {
   private readonly marathon: MarathonEndpoint;
 
-  constructor(url: string | undefined, token: string | undefined) {
+  /** Marathon from --marathon (`flag`), else $MARATHON_URL; the token from $MARATHON_TOKEN: every command so. */
+  static fromFlags(flag: string | undefined, env: NodeJS.ProcessEnv, canForce = true): MarathonClient {
+    return new MarathonClient(flag ?? env.MARATHON_URL, env.MARATHON_TOKEN, canForce);
+  }
+
+  /** `canForce`: the command has a --force flag, which Marathon's 409 answers then suggest. */
+  constructor(
+    url: string | undefined,
+    token: string | undefined,
+    private readonly canForce = true,
+  ) {
     if (!url) throw new UsageError('no Marathon: pass --marathon URL or set $MARATHON_URL');
     try {
       this.marathon = marathonEndpoint(url, token);
@@ -43,6 +53,18 @@ export class MarathonClient {
       `scaling /${id}`,
     );
     return String((body as { deploymentId?: string }).deploymentId ?? '');
+  }
+
+  /** GET /v2/apps/{id}: the instances the app is set to (what scale() sets), running or not. */
+  async instances(appId: string): Promise<number> {
+    const id = appIdPath(appId);
+    const { body } = await this.call('GET', `/v2/apps/${id}`, undefined, `reading /${id}`);
+    const instances = (body as { app?: { instances?: unknown } } | undefined)?.app?.instances;
+    // Marathon leaves out a default: an app put without instances has one.
+    if (instances === undefined) return 1;
+    if (typeof instances !== 'number' || !Number.isInteger(instances) || instances < 0)
+      throw new MarathonError(`reading /${id}: Marathon's answer has no instance count`);
+    return instances;
   }
 
   async deployments(): Promise<Deployment[]> {
@@ -82,12 +104,12 @@ export class MarathonClient {
       body = textBody;
     }
     if (response.ok) return { status: response.status, body };
-    throw new MarathonError(`${doing}: ${describeError(response.status, body)}`);
+    throw new MarathonError(`${doing}: ${describeError(response.status, body, this.canForce)}`);
   }
 }
 
 /** Marathon's own words for a failed call, with what to do about the common ones. */
-function describeError(status: number, body: unknown): string {
+function describeError(status: number, body: unknown, canForce: boolean): string {
   const b = (body ?? {}) as { message?: string; details?: { path?: string; errors?: string[] }[] };
   const message = b.message ?? (typeof body === 'string' && body ? body.slice(0, 300) : 'no message');
   if (status === 422 && b.details?.length) {
@@ -97,8 +119,9 @@ function describeError(status: number, body: unknown): string {
   if (status === 409)
     return (
       `Marathon answered 409 (${message}): the app is locked by a running deployment; ` +
-      'wait for it, or pass --force to override it'
+      (canForce ? 'wait for it, or pass --force to override it' : 'wait for it')
     );
+  if (status === 404) return `Marathon answered 404 (${message}): check the app id`;
   if (status === 401 || status === 403)
     return `Marathon answered ${status} (${message}): check the user:password in the Marathon URL or $MARATHON_TOKEN`;
   return `Marathon answered ${status} (${message})`;

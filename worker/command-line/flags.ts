@@ -1,4 +1,4 @@
-import { UsageError } from '../worker/command-line/errors';
+import { UsageError } from './errors';
 
 /** A flag of a subcommand: its spellings and whether it takes a value. */
 export interface FlagSpec {
@@ -18,8 +18,25 @@ export interface Parsed {
 /** Thrown when -h/--help stands among the flags: `main` prints that command's help. */
 export class HelpRequested extends Error {}
 
-/** Parses `argv` against `specs`; flags and positional words may mix; `--` ends the flags. */
-export function parseFlags(command: string, argv: readonly string[], specs: readonly FlagSpec[]): Parsed {
+/** How a command's messages name it: "scale: unknown option '-x' (see workqueue scale --help)". */
+export interface CommandNaming {
+  /** Put before every message ('scale: '); empty for a command of its own, whose errors name it already. */
+  readonly prefix: string;
+  /** The command line that shows the help ('workqueue scale --help'). */
+  readonly help: string;
+}
+
+/**
+ * Parses `argv` against `specs`; flags and positional words may mix; `--` ends the flags. `command`: a
+ * workqueue subcommand's name, or how another command's messages name it.
+ */
+export function parseFlags(
+  command: string | CommandNaming,
+  argv: readonly string[],
+  specs: readonly FlagSpec[],
+): Parsed {
+  const naming =
+    typeof command === 'string' ? { prefix: `${command}: `, help: `workqueue ${command} --help` } : command;
   const flags: Record<string, string | true> = {};
   const values: Record<string, string[]> = {};
   const positional: string[] = [];
@@ -29,7 +46,7 @@ export function parseFlags(command: string, argv: readonly string[], specs: read
       positional.push(...argv.slice(i + 1));
       break;
     }
-    if (word === '-h' || word === '--help') throw new HelpRequested(command);
+    if (word === '-h' || word === '--help') throw new HelpRequested(naming.help);
     // '-1' is a (wrong) number for the command to judge, not an option.
     if (!word.startsWith('-') || word === '-' || /^-\d/.test(word)) {
       positional.push(word);
@@ -38,14 +55,13 @@ export function parseFlags(command: string, argv: readonly string[], specs: read
     const eq = word.indexOf('=');
     const name = eq === -1 ? word : word.slice(0, eq);
     const spec = specs.find((s) => s.names.includes(name));
-    if (!spec) throw new UsageError(`${command}: unknown option '${name}' (see workqueue ${command} --help)`);
+    if (!spec) throw new UsageError(`${naming.prefix}unknown option '${name}' (see ${naming.help})`);
     if (!spec.value) {
       flags[spec.key] = true;
       continue;
     }
     const value = eq === -1 ? argv[++i] : word.slice(eq + 1);
-    if (value === undefined)
-      throw new UsageError(`${command}: ${name} needs a value (see workqueue ${command} --help)`);
+    if (value === undefined) throw new UsageError(`${naming.prefix}${name} needs a value (see ${naming.help})`);
     flags[spec.key] = value;
     (values[spec.key] ??= []).push(value);
   }
