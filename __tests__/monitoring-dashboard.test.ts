@@ -1,14 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  AUTOSCALER_METRICS,
-  Broker,
-  GRAFANA_DASHBOARD_FILE,
-  PROMETHEUS_RULES_FILE,
-  WorkQueueWorker,
-  type Target,
-} from '../constructs';
+import { Broker, GRAFANA_DASHBOARD_FILE, PROMETHEUS_RULES_FILE, WorkQueueWorker, type Target } from '../constructs';
 import { WorkerMetrics } from '../worker/observability/metrics';
+import { AutoscalerMetrics } from '../worker/autoscaler/autoscaler-metrics';
 import { synthesize } from './helpers/synth';
 
 interface Dashboard {
@@ -52,9 +46,12 @@ function metricNames(expr: string): string[] {
     .filter((word) => !KEYWORDS.has(word));
 }
 
-/** What a worker's /metrics really serves: the names in its registry, a histogram's as its three series. */
-async function workerMetricNames(): Promise<Set<string>> {
-  const metrics = await new WorkerMetrics('jobs').registry.getMetricsAsJSON();
+/** What the worker's and the autoscaler's /metrics serve: their registries' names, a histogram's three series. */
+async function exportedMetricNames(): Promise<Set<string>> {
+  const metrics = [
+    ...(await new WorkerMetrics('jobs').registry.getMetricsAsJSON()),
+    ...(await new AutoscalerMetrics('jobs').registry.getMetricsAsJSON()),
+  ];
   return new Set(
     metrics.flatMap((m) =>
       String(m.type) === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],
@@ -115,7 +112,7 @@ describe('the Grafana dashboard each stack writes (grafana/workqueue-dashboard.j
   });
 
   it('queries only metrics the worker and the autoscaler export, and shows each of them', async () => {
-    const exported = new Set([...(await workerMetricNames()), ...AUTOSCALER_METRICS]);
+    const exported = await exportedMetricNames();
     const queries = [
       ...dashboard.panels.flatMap((p) => p.targets.map((t) => ({ where: p.title, expr: t.expr }))),
       ...dashboard.templating.list

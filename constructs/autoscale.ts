@@ -1,3 +1,8 @@
+import {
+  DEFAULT_ACTIVATION,
+  DEFAULT_COOLDOWN_SECONDS,
+  DEFAULT_INTERVAL_SECONDS,
+} from '../worker/autoscaler/autoscaler-options';
 import { checkCount, propError } from './prop-error';
 
 /**
@@ -20,10 +25,9 @@ export interface AutoscaleProps {
   readonly pollingSeconds?: number;
 }
 
-/** KEDA's own defaults, which the props take when unset. */
-export const DEFAULT_ACTIVATION_MESSAGES = 0;
-export const DEFAULT_COOLDOWN_SECONDS = 300;
-export const DEFAULT_POLLING_SECONDS = 30;
+/** KEDA's own defaults, which workqueue-autoscaler takes too. */
+const DEFAULT_ACTIVATION_MESSAGES = DEFAULT_ACTIVATION;
+const DEFAULT_POLLING_SECONDS = DEFAULT_INTERVAL_SECONDS;
 
 export type Autoscale = Required<AutoscaleProps>;
 

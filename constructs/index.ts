@@ -16,4 +16,4 @@ export type {
 export { RENDERERS, type RenderedBroker, type RenderedWorker, type TargetRenderer } from './targets';
 export { configureAlerts } from './monitoring/stack-monitoring';
 export { PROMETHEUS_RULES_FILE, type AlertThresholds } from './monitoring/prometheus-rules';
-export { GRAFANA_DASHBOARD_FILE, AUTOSCALER_METRICS } from './monitoring/grafana-dashboard';
+export { GRAFANA_DASHBOARD_FILE } from './monitoring/grafana-dashboard';

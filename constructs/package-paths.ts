@@ -24,11 +24,21 @@ export function imageFile(image: 'broker' | 'worker', file: string): string {
   return join(packageRoot(), 'images', image, file);
 }
 
-/** The bundled worker runtime; built by `npm run build` (npm install runs it). */
+/** A bundle in dist/, built by `npm run build` (npm install runs it). */
+function bundle(file: string, what: string): string {
+  const path = join(packageRoot(), 'dist', file);
+  if (!existsSync(path)) throw new Error(`the ${what} bundle ${path} is missing: run 'npm run build' first`);
+  return path;
+}
+
+/** The bundled worker runtime. */
 export function workerBundle(): string {
-  const bundle = join(packageRoot(), 'dist', 'workqueue-worker.js');
-  if (!existsSync(bundle)) throw new Error(`the worker runtime bundle ${bundle} is missing: run 'npm run build' first`);
-  return bundle;
+  return bundle('workqueue-worker.js', 'worker runtime');
+}
+
+/** The bundled workqueue-autoscaler, shipped in the worker image. */
+export function autoscalerBundle(): string {
+  return bundle('workqueue-autoscaler.js', 'autoscaler');
 }
 
 /**

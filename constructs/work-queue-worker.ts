@@ -13,7 +13,7 @@ import type { ContextEntry } from './build-context';
 import { DockerImageBuild, imageReference } from './docker-image-build';
 import { workerDetails, type WorkerDescription } from './descriptions';
 import type { MarathonApp } from './marathon-app';
-import { imageFile, workerBundle, spawnHelperBinary } from './package-paths';
+import { autoscalerBundle, imageFile, workerBundle, spawnHelperBinary } from './package-paths';
 import { handlerEntries } from './handler-files';
 import {
   ENV_NAME,
@@ -270,6 +270,8 @@ export class WorkQueueWorker extends Construct {
       { path: 'workqueue-worker', source: imageFile('worker', 'workqueue-worker'), executable: true },
       { path: 'process-message', source: imageFile('worker', 'process-message'), executable: true },
       { path: 'workqueue-worker.js', source: workerBundle() },
+      { path: 'workqueue-autoscaler', source: imageFile('worker', 'workqueue-autoscaler'), executable: true },
+      { path: 'workqueue-autoscaler.js', source: autoscalerBundle() },
       ...(spawnHelperBinary() === undefined
         ? []
         : [{ path: 'wq-spawn', source: spawnHelperBinary()!, executable: true }]),

@@ -1,15 +1,6 @@
 /** Where the stack's Grafana dashboard goes, relative to cdktf.out/stacks/<stack>. */
 export const GRAFANA_DASHBOARD_FILE = 'grafana/workqueue-dashboard.json';
 
-/** The metrics `workqueue-autoscaler` exports on /metrics, which the dashboard's autoscaler panels read. */
-export const AUTOSCALER_METRICS = [
-  'workqueue_autoscaler_queue_depth',
-  'workqueue_autoscaler_current_replicas',
-  'workqueue_autoscaler_desired_replicas',
-  'workqueue_autoscaler_scaling_calls_total',
-  'workqueue_autoscaler_errors_total',
-] as const;
-
 /** Every query goes to the data source picked in the dashboard's variable. */
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 /** The queues picked in the dashboard's variable; "All" also matches series without a queue label. */
