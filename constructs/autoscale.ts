@@ -55,3 +55,23 @@ export function resolveAutoscale(C: string, props: AutoscaleProps): Autoscale {
     throw propError(C, 'autoscale.min', autoscale.min, `use at most autoscale.max (${autoscale.max})`);
   return autoscale;
 }
+
+/** What one autoscaler needs: a reading and a call every interval. */
+export const AUTOSCALER_CPUS = 0.25;
+export const AUTOSCALER_MEMORY_MB = 128;
+
+/** The worker image's autoscaler command: the entrypoint of the autoscaler service or app (swarm, marathon). */
+export const AUTOSCALER_COMMAND = '/usr/local/bin/workqueue-autoscaler';
+
+/** The name of a fleet's autoscaler service or app. */
+export const autoscalerName = (fleet: string) => `${fleet}-autoscaler`;
+
+/** workqueue-autoscaler's arguments for a fleet on `queue`, but for the platform's own (--swarm-service, --app). */
+export function autoscalerArgs(queue: string, autoscale: Autoscale, healthPort: number): string[] {
+  return [
+    ...['-q', queue, '--min', String(autoscale.min), '--max', String(autoscale.max)],
+    ...['--messages-per-instance', String(autoscale.messagesPerInstance)],
+    ...['--activation', String(autoscale.activationMessages), '--cooldown', String(autoscale.cooldownSeconds)],
+    ...['--interval', String(autoscale.pollingSeconds), '--health-port', String(healthPort)],
+  ];
+}

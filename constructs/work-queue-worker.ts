@@ -35,7 +35,7 @@ import { claimName } from './unique-names';
 import { workerArgs } from './worker-args';
 import { COMPONENT_LABEL, QUEUE_LABEL } from './app-labels';
 import { RENDERERS, rendererOf, type TargetRenderer } from './targets';
-import { resolveAutoscale, type Autoscale, type AutoscaleProps } from './autoscale';
+import { autoscalerName, resolveAutoscale, type Autoscale, type AutoscaleProps } from './autoscale';
 import { checkPlacement, DEFAULT_NAMESPACE } from './placement';
 import { monitorQueues } from './monitoring/stack-monitoring';
 
@@ -425,6 +425,9 @@ export class WorkQueueWorker extends Construct {
         : 'give each fleet and broker of the stack its own name';
     claimName(this, C, 'name', props.name === undefined ? 'name (derived from queue)' : 'name', this.name, nameFix);
     claimName(this, C, 'imageName', 'imageName', this.imageName, 'give each fleet and broker its own imageName');
+    // The autoscaler's service or app sits beside the fleet's, by a name of its own.
+    if (this.autoscale !== undefined)
+      claimName(this, C, 'name', 'name (its autoscaler)', autoscalerName(this.name), nameFix);
   }
 
   private validateEnv(C: string, props: WorkQueueWorkerProps): void {

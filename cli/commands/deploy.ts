@@ -60,7 +60,14 @@ export async function deploy(argv: readonly string[], env: NodeJS.ProcessEnv): P
   const dir = stackDir({ project: process.cwd(), stack: text(flags, 'stack'), synth: flags.synth === true, progress });
   const all = marathonApps(dir);
   const apps = positional.length > 0 ? appsNamed('deploy', all, positional) : all;
-  const given = { TAG: text(flags, 'tag'), BROKER: text(flags, 'broker'), QUEUE: text(flags, 'queue') };
+  const given = {
+    TAG: text(flags, 'tag'),
+    BROKER: text(flags, 'broker'),
+    QUEUE: text(flags, 'queue'),
+    // An autoscaler app scales its fleet through the Marathon this deploy talks to, with the same login.
+    MARATHON_URL: text(flags, 'marathon') ?? env.MARATHON_URL,
+    MARATHON_TOKEN: env.MARATHON_TOKEN ?? '',
+  };
   const workers = apps.filter((a) => labelOf(a, COMPONENT_LABEL) === 'worker');
   // One -q for several fleets, none of them named, would point them all at one queue.
   const named = positional.every((word) => all.some((a) => a.id === normalAppId(word)));

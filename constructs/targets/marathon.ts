@@ -2,6 +2,14 @@ import { Token } from 'cdktf';
 import { placeholderEnv, type BrokerDescription, type WorkerDescription } from '../descriptions';
 import { MarathonApp } from '../marathon-app';
 import type { TargetRenderer } from './renderer';
+import { COMPONENT_LABEL } from '../app-labels';
+import {
+  AUTOSCALER_COMMAND,
+  AUTOSCALER_CPUS,
+  AUTOSCALER_MEMORY_MB,
+  autoscalerArgs,
+  autoscalerName,
+} from '../autoscale';
 
 /** Mesos-DNS's domain of Marathon apps: app /broker-0 is broker-0.marathon.mesos. */
 const MESOS_DNS_DOMAIN = 'marathon.mesos';
@@ -70,6 +78,19 @@ function marathonUrl(desc: WorkerDescription): string {
   return Token.isUnresolved(desc.broker.url) ? '{{AMQP_URL}}' : desc.broker.url;
 }
 
+/** The runtime's (and the autoscaler's) /healthz on the app's first port. */
+function healthCheck(desc: WorkerDescription): Record<string, unknown> {
+  return {
+    protocol: 'MESOS_HTTP',
+    path: desc.health.path,
+    portIndex: 0,
+    gracePeriodSeconds: 60,
+    intervalSeconds: 15,
+    timeoutSeconds: 5,
+    maxConsecutiveFailures: 3,
+  };
+}
+
 /**
  * Marathon app files (cdktf.out/stacks/<stack>/marathon/) that `workqueue deploy` sends, with placeholders
  * for the tag and secrets; no Terraform resources.
@@ -78,7 +99,7 @@ export const marathon: TargetRenderer = {
   terraformImages: false,
   hostPorts: true,
   namespaces: false,
-  autoscales: false,
+  autoscales: true,
   checkName: () => undefined,
   // Long names: the nodes reach each other by their Mesos-DNS names, the agents' addresses.
   nodeName: (_broker, host) => `rabbit@${host}.${MESOS_DNS_DOMAIN}`,
@@ -142,22 +163,39 @@ export const marathon: TargetRenderer = {
       },
       networks: [{ mode: 'container/bridge' }],
       env: { ...placeholderEnv(desc.env), AMQP_URL: marathonUrl(desc) },
-      healthChecks: [
-        {
-          protocol: 'MESOS_HTTP',
-          path: desc.health.path,
-          portIndex: 0,
-          gracePeriodSeconds: 60,
-          intervalSeconds: 15,
-          timeoutSeconds: 5,
-          maxConsecutiveFailures: 3,
-        },
-      ],
+      healthChecks: [healthCheck(desc)],
       ...(hosts.length > 0 ? { dependencies: hosts.map(appId) } : {}),
       upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0.5 },
       taskKillGracePeriodSeconds: desc.stopGraceSeconds,
       labels: { ...desc.labels },
     });
+    if (desc.autoscale) {
+      const id = appId(autoscalerName(desc.name));
+      new MarathonApp(scope, 'marathon-autoscaler', {
+        id,
+        instances: 1,
+        cpus: AUTOSCALER_CPUS,
+        mem: AUTOSCALER_MEMORY_MB,
+        // It finds the broker as the fleet does (-b), and scales the fleet's app through Marathon's API.
+        args: [
+          ...hosts.flatMap((host) => ['-b', host]),
+          ...autoscalerArgs(desc.queue, desc.autoscale, desc.health.port),
+          ...['--app', appId(desc.name)],
+        ],
+        container: {
+          type: 'DOCKER',
+          docker: { ...image(desc), parameters: [{ key: 'entrypoint', value: AUTOSCALER_COMMAND }] },
+          portMappings: [{ containerPort: desc.health.port, hostPort: 0, protocol: 'tcp', name: 'health' }],
+        },
+        networks: [{ mode: 'container/bridge' }],
+        // Marathon's URL (with its login, if any) and token: what `workqueue deploy` itself was given.
+        env: { AMQP_URL: marathonUrl(desc), MARATHON_URL: '{{MARATHON_URL}}', MARATHON_TOKEN: '{{MARATHON_TOKEN}}' },
+        healthChecks: [healthCheck(desc)],
+        dependencies: [appId(desc.name)],
+        upgradeStrategy: { minimumHealthCapacity: 0, maximumOverCapacity: 0 },
+        labels: { ...desc.labels, [COMPONENT_LABEL]: 'autoscaler' },
+      });
+    }
     return { marathonApp };
   },
 };

@@ -12,13 +12,22 @@ import {
   workerHealth,
 } from './docker-common';
 import type { TargetRenderer } from './renderer';
+import {
+  AUTOSCALER_COMMAND,
+  AUTOSCALER_CPUS,
+  AUTOSCALER_MEMORY_MB,
+  autoscalerArgs,
+  autoscalerName,
+} from '../autoscale';
+
+const DOCKER_SOCKET = '/var/run/docker.sock';
 
 /** Services on a Docker Swarm, on an attachable overlay network named after the broker. */
 export const swarm: TargetRenderer = {
   terraformImages: true,
   hostPorts: true,
   namespaces: false,
-  autoscales: false,
+  autoscales: true,
   checkName: () => undefined,
   nodeName: (_broker, host) => `rabbit@${host}`,
   clientHosts: (_broker, hosts) => hosts,
@@ -68,11 +77,12 @@ export const swarm: TargetRenderer = {
 
   renderWorker(scope, desc, broker) {
     const network = broker?.network;
+    const image = builtImage(desc, 'WorkQueueWorker').name;
     new Service(scope, 'service', {
       name: desc.name,
       taskSpec: {
         containerSpec: {
-          image: builtImage(desc, 'WorkQueueWorker').name,
+          image,
           args: [...desc.args],
           env: workerEnv(desc),
           healthcheck: workerHealth(desc),
@@ -87,7 +97,32 @@ export const swarm: TargetRenderer = {
       // Start the new task before stopping an old one, and roll back if it never gets healthy.
       updateConfig: { parallelism: 1, order: 'start-first', failureAction: 'rollback', monitor: '30s', delay: '5s' },
       rollbackConfig: { parallelism: 1, order: 'stop-first' },
+      // The autoscaler owns the count once it runs: an apply must not reset it.
+      ...(desc.autoscale ? { lifecycle: { ignoreChanges: ['mode[0].replicated[0].replicas'] } } : {}),
     });
+    if (desc.autoscale) {
+      new Service(scope, 'autoscaler', {
+        name: autoscalerName(desc.name),
+        taskSpec: {
+          containerSpec: {
+            image,
+            command: [AUTOSCALER_COMMAND],
+            args: [...autoscalerArgs(desc.queue, desc.autoscale, desc.health.port), '--swarm-service', desc.name],
+            env: { AMQP_URL: desc.broker.url },
+            // The Docker socket is root's; a manager's engine is the one that updates services.
+            user: 'root',
+            mounts: [{ target: DOCKER_SOCKET, source: DOCKER_SOCKET, type: 'bind' }],
+            healthcheck: workerHealth(desc),
+            stopGracePeriod: '10s',
+          },
+          placement: { constraints: ['node.role == manager'] },
+          networksAdvanced: network ? [{ name: network.id }] : undefined,
+          resources: swarmLimits(AUTOSCALER_CPUS, AUTOSCALER_MEMORY_MB),
+          restartPolicy: { condition: 'any', delay: '5s' },
+        },
+        mode: { replicated: { replicas: 1 } },
+      });
+    }
     return {};
   },
 };

@@ -20,6 +20,9 @@ one log line: depth, current, desired and why.
 Options:
   -u, --url URL              amqp:// or amqps:// broker URL (default: $AMQP_URL, else ${DEFAULT_URL});
                              a cluster: every node's URL, by repeating -u or comma-separated
+  -b, --broker NAME          find the broker by name, as workqueue-worker does (Marathon app via
+                             $MARATHON_URL, Mesos-DNS SRV, else host NAME:5672); login from -u;
+                             repeat for every node of a cluster
   -q, --queue NAME           the queue whose depth scales the fleet (required)
       --management URL       RabbitMQ management API (http[s]://[user:password@]host:port); the
                              depth is then ready + unacked messages; without it, or when it does

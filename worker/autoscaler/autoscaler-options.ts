@@ -1,7 +1,7 @@
 import { checkBrokerUrls } from '../broker/login';
 import { UsageError } from '../command-line/errors';
 import { parseFlags, text, type FlagSpec } from '../command-line/flags';
-import { givenBrokerUrls } from '../consumer/options';
+import { checkBrokerNames, givenBrokerUrls } from '../consumer/options';
 import { numberProblem, wholeNumberProblem } from '../consumer/number-rules';
 import { queueNameProblem } from '../consumer/queue-names';
 import { printable } from '../observability/printable';
@@ -14,6 +14,8 @@ export type Platform =
 
 export interface AutoscalerOptions {
   readonly urls: readonly string[];
+  /** --broker names found by discovery (Marathon, Mesos-DNS), as the worker's; the URL gives the login. */
+  readonly brokers: readonly string[];
   readonly queue: string;
   readonly intervalSeconds: number;
   /** RabbitMQ's management API base URL; undefined: depth from a passive declare. */
@@ -33,6 +35,7 @@ const NAMING = { prefix: '', help: 'workqueue-autoscaler --help' };
 
 const FLAGS: readonly FlagSpec[] = [
   { names: ['-u', '--url'], key: 'url', value: true },
+  { names: ['-b', '--broker'], key: 'broker', value: true },
   { names: ['-q', '--queue'], key: 'queue', value: true },
   { names: ['--interval'], key: 'interval', value: true },
   { names: ['--management'], key: 'management', value: true },
@@ -57,6 +60,8 @@ export function parseAutoscalerArgs(argv: readonly string[], env: NodeJS.Process
   }
   const urls = givenBrokerUrls(values.url, env);
   checkBrokerUrls(values.url ? '--url' : '$AMQP_URL', urls);
+  const brokers = values.broker ?? [];
+  checkBrokerNames(brokers, urls);
   const queue = text(flags, 'queue');
   if (!queue) throw new UsageError('missing --queue: name the queue whose depth scales the fleet, e.g. -q jobs');
   const queueProblem = queueNameProblem(queue);
@@ -105,6 +110,7 @@ export function parseAutoscalerArgs(argv: readonly string[], env: NodeJS.Process
   const management = text(flags, 'management');
   return {
     urls,
+    brokers,
     queue,
     intervalSeconds,
     management,

@@ -35,7 +35,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const log = createLogger(redactor, process.stderr, PROGRAM);
   const metrics = new AutoscalerMetrics(queue);
   const stop = new AbortController();
-  const depth = new QueueDepth(urls, queue, api, log, stop.signal);
+  const depth = new QueueDepth(urls, options.brokers, queue, api, log, stop.signal);
   // A running controller waits a cooldown before taking a fleet it found running down to --min.
   const rule = new ScalingRule(options.rule, options.once ? undefined : Date.now());
   const autoscaler = new Autoscaler({ depth, fleet, rule, metrics, log });

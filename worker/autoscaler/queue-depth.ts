@@ -26,6 +26,8 @@ export class QueueDepth {
 
   constructor(
     private readonly urls: readonly string[],
+    /** --broker names: where the nodes are, found again before each connection. */
+    private readonly brokers: readonly string[],
     private readonly queue: string,
     private readonly management: ManagementApi | undefined,
     private readonly log: Logger,
@@ -78,7 +80,7 @@ export class QueueDepth {
     const forget = () => (this.connection = undefined);
     try {
       const connected = await connectWithRetry({
-        candidates: brokerCandidates(this.urls, [], this.log),
+        candidates: brokerCandidates(this.urls, this.brokers, this.log),
         displayUrl: this.urls.join(','),
         timeoutMs: CONNECT_TIMEOUT_MS,
         log: this.log,

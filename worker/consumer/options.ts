@@ -174,14 +174,7 @@ function validate(o: ResolvedWorkerOptions): void {
   if (o.module === '') throw new UsageError('--module needs a file, e.g. --module ./handler.js');
   checkBrokerUrls('--url', o.urls);
   checkTls(o);
-  for (const broker of o.brokers) {
-    if (!/^[A-Za-z0-9._/-]+(:\d{1,5})?$/.test(broker)) {
-      throw new UsageError(
-        `--broker must be a name (a Marathon app id or host name), optionally NAME:PORT, not '${broker}'`,
-      );
-    }
-  }
-  if (o.brokers.length > 0) checkOneLogin(o.urls);
+  checkBrokerNames(o.brokers, o.urls);
   checkInteger('--concurrency', o.concurrency, 1, 10_000);
   checkInteger('--prefetch-count', o.prefetchCount, 1, 65_535);
   if (o.count !== undefined) checkInteger('--count', o.count, 1, Number.MAX_SAFE_INTEGER);
@@ -260,4 +253,17 @@ function checkInteger(flag: string, value: number, min: number, max: number): vo
 function checkNumber(flag: string, value: number, min: number): void {
   const problem = numberProblem(value, min);
   if (problem) throw new UsageError(`${flag} must be ${problem} seconds, not '${value}'`);
+}
+
+/** --broker names (discovered, the URL giving the rest): each a name, optionally NAME:PORT; the URLs one login. */
+export function checkBrokerNames(brokers: readonly string[], urls: readonly string[]): void {
+  for (const broker of brokers) {
+    if (!/^[A-Za-z0-9._/-]+(:\d{1,5})?$/.test(broker)) {
+      throw new UsageError(
+        '--broker must be a name (a Marathon app id or host name), optionally NAME:PORT, ' +
+          `not '${printable(broker, 60)}'`,
+      );
+    }
+  }
+  if (brokers.length > 0) checkOneLogin(urls);
 }
