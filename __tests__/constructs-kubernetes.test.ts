@@ -437,7 +437,7 @@ describe('refusals at construction, naming the construct, the prop, the value an
   const W = /^WorkQueueWorker \(test\/workers\): invalid /;
 
   it.each([
-    ['an uppercase broker name', broker({ name: 'Rabbit' }), B, /name "Rabbit": on the kubernetes target use lowercase/],
+    ['an uppercase broker name', broker({ name: 'Rabbit' }), B, /"Rabbit": on the kubernetes target use lowercase/],
     [
       'a broker name with a dot',
       broker({ name: 'rabbit.mq' }),
