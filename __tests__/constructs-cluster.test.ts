@@ -1,10 +1,9 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, TerraformVariable, Testing } from 'cdktf';
-import type { Construct } from 'constructs';
 import { Broker, DefaultStack, WorkQueueWorker, defaultStackSettings, type BrokerProps } from '../constructs';
 import { marathonValidator } from './helpers/marathon-schema';
-import { resources, synthesize, testStack } from './helpers/synth';
+import { errorOf, resources, synthesize } from './helpers/synth';
 
 const validate = marathonValidator();
 const NODES = ['broker-0', 'broker-1', 'broker-2'];
@@ -33,15 +32,6 @@ function contextOf(dir: string): string {
     context: string;
   };
   return join(dir, manifest.context);
-}
-
-function errorOf(build: (stack: Construct) => void): string {
-  try {
-    build(testStack());
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('no error thrown');
 }
 
 /** Every file under `dir`, with its text. */

@@ -6,7 +6,7 @@ import { Container } from '@cdktf/provider-docker/lib/container';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import type { Construct } from 'constructs';
 import { Broker, WorkQueueWorker } from '../constructs';
-import { imageManifests, resources, synthesize, testStack } from './helpers/synth';
+import { errorOf, imageManifests, resources, synthesize } from './helpers/synth';
 
 Testing.setupJest();
 
@@ -200,18 +200,9 @@ describe('a user stack that declares its own Docker provider', () => {
 });
 
 describe('two fleets on one queue', () => {
-  function error(build: (stack: Construct) => void): string {
-    try {
-      build(testStack());
-    } catch (err) {
-      return (err as Error).message;
-    }
-    throw new Error('no error thrown');
-  }
-
   it('are refused without names, with the fix', () => {
     // GIVEN two fleets on 'jobs' that leave name to its default
-    const message = error((stack) => {
+    const message = errorOf((stack) => {
       const broker = new Broker(stack, 'broker', { queues: ['jobs'] });
       new WorkQueueWorker(stack, 'small', { queue: 'jobs', broker });
       new WorkQueueWorker(stack, 'gpu', { queue: 'jobs', broker });
@@ -241,7 +232,7 @@ describe('two fleets on one queue', () => {
     ],
   ])('refuse %s', (_what, props, message) => {
     expect(
-      error((stack) => {
+      errorOf((stack) => {
         const broker = new Broker(stack, 'broker', { queues: ['jobs'] });
         new WorkQueueWorker(stack, 'small', { queue: 'jobs', broker });
         new WorkQueueWorker(stack, 'gpu', { queue: 'jobs', broker, ...props });
@@ -251,7 +242,7 @@ describe('two fleets on one queue', () => {
 
   it('refuse a second broker of the same name', () => {
     expect(
-      error((stack) => {
+      errorOf((stack) => {
         new Broker(stack, 'broker', { queues: ['jobs'] });
         new Broker(stack, 'other', { queues: ['mail'] });
       }),

@@ -1,7 +1,7 @@
 import type { Construct } from 'constructs';
 import { Broker, WorkQueueWorker, type AutoscaleProps, type Target, type WorkQueueWorkerProps } from '../constructs';
 import { kubernetesFiles, objectOf, schemaErrors, terraformManifests, yamlObjects } from './helpers/kubernetes';
-import { resources, synthesize, testStack } from './helpers/synth';
+import { errorOf, resources, synthesize } from './helpers/synth';
 
 /** A broker declaring 'jobs' and an autoscaled fleet on it, on kubernetes, synthesized. */
 function autoscaled(autoscale: AutoscaleProps) {
@@ -105,15 +105,6 @@ describe('autoscale refusals at construction', () => {
       new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, ...props });
     };
   const scale = { min: 0, max: 4, messagesPerInstance: 10 };
-
-  function errorOf(build: (stack: Construct) => void): string {
-    try {
-      build(testStack());
-    } catch (e) {
-      return (e as Error).message;
-    }
-    throw new Error('nothing was thrown');
-  }
 
   it('refuses autoscale on docker, naming the targets that can', () => {
     // GIVEN a fleet with autoscale on plain containers WHEN built THEN one line names the targets that rescale

@@ -13,7 +13,7 @@ import {
   yamlObjects,
   type KubeObject,
 } from './helpers/kubernetes';
-import { imageManifests, resources, synthesize, testStack } from './helpers/synth';
+import { errorOf, imageManifests, resources, synthesize } from './helpers/synth';
 
 /** The value at a dotted path (array indexes as numbers) of a parsed object. */
 function dig(value: unknown, path: string): unknown {
@@ -414,16 +414,6 @@ describe('images and providers on the kubernetes target', () => {
 /** The provider blocks of one type in synthesized Terraform JSON. */
 function providerBlocks(json: string, type: string): Record<string, unknown>[] {
   return (JSON.parse(json) as { provider?: Record<string, Record<string, unknown>[]> }).provider?.[type] ?? [];
-}
-
-/** The message of what `build` throws in a fresh stack. */
-function errorOf(build: (stack: Construct) => void): string {
-  try {
-    build(testStack());
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('nothing was thrown');
 }
 
 describe('refusals at construction, naming the construct, the prop, the value and the fix', () => {

@@ -4,21 +4,12 @@ import { Fn, Lazy, TerraformLocal, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { Broker, WorkQueueWorker, type BrokerProps, type WorkQueueWorkerProps } from '../constructs';
 import { marathonValidator } from './helpers/marathon-schema';
-import { imageManifests, resources, synthesize, testStack } from './helpers/synth';
+import { errorOf, imageManifests, resources, synthesize } from './helpers/synth';
 
 const validate = marathonValidator();
 
 function secret(scope: Construct, name: string): string {
   return new TerraformVariable(scope, name, { type: 'string', sensitive: true }).stringValue;
-}
-
-function errorOf(build: (stack: Construct) => void): string {
-  try {
-    build(testStack());
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('no error thrown');
 }
 
 /** The broker image context's files of a synthesized stack. */

@@ -11,6 +11,16 @@ export function testStack(): TerraformStack {
   return new TerraformStack(Testing.app() as App, 'test');
 }
 
+/** The message of what `build` throws in a fresh stack; fails the test when nothing is thrown. */
+export function errorOf(build: (stack: Construct) => void): string {
+  try {
+    build(testStack());
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('nothing was thrown');
+}
+
 /** Builds a stack with `build`, fully synthesizes it, and returns its Terraform JSON and files. */
 export function synthesize(build: (stack: Construct) => void): {
   stack: TerraformStack;
