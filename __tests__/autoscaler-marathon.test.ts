@@ -276,6 +276,10 @@ describe('workqueue-autoscaler on Marathon', () => {
     [['-q', 'jobs', '--messages-per-instance', '5', '--max', '2', '--app', 'w?force=true'], /--app must be/],
     [['-q', 'jobs', '--messages-per-instance', '5', '--max', '2', '--app', 'w', '-u', 'http://x'], /--url must start/],
     [['-q', 'jobs', '--messages-per-instance', '5', '--max', '2', '--app', 'w', '--marathon', 'nope'], /--marathon is/],
+    [
+      ['-q', 'jobs', '--messages-per-instance', '5', '--max', '2', '--app', 'w', '--marathon', 'ftp://m:1'],
+      /--marathon/,
+    ],
     [['-q', 'jobs', '--messages-per-instance', '5', '--max', '2', '--app', 'w', '--management', 'ftp://m'], /http/],
   ])('refuses bad flags in one line, exit 2: %j', async (args, pattern) => {
     // WHEN the autoscaler is started with bad flags

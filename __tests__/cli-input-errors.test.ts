@@ -42,6 +42,13 @@ describe('workqueue refuses bad flags in one line naming the flag, exit 2', () =
       {},
       /^workqueue: error: status: -o\/--output must be table or json, not 'yaml'$/,
     ],
+    [['deploy', '--marathon', 'ftp://marathon:8080'], {}, /^workqueue: error: --marathon is not a URL/],
+    [
+      ['build', '-t', 'bad tag!'],
+      {},
+      /^workqueue: error: build: -t 'bad tag!' is not a Docker tag: use up to 128 letters, digits/,
+    ],
+    [['run-local', 'worker', '-t', '$(id)'], {}, /^workqueue: error: run-local: -t '\$\(id\)' is not a Docker tag/],
     [
       ['scale', 'worker', '-1'],
       {},

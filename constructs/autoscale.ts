@@ -33,6 +33,13 @@ export type Autoscale = Required<AutoscaleProps>;
 
 /** The props with their defaults, checked: `C` names the construct in errors. */
 export function resolveAutoscale(C: string, props: AutoscaleProps): Autoscale {
+  if (typeof props !== 'object' || props === null)
+    throw propError(
+      C,
+      'autoscale',
+      props,
+      'give { min, max, messagesPerInstance }, e.g. { min: 0, max: 4, messagesPerInstance: 50 }',
+    );
   const autoscale: Autoscale = {
     min: props.min,
     max: props.max,

@@ -15,7 +15,7 @@ const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])
  * it. A Service's name starts with a letter (DNS-1035), and `maxLength` leaves room for what Kubernetes appends.
  */
 export function checkKubernetesName(construct: string, prop: string, name: string, maxLength: number): void {
-  if (!LABEL.test(name) || !/^[a-z]/.test(name) || name.length > maxLength) {
+  if (typeof name !== 'string' || !LABEL.test(name) || !/^[a-z]/.test(name) || name.length > maxLength) {
     throw propError(
       construct,
       prop,
@@ -27,7 +27,7 @@ export function checkKubernetesName(construct: string, prop: string, name: strin
 }
 
 export function checkNamespace(construct: string, prop: string, name: string): void {
-  if (!LABEL.test(name) || name.length > 63) {
+  if (typeof name !== 'string' || !LABEL.test(name) || name.length > 63) {
     throw propError(
       construct,
       prop,
@@ -39,7 +39,7 @@ export function checkNamespace(construct: string, prop: string, name: string): v
 }
 
 export function checkStorageClass(construct: string, prop: string, name: string): void {
-  if (!SUBDOMAIN.test(name) || name.length > 253) {
+  if (typeof name !== 'string' || !SUBDOMAIN.test(name) || name.length > 253) {
     throw propError(
       construct,
       prop,

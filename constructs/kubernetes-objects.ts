@@ -3,6 +3,7 @@ import { stringify } from 'yaml';
 import { kubernetesProviderModule } from './kubernetes-provider';
 import { ensureKubernetesProvider } from './providers';
 import { writeOnSynth } from './stack-file';
+import { terraformLiterals } from './terraform-literal';
 
 /** A Kubernetes object as the API server takes it: what `kubectl apply -f` reads. */
 export interface KubernetesObject {
@@ -50,7 +51,8 @@ export class KubernetesObjects extends Construct {
     const secret = new SecretV1(this, 'secret', { metadata: { name, namespace, labels: { ...labels } }, data });
     for (const object of props.objects) {
       new Manifest(this, `${object.kind.toLowerCase()}-${object.metadata.name}`, {
-        manifest: object,
+        // The YAML is read by kubectl as it is; Terraform would evaluate ${ and %{ in the same strings.
+        manifest: terraformLiterals(object),
         // Pods that read the Secret start once it exists.
         dependsOn: [secret],
       });

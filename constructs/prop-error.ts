@@ -3,6 +3,7 @@ import { numberProblem, wholeNumberProblem } from '../worker/consumer/number-rul
 import { queueNameProblem } from '../worker/consumer/queue-names';
 import { retryDelaysProblem, retryQueueNames, type RetryDelays } from '../worker/consumer/retry-delays';
 import { CONTROL_CHARACTERS } from '../worker/observability/printable';
+import { IMAGE_TAG_WORDS, isImageTag } from './image-tag';
 
 /**
  * Who a construction error is about: the class and where it sits in the tree, e.g.
@@ -15,11 +16,13 @@ export function constructLabel(kind: string, construct: Construct): string {
 /** An error that names the construct and prop, shows the value (escaped, cut) and says the fix. */
 export function propError(construct: string, prop: string, value: unknown, fix: string): Error {
   const shown =
-    typeof value !== 'string'
-      ? JSON.stringify(value)
-      : value.length > 60
-        ? `'${escaped(value.slice(0, 57))}...' (${value.length} chars)`
-        : `"${escaped(value)}"`;
+    typeof value === 'number'
+      ? String(value) // NaN and Infinity as themselves: JSON would say null
+      : typeof value !== 'string'
+        ? JSON.stringify(value)
+        : value.length > 60
+          ? `'${escaped(value.slice(0, 57))}...' (${value.length} chars)`
+          : `"${escaped(value)}"`;
   return new Error(`${construct}: invalid ${prop} ${shown}: ${fix}`);
 }
 
@@ -57,17 +60,22 @@ export function checkNoNul(construct: string, prop: string, value: string): void
 const IMAGE_REGISTRY = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?/)?';
 const IMAGE_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const IMAGE_NAME = new RegExp(`^${IMAGE_REGISTRY}${IMAGE_COMPONENT}(?:/${IMAGE_COMPONENT})*$`);
-const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** Where images are pushed and pulled: host[:port] and optional path components, no scheme, no tag. */
 const REGISTRY = new RegExp(`^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?(?:/${IMAGE_COMPONENT})*$`);
 
 export function checkRegistry(construct: string, prop: string, registry: string): void {
-  if (!REGISTRY.test(registry ?? '')) {
+  const port = /^[^/]*:(\d+)(?:\/|$)/.exec(typeof registry === 'string' ? registry : '')?.[1];
+  if (
+    typeof registry !== 'string' ||
+    !REGISTRY.test(registry) ||
+    (port !== undefined && !(+port >= 1 && +port <= 65535))
+  ) {
     throw propError(
       construct,
       prop,
-      registry,
+      // A login written into it is not shown back.
+      typeof registry === 'string' ? registry.replace(/^[^/]*@/, '***@') : registry,
       "use a registry host with an optional port and path, no scheme, e.g. 'registry.example.com:5000/team' " +
         "or 'ghcr.io/acme'",
     );
@@ -84,13 +92,8 @@ export function checkImage(construct: string, name: string, tag: string | undefi
         "and '.', '_', '-', separated by '/', optionally after registry[:port]/ (no tag)",
     );
   }
-  if (tag !== undefined && !IMAGE_TAG.test(tag)) {
-    throw propError(
-      construct,
-      'imageTag',
-      tag,
-      "use a Docker tag: up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'",
-    );
+  if (tag !== undefined && !isImageTag(tag)) {
+    throw propError(construct, 'imageTag', tag, `use a Docker tag: ${IMAGE_TAG_WORDS}`);
   }
 }
 
@@ -128,9 +131,20 @@ export function checkMarathonName(construct: string, prop: string, name: string)
   }
 }
 
-export function checkCount(construct: string, prop: string, value: number | undefined, min: number): void {
-  const problem = value === undefined ? undefined : wholeNumberProblem(value, min);
+/** The largest count the platforms take: Kubernetes' replica counts and KEDA's fields are 32-bit integers. */
+export const MAX_COUNT = 2_147_483_647;
+
+export function checkCount(
+  construct: string,
+  prop: string,
+  value: number | undefined,
+  min: number,
+  max = MAX_COUNT,
+): void {
+  if (value === undefined) return;
+  const problem = wholeNumberProblem(value, min);
   if (problem) throw propError(construct, prop, value, `use ${problem}`);
+  if (value > max) throw propError(construct, prop, value, `use at most ${max}`);
 }
 
 /**
@@ -138,15 +152,22 @@ export function checkCount(construct: string, prop: string, value: number | unde
  * majority of their members is up, so an even count survives no more losses than the odd count below it.
  */
 export function checkNodes(construct: string, prop: string, value: number): void {
-  if (Number.isInteger(value) && (value === 1 || (value >= 3 && value % 2 === 1))) return;
+  const odd = Number.isInteger(value) && (value === 1 || (value >= 3 && value % 2 === 1));
+  if (odd && value <= MAX_NODES) return;
   throw propError(
     construct,
     prop,
     value,
-    'use 1, or an odd number of at least 3 (3, 5, 7): a quorum queue needs a majority of its nodes up, ' +
-      'so 3 nodes survive the loss of 1, while 2 survive none and 4 no more than 3 do',
+    odd
+      ? `use at most ${MAX_NODES}: every quorum queue has a member on each node, and each member replicates ` +
+          'every message (RabbitMQ advises at most 7)'
+      : 'use 1, or an odd number of at least 3 (3, 5, 7): a quorum queue needs a majority of its nodes up, ' +
+          'so 3 nodes survive the loss of 1, while 2 survive none and 4 no more than 3 do',
   );
 }
+
+/** More nodes than any cluster needs: every one holds a member of every quorum queue. */
+const MAX_NODES = 99;
 
 export function checkPositive(construct: string, prop: string, value: number | undefined): void {
   const problem = value === undefined ? undefined : numberProblem(value, 0, true);

@@ -6,6 +6,7 @@ import { componentApps, imageManifests, type ComponentApp, type ImageManifest } 
 import { progress } from '../progress';
 import { appsNamed } from '../stack-apps';
 import { stackDir } from '../synth-output';
+import { tagOption } from '../tag-option';
 
 export const BUILD_HELP = `Usage: workqueue build [APP|broker|worker]... -t TAG [--push]
 
@@ -38,8 +39,7 @@ const SPECS: FlagSpec[] = [
 
 export async function build(argv: readonly string[]): Promise<number> {
   const { flags, positional } = parseFlags('build', argv, SPECS);
-  const tag = text(flags, 'tag');
-  if (!tag) throw new UsageError('build: missing -t TAG');
+  const tag = tagOption('build', flags, true)!;
   const dir = stackDir({ project: process.cwd(), stack: text(flags, 'stack'), synth: flags.synth === true, progress });
   const images =
     positional.length === 0 ? imageManifests(dir) : imagesOf(appsNamed('build', componentApps(dir), positional));

@@ -8,6 +8,7 @@ import { ERLANG_COOKIE_PLACEHOLDER, ERLANG_COOKIE_RULE, ERLANG_COOKIE_WORDS } fr
 import { ambiguous, appsNamed, labelOf, normalAppId } from '../stack-apps';
 import { marathonApps, stackDir } from '../synth-output';
 import { waitForDeployments } from '../wait-deployments';
+import { tagOption } from '../tag-option';
 
 export const DEPLOY_HELP = `Usage: workqueue deploy [APP...] [-t TAG] [-b BROKER] [-q QUEUE] [--marathon URL]
                         [--force] [--wait]
@@ -61,7 +62,7 @@ export async function deploy(argv: readonly string[], env: NodeJS.ProcessEnv): P
   const all = marathonApps(dir);
   const apps = positional.length > 0 ? appsNamed('deploy', all, positional) : all;
   const given = {
-    TAG: text(flags, 'tag'),
+    TAG: tagOption('deploy', flags, false),
     BROKER: text(flags, 'broker'),
     QUEUE: text(flags, 'queue'),
     // An autoscaler app scales its fleet through the Marathon this deploy talks to, with the same login.

@@ -8,6 +8,7 @@ import { progress } from '../progress';
 import { componentApps } from '../image-manifests';
 import { oneApp } from '../stack-apps';
 import { stackDir } from '../synth-output';
+import { tagOption } from '../tag-option';
 
 export const RUN_LOCAL_HELP = `Usage: workqueue run-local APP|broker|worker -t TAG [-q QUEUE] [-u URL | -b BROKER] [-d]
 
@@ -57,8 +58,7 @@ export async function runLocal(argv: readonly string[], env: NodeJS.ProcessEnv):
   if (positional.length !== 1) {
     throw new UsageError('run-local: name one app: its id, or broker or worker when the stack has one');
   }
-  const tag = text(flags, 'tag');
-  if (!tag) throw new UsageError('run-local: missing -t TAG');
+  const tag = tagOption('run-local', flags, true)!;
   const dir = stackDir({ project: process.cwd(), stack: text(flags, 'stack'), synth: false, progress });
   const app = oneApp('run-local', componentApps(dir), positional[0], `workqueue run-local APP -t ${tag}`);
   const { component, manifest: image } = app;

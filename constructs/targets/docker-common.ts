@@ -1,6 +1,12 @@
 import type { Image } from '@cdktf/provider-docker/lib/image';
 import type { BrokerDescription, BrokerNodeDescription, ImageDescription, WorkerDescription } from '../descriptions';
 import { constructLabel } from '../prop-error';
+import { terraformLiteral } from '../terraform-literal';
+
+/** The runtime's arguments as Terraform reads them literally (a queue or program argument may hold `${`). */
+export function literalArgs(args: readonly string[]): string[] {
+  return args.map(terraformLiteral);
+}
 
 /** What docker and swarm share: the Docker engine's health checks and published ports. */
 
@@ -43,13 +49,13 @@ export function publishedPorts(desc: BrokerDescription, node: BrokerNodeDescript
 
 /** A cluster node's variables: its RabbitMQ node name besides the broker's. */
 export function nodeEnv(desc: BrokerDescription, node: BrokerNodeDescription): Record<string, string> {
-  const env = Object.fromEntries(desc.env.map((v) => [v.name, v.value]));
+  const env = Object.fromEntries(desc.env.map((v) => [v.name, terraformLiteral(v.value)]));
   return node.nodeName === undefined ? env : { ...env, RABBITMQ_NODENAME: node.nodeName };
 }
 
 /** AMQP_URL after the worker's own variables, secrets as their tokens. */
 export function workerEnv(desc: WorkerDescription): Record<string, string> {
-  return { ...Object.fromEntries(desc.env.map((v) => [v.name, v.value])), AMQP_URL: desc.broker.url };
+  return { ...Object.fromEntries(desc.env.map((v) => [v.name, terraformLiteral(v.value)])), AMQP_URL: desc.broker.url };
 }
 
 /** Swarm's resource limits, in its units. */

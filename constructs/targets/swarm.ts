@@ -4,6 +4,7 @@ import { Volume } from '@cdktf/provider-docker/lib/volume';
 import {
   brokerHealth,
   builtImage,
+  literalArgs,
   nodeEnv,
   nodeSuffix,
   publishedPorts,
@@ -83,7 +84,7 @@ export const swarm: TargetRenderer = {
       taskSpec: {
         containerSpec: {
           image,
-          args: [...desc.args],
+          args: literalArgs(desc.args),
           env: workerEnv(desc),
           healthcheck: workerHealth(desc),
           stopSignal: 'SIGTERM',
@@ -107,7 +108,10 @@ export const swarm: TargetRenderer = {
           containerSpec: {
             image,
             command: [AUTOSCALER_COMMAND],
-            args: [...autoscalerArgs(desc.queue, desc.autoscale, desc.health.port), '--swarm-service', desc.name],
+            args: literalArgs([
+              ...autoscalerArgs(desc.queue, desc.autoscale, desc.health.port),
+              ...['--swarm-service', desc.name],
+            ]),
             env: { AMQP_URL: desc.broker.url },
             // The Docker socket is root's; a manager's engine is the one that updates services.
             user: 'root',

@@ -10,10 +10,12 @@ export interface MarathonEndpoint {
 /**
  * Reads a Marathon URL: basic auth from its user:password@, or a DC/OS-style token sent as
  * `Authorization: token=...`; the credentials never stay in the URLs it builds. Throws on a
- * malformed URL.
+ * malformed URL, or one that is not http(s).
  */
 export function marathonEndpoint(marathonUrl: string, token: string | undefined): MarathonEndpoint {
   const base = new URL(marathonUrl);
+  // Marathon speaks HTTP: another scheme would only fail later, at the first call.
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TypeError(`not an http(s) URL`);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (base.username) {
     const userPass = `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`;
