@@ -85,6 +85,32 @@ describe('workqueue deploy and scale against a Marathon stand-in', () => {
     });
   });
 
+  it("fills an autoscaler app's Marathon URL and token with deploy's, and gives it the fleet's -b and -q", async () => {
+    // GIVEN an autoscaled fleet on Marathon (its autoscaler app holds {{MARATHON_URL}} and {{MARATHON_TOKEN}})
+    const scaled = synthesizedProject('wq-cli-autoscaled', (stack) => {
+      const broker = new Broker(stack, 'broker', { queues: ['jobs'], target: 'marathon' });
+      const autoscale = { min: 0, max: 3, messagesPerInstance: 10 };
+      new WorkQueueWorker(stack, 'workers', { queue: 'jobs', broker, name: 'worker', autoscale });
+    });
+    try {
+      // WHEN deployed with --marathon and -b/-q, no $MARATHON_TOKEN set
+      const exit = await runCli(['deploy', '-t', 'v1', '-b', 'rabbit', '-q', 'images', '--marathon', marathon.url], {
+        cwd: scaled,
+        env: { BROKER_PASSWORD: 'pw', WORKER_PASSWORD: 'wpw' },
+      });
+      // THEN the autoscaler app scales through that Marathon, on the fleet's queue and broker, after the fleet
+      expect(exit.code).toBe(0);
+      const put = marathon.requests.find((r) => r.url.startsWith('/v2/apps/worker-autoscaler?'))!;
+      expect(put.body).toMatchObject({
+        env: { MARATHON_URL: marathon.url, MARATHON_TOKEN: '' },
+        args: expect.arrayContaining(['-b', 'rabbit', '-q', 'images', '--app', '/worker']),
+        dependencies: ['/worker'],
+      });
+    } finally {
+      rmSync(scaled, { recursive: true, force: true });
+    }
+  });
+
   it('names the missing placeholder values in one line, exit 2', async () => {
     const exit = await runCli(['deploy', '--marathon', marathon.url], { cwd });
     expect(exit.code).toBe(2);

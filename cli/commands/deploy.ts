@@ -111,7 +111,9 @@ function withWorkerArgs(
   queue: string | undefined,
 ): Record<string, unknown> {
   const labels = (app.labels ?? {}) as Record<string, string>;
-  if (labels[COMPONENT_LABEL] !== 'worker' || !Array.isArray(app.args)) return app;
+  // A fleet's autoscaler reads the fleet's queue on the same broker: it takes the same -b and -q.
+  const component = labels[COMPONENT_LABEL];
+  if ((component !== 'worker' && component !== 'autoscaler') || !Array.isArray(app.args)) return app;
   const all = app.args as string[];
   const end = all.indexOf('--') === -1 ? all.length : all.indexOf('--');
   let options = all.slice(0, end);
@@ -128,7 +130,9 @@ function withWorkerArgs(
   const qAt = options.indexOf('-q');
   if (queue !== undefined && qAt !== -1) options[qAt + 1] = queue;
   const out: Record<string, unknown> = { ...app, args: [...options, ...all.slice(end)] };
-  if (brokers !== undefined && brokers.length > 0) out.dependencies = brokers.map(normalAppId);
+  // An autoscaler depends on its fleet's app, not on the broker's.
+  if (brokers !== undefined && brokers.length > 0 && component === 'worker')
+    out.dependencies = brokers.map(normalAppId);
   if (queue !== undefined) out.labels = { ...labels, [QUEUE_LABEL]: queue };
   return out;
 }
