@@ -108,7 +108,7 @@ describe('the default stack on the docker target, applied to a real Docker engin
     );
   });
 
-  it('ships only the bundled runtime in the worker image: no node_modules, no cdktf', () => {
+  it('ships only the bundled runtime and autoscaler in the worker image: no node_modules, no cdktf', () => {
     const found = docker([
       'run',
       '--rm',
@@ -118,6 +118,6 @@ describe('the default stack on the docker target, applied to a real Docker engin
       '-c',
       "find / -xdev \\( -name node_modules -o -name '*cdktf*' \\) -print 2>/dev/null; ls /usr/local/lib/workqueue",
     ]);
-    expect(found.split('\n')).toEqual(['workqueue-worker.js', 'wq-spawn']);
+    expect(found.split('\n')).toEqual(['workqueue-autoscaler.js', 'workqueue-worker.js', 'wq-spawn']);
   });
 });
