@@ -61,7 +61,9 @@ const HONOURED: Readonly<Record<string, readonly string[]>> = {
     'name',
     'mode.replicated.replicas',
     'task_spec.container_spec.image',
+    'task_spec.container_spec.command',
     'task_spec.container_spec.args',
+    'task_spec.container_spec.user',
     'task_spec.container_spec.hostname',
     'task_spec.container_spec.env.*',
     'task_spec.container_spec.stop_signal',
@@ -77,6 +79,7 @@ const HONOURED: Readonly<Record<string, readonly string[]>> = {
     'task_spec.container_spec.mounts.read_only',
     'task_spec.networks_advanced.name',
     'task_spec.networks_advanced.aliases',
+    'task_spec.placement.constraints',
     'task_spec.resources.limits.nano_cpus',
     'task_spec.resources.limits.memory_bytes',
     'task_spec.restart_policy.condition',
@@ -94,7 +97,9 @@ const HONOURED: Readonly<Record<string, readonly string[]>> = {
   ],
 };
 /** Terraform's own meta-arguments (and cdktf's comment key), handled for every type. */
-const META_ARGUMENTS = new Set(['//', 'count', 'depends_on']);
+const META_ARGUMENTS = new Set(['//', 'count', 'depends_on', 'lifecycle']);
+/** The one lifecycle rule the driver honours: a service's replicas left to whoever scales it. */
+const IGNORED_REPLICAS = 'mode[0].replicated[0].replicas';
 
 /** Throws for the first attribute of `block` that HONOURED does not list for `type`. */
 export function checkHonoured(type: string, block: Json): void {
@@ -113,6 +118,12 @@ export function checkHonoured(type: string, block: Json): void {
     }
   };
   for (const [key, value] of Object.entries(block)) if (!META_ARGUMENTS.has(key)) walk(value, key);
+  const lifecycle = block.lifecycle as { ignore_changes?: string[] } | undefined;
+  if (
+    lifecycle &&
+    (type !== 'docker_service' || JSON.stringify(lifecycle) !== JSON.stringify({ ignore_changes: [IGNORED_REPLICAS] }))
+  )
+    throw new Error(`plan driver: ${type} lifecycle ${JSON.stringify(lifecycle)} is not implemented`);
 }
 
 export interface TestAdditions {
@@ -495,6 +506,15 @@ export class PlanDriver {
     const mode = b.mode as { replicated?: { replicas?: number } } | undefined;
     if (mode?.replicated) args.push('--replicas', String(mode.replicated.replicas ?? 1));
     if (spec.hostname) args.push('--hostname', String(spec.hostname));
+    // The provider's container_spec.command is the image's entrypoint replaced; args stay its arguments.
+    const command = spec.command as string[] | undefined;
+    if (command?.length) {
+      if (command.length > 1) throw new Error(`plan driver: service ${name}: a command of several words`);
+      args.push('--entrypoint', command[0]);
+    }
+    if (spec.user) args.push('--user', String(spec.user));
+    const placement = task.placement as { constraints?: string[] } | undefined;
+    for (const c of placement?.constraints ?? []) args.push('--constraint', c);
     for (const [k, v] of Object.entries((spec.env as Record<string, string> | undefined) ?? {}))
       args.push('--env', `${k}=${v}`);
     if (spec.stop_signal) args.push('--stop-signal', String(spec.stop_signal));
@@ -568,7 +588,10 @@ export class PlanDriver {
       throw new Error(`plan driver: service ${String(after.name)} changed beyond image, replicas, args and env`);
     const args = ['service', 'update', '-d', '--no-resolve-image'];
     if (spec(before).image !== spec(after).image) args.push('--image', String(spec(after).image));
-    if (replicas(before) !== replicas(after)) args.push('--replicas', String(replicas(after) ?? 1));
+    // checkHonoured let only this rule through.
+    const ignored = (after.lifecycle as { ignore_changes?: string[] } | undefined)?.ignore_changes ?? [];
+    if (replicas(before) !== replicas(after) && !ignored.includes(IGNORED_REPLICAS))
+      args.push('--replicas', String(replicas(after) ?? 1));
     if (JSON.stringify(spec(before).args) !== JSON.stringify(spec(after).args)) {
       args.push('--args', ((spec(after).args as string[] | undefined) ?? []).map(shellQuote).join(' '));
     }

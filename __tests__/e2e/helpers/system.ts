@@ -37,6 +37,18 @@ export async function publishWithAmqpTools(url: string, queue: string, n: number
   await Promise.all([lane(), lane(), lane(), lane()]);
 }
 
+/** Publishes `n` persistent messages "message <i>" at once over one confirm channel: the queue holds them all. */
+export async function publishAtOnce(url: string, queue: string, n: number): Promise<void> {
+  const connection = await amqp.connect(url);
+  try {
+    const channel = await connection.createConfirmChannel();
+    for (let i = 0; i < n; i++) channel.sendToQueue(queue, Buffer.from(`message ${i}`), { persistent: true });
+    await channel.waitForConfirms();
+  } finally {
+    await connection.close();
+  }
+}
+
 /** How many files process-message has written (cheap enough to poll). */
 export function filesWritten(dir: string): number {
   return readdirSync(dir).filter((f) => f.startsWith('message.')).length;
