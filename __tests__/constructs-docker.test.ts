@@ -51,7 +51,7 @@ describe('Broker and WorkQueueWorker on the docker target', () => {
     )!;
     const context = join(dir, (worker.build as { context: string }).context);
     const bundle = readFileSync(join(context, 'workqueue-worker.js'), 'utf8');
-    expect(bundle).toMatch(/^#!\/usr\/bin\/env -S node --max-semi-space-size=4\n/);
+    expect(bundle).toMatch(/^#!\/usr\/bin\/env -S node --max-semi-space-size=1\n/);
     expect(bundle).not.toMatch(/require\("(cdktf|constructs|@cdktf\/[^"]+|amqplib|prom-client)"\)/);
     expect(existsSync(join(context, 'node_modules'))).toBe(false);
     expect(existsSync(join(context, 'process-message'))).toBe(true);

@@ -140,7 +140,7 @@ describe('wq-spawn, driven directly with hand-made frames', () => {
 
     // AND the next, good request runs as usual: the refusal left the protocol in step
     helper.request('good', entries('WQ_QUEUE=q'));
-    expect(await helper.answer()).toMatchObject({ type: 'X', values: [0, 0, expect.any(Number)] });
+    expect(await helper.answer()).toMatchObject({ type: 'X', values: [0, 0, expect.any(Number), 0] });
     expect(readFileSync(marker, 'utf8')).toBe('ran\n');
     expect(helper.stdout).not.toContain('[bad]');
   });
@@ -149,10 +149,31 @@ describe('wq-spawn, driven directly with hand-made frames', () => {
     // GIVEN a helper whose own environment has FOO=inherited
     // WHEN a request sets FOO and a new variable
     helper.request('job', entries('FOO=given', 'WQ_QUEUE=q'));
-    expect(await helper.answer()).toMatchObject({ type: 'X', values: [0, 0, expect.any(Number)] });
+    expect(await helper.answer()).toMatchObject({ type: 'X', values: [0, 0, expect.any(Number), 0] });
     // THEN the program sees FOO once, with the request's value, and the new variable
     const lines = helper.stdout.split('\n');
     expect(lines.filter((l) => l.startsWith('[job] FOO='))).toEqual(['[job] FOO=given']);
     expect(lines).toContain('[job] WQ_QUEUE=q');
+  });
+
+  it("says whether the program's process group outlived it: the worker watches only such groups", async () => {
+    // GIVEN a helper whose program leaves a background child that ignores TERM, when asked to
+    const lingering = new HelperUnderTest(
+      ['sh', '-c', 'if [ "$WQ_LINGER" = yes ]; then (trap "" TERM; sleep 2) & fi; exit 0'],
+      { PATH: process.env.PATH },
+    );
+    try {
+      // WHEN it runs once without and once with the child
+      lingering.request('alone', entries('WQ_LINGER=no'));
+      const alone = await lingering.answer();
+      lingering.request('parent', entries('WQ_LINGER=yes'));
+      const parent = await lingering.answer();
+      // THEN the exit frame's last value is 0 for the empty group and 1 for the group still running
+      expect(alone).toMatchObject({ type: 'X', values: [0, 0, expect.any(Number), 0] });
+      expect(parent).toMatchObject({ type: 'X', values: [0, 0, expect.any(Number), 1] });
+      process.kill(-parent.values[2], 'SIGKILL');
+    } finally {
+      await lingering.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from '../observability/prometheus';
 
 /** Where an evaluation failed: reading the queue's depth, or reading or scaling the fleet. */
 export type FailedStage = 'depth' | 'platform';

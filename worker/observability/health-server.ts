@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import type { Registry } from './prometheus';
 
 export interface HealthSource {
   /** True while the process does its work (the worker: connected to the broker and consuming). */

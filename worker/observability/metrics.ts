@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from './prometheus';
 
 /** The worker's Prometheus metrics, in a registry of its own. */
 export class WorkerMetrics {

@@ -161,12 +161,13 @@ class Helper implements Launched {
         const why = ENV_REFUSALS[code] ?? `code ${code}`;
         events.ended({ ok: false, reason: `refused environment entry ${name}: ${why}` });
       } else {
-        const [how, value, pgid] = [readU32(data, 0), readU32(data, 4), readU32(data, 8)];
+        const [how, value, pgid, left] = [readU32(data, 0), readU32(data, 4), readU32(data, 8), readU32(data, 12)];
         const outcome =
           how === 1
             ? describeExit(null, SIGNAL_NAMES.get(value) ?? (`signal ${value}` as NodeJS.Signals))
             : describeExit(value, null);
-        events.ended(outcome, pgid);
+        // The helper saw the group empty at the exit (most programs): nothing of it can still run.
+        events.ended(outcome, left === 0 ? undefined : pgid);
       }
     }
   }

@@ -20,7 +20,8 @@ export interface LaunchEvents {
   output(stream: 'stdout' | 'stderr', chunk: Buffer): Promise<void> | undefined;
   /**
    * The program ended (or never started); called once, after its output. `pgid` is its process
-   * group, which may still hold children that ignored a stop.
+   * group, which may still hold children that ignored a stop; undefined when the launcher knows the
+   * group is gone.
    */
   ended(outcome: Outcome, pgid?: number): void;
 }

@@ -17,9 +17,10 @@
  *     'F' failed to start: u32 errno
  *     'E' refused the request's environment, the program was not run: u32 code (ENV_* below),
  *         u32 index of the first bad entry (0-based).
- *     'X' ended: u32 how (0 = exit code, 1 = signal), u32 value, u32 pid (= its process group).
- *         Sent once stdout and stderr are closed, or DRAIN_MS after the program exited (a
- *         background child may hold them).
+ *     'X' ended: u32 how (0 = exit code, 1 = signal), u32 value, u32 pid (= its process group),
+ *         u32 left (1 when processes of that group were left when the program exited and got the
+ *         SIGTERM below, 0 when the group was gone: the worker need not watch it). Sent once stdout
+ *         and stderr are closed, or DRAIN_MS after the program exited (a background child may hold them).
  *   Frames are written in one go per wake-up, so a quick program costs the worker one read.
  * When the program exits, what is left of its process group gets SIGTERM; the worker sends KILL
  * to whatever ignores it, so nothing a message started outlives it. The helper exits when its
@@ -107,8 +108,8 @@ static void frame(char type, const void *data, uint32_t len) {
   outlen += 5 + (size_t)len;
 }
 
-static void frame_u32s(char type, uint32_t a, uint32_t b, uint32_t c, int count) {
-  uint32_t v[3] = {a, b, c};
+static void frame_u32s(char type, uint32_t a, uint32_t b, uint32_t c, uint32_t d, int count) {
+  uint32_t v[4] = {a, b, c, d};
   frame(type, v, (uint32_t)(4 * count));
 }
 
@@ -303,7 +304,7 @@ static void run(char **argv, char **envp, const char *tag, uint32_t tag_len, con
     close(in[1]);
     close(out[0]);
     close(err[0]);
-    frame_u32s('F', (uint32_t)rc, 0, 0, 1);
+    frame_u32s('F', (uint32_t)rc, 0, 0, 0, 1);
     flush();
     return;
   }
@@ -316,7 +317,7 @@ static void run(char **argv, char **envp, const char *tag, uint32_t tag_len, con
     close(in_fd);
     in_fd = -1;
   }
-  int exited = 0, status = 0;
+  int exited = 0, status = 0, left = 0;
   long deadline = 0;
   static char buf[CHUNK];
   static struct tagger taggers[2];
@@ -372,7 +373,8 @@ static void run(char **argv, char **envp, const char *tag, uint32_t tag_len, con
       pid_t w = waitpid(pid, &status, pidfd >= 0 ? 0 : WNOHANG);
       if (w == pid) {
         exited = 1;
-        kill(-pid, SIGTERM); /* children the program left behind end with it */
+        /* Children the program left behind end with it. A group found empty stays so: nothing can join it. */
+        left = kill(-pid, SIGTERM) == 0;
         deadline = now_ms() + DRAIN_MS;
       }
     }
@@ -383,8 +385,8 @@ static void run(char **argv, char **envp, const char *tag, uint32_t tag_len, con
   if (out_fd >= 0) close(out_fd);
   if (err_fd >= 0) close(err_fd);
   if (pidfd >= 0) close(pidfd);
-  if (WIFSIGNALED(status)) frame_u32s('X', 1, (uint32_t)WTERMSIG(status), (uint32_t)pid, 3);
-  else frame_u32s('X', 0, (uint32_t)WEXITSTATUS(status), (uint32_t)pid, 3);
+  if (WIFSIGNALED(status)) frame_u32s('X', 1, (uint32_t)WTERMSIG(status), (uint32_t)pid, (uint32_t)left, 4);
+  else frame_u32s('X', 0, (uint32_t)WEXITSTATUS(status), (uint32_t)pid, (uint32_t)left, 4);
   flush();
 }
 
@@ -417,7 +419,7 @@ int main(int argc, char **argv) {
     uint32_t code, bad;
     long n = parse_env(data + head[0], head[1], &given, &code, &bad);
     if (n < 0) {
-      frame_u32s('E', code, bad, 0, 2);
+      frame_u32s('E', code, bad, 0, 0, 2);
       flush();
     } else {
       char **envp = merge_env(given, (size_t)n);
