@@ -99,6 +99,37 @@ describe('workqueue-worker on SIGTERM and SIGINT', () => {
     expect(back.properties.headers?.['x-wq-attempts']).toBeUndefined();
   });
 
+  it('gives back the messages of in-process handlers that outlast the grace, no attempt counted', async () => {
+    // GIVEN a handler module that marks its start and never settles, and two messages
+    const handler = join(dir, 'handler.js');
+    const mark = `require('fs').writeFileSync(${JSON.stringify(dir)} + '/started.' + body, '')`;
+    writeFileSync(handler, `module.exports = (body) => { ${mark}; return new Promise(() => {}); };`);
+    await broker.publish(queue, ['a', 'b']);
+    const worker = new WorkerProcess([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '--concurrency',
+      '2',
+      '--shutdown-grace',
+      '1',
+      '--module',
+      handler,
+    ]);
+    await waitFor('both handlers to start', () => started().length === 2, 30_000, 50);
+    // WHEN SIGTERM arrives while they run
+    worker.child.kill('SIGTERM');
+    // THEN when the 1 s grace is over both messages go back as they were, and the worker exits 0
+    const exit = await worker.finish(60_000);
+    expect(exit.code).toBe(0);
+    expect(exit.stderr).toMatch(/shutdown grace over: stopping 2 program\(s\)/);
+    const back = await broker.drain(queue);
+    expect(back.map((m) => m.body.toString()).sort()).toEqual(['a', 'b']);
+    for (const m of back) expect(m.properties.headers?.['x-wq-attempts']).toBeUndefined();
+    expect(await broker.count(`${queue}.dlq`)).toBe(0);
+  });
+
   it('exits 0 on SIGTERM while still waiting for an unreachable broker', async () => {
     const worker = new WorkerProcess(['-u', 'amqp://127.0.0.1:1', '-q', queue, '--', 'cat']);
     await worker.waitForLog(/retrying/);

@@ -72,13 +72,22 @@ export function persistentHandler(options: PersistentOptions): ClosableHandler {
 /** The running slot with the fewest messages in flight; waits while none is up. */
 async function pickSlot(slots: Slot[], signal: AbortSignal): Promise<Slot | undefined> {
   let aborted: Promise<void> | undefined; // made only when there is something to wait for
-  for (;;) {
-    let best: Slot | undefined;
-    for (const s of slots) if (s.up && (!best || s.load < best.load)) best = s;
-    if (best) return best;
-    if (signal.aborted) return undefined;
-    aborted ??= new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-    await Promise.race([...slots.map((s) => s.whenUp()), aborted]);
+  let onAbort: (() => void) | undefined;
+  try {
+    for (;;) {
+      let best: Slot | undefined;
+      for (const s of slots) if (s.up && (!best || s.load < best.load)) best = s;
+      if (best) return best;
+      if (signal.aborted) return undefined;
+      aborted ??= new Promise((resolve) => {
+        onAbort = () => resolve();
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      await Promise.race([...slots.map((s) => s.whenUp()), aborted]);
+    }
+  } finally {
+    // The signal may be shared by every attempt (no timeout): a listener left behind would stay until shutdown.
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }
 
