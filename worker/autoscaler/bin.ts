@@ -1,10 +1,10 @@
 import { UsageError } from '../command-line/errors';
 import { errorText } from '../observability/logger';
 import { Redactor } from '../observability/redact';
-import { flushed } from '../process/output-drain';
+import { exitWhenFlushed } from '../process/output-drain';
 import { main, PROGRAM } from './main';
 
-main(process.argv.slice(2)).then(exit, (err: unknown) => exit(report(err)));
+main(process.argv.slice(2)).then(exitWhenFlushed, (err: unknown) => exitWhenFlushed(report(err)));
 
 /** One line on stderr and a status, never a stack trace; every password given is hidden even here. */
 function report(err: unknown): number {
@@ -15,10 +15,4 @@ function report(err: unknown): number {
   const redactor = new Redactor(process.env.AMQP_URL ?? '', process.env.MARATHON_URL ?? '', ...given);
   process.stderr.write(`${PROGRAM}: error: ${redactor.text(errorText(err))}\n`);
   return err instanceof UsageError ? 2 : 1;
-}
-
-function exit(code: number): void {
-  process.exitCode = code;
-  // Everything written reaches the reader first; then no stray handle may keep the process alive.
-  void Promise.all([flushed(process.stdout), flushed(process.stderr)]).then(() => process.exit(code));
 }

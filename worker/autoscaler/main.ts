@@ -1,8 +1,7 @@
 import { managementApi } from '../broker/management-api';
-import { FatalError } from '../command-line/errors';
 import { HelpRequested } from '../command-line/flags';
 import { MarathonClient } from '../marathon/marathon-client';
-import { HealthServer } from '../observability/health-server';
+import { serveHealth } from '../observability/health-server';
 import { createLogger } from '../observability/logger';
 import { Redactor } from '../observability/redact';
 import { AUTOSCALER_HELP } from './autoscaler-help';
@@ -40,20 +39,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const rule = new ScalingRule(options.rule, options.once ? undefined : Date.now());
   const autoscaler = new Autoscaler({ depth, fleet, rule, metrics, log });
 
-  const health =
-    options.healthPort === undefined
-      ? undefined
-      : new HealthServer({
-          healthy: () => autoscaler.healthy(),
-          registry: metrics.registry,
-          unhealthyText: 'the last evaluation failed',
-        });
-  if (health) {
-    const port = await health.listen(options.healthPort!).catch((err: Error) => {
-      throw new FatalError(`cannot serve health checks on port ${options.healthPort}: ${err.message}`);
-    });
-    log.info(`health checks on http://0.0.0.0:${port}/healthz, metrics on /metrics`);
-  }
+  const health = await serveHealth(
+    options.healthPort,
+    { healthy: () => autoscaler.healthy(), registry: metrics.registry, unhealthyText: 'the last evaluation failed' },
+    log,
+  );
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       log.info(`${signal} received: stopping`);

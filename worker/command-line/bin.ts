@@ -1,10 +1,10 @@
 import { main } from './main';
 import { UsageError } from './errors';
 import { errorText } from '../observability/logger';
-import { flushed } from '../process/output-drain';
+import { exitWhenFlushed } from '../process/output-drain';
 import { Redactor } from '../observability/redact';
 
-main(process.argv.slice(2)).then(exit, (err: unknown) => exit(report(err)));
+main(process.argv.slice(2)).then(exitWhenFlushed, (err: unknown) => exitWhenFlushed(report(err)));
 
 /** One line on stderr and a status, never a stack trace; the password is hidden even here. */
 function report(err: unknown): number {
@@ -23,11 +23,4 @@ function urlsFromArgs(): string[] {
     else if (/^-u./.test(argv[i])) urls.push(argv[i].slice(2));
   }
   return urls;
-}
-
-function exit(code: number): void {
-  process.exitCode = code;
-  // Everything written reaches the reader first, however slow it is (process.exit drops what is
-  // still buffered); then no stray handle may keep a finished worker alive.
-  void Promise.all([flushed(process.stdout), flushed(process.stderr)]).then(() => process.exit(code));
 }

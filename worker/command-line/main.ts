@@ -1,8 +1,7 @@
 import { version } from '../../package.json';
 import { parseArgs } from './args';
 import { HELP } from './help';
-import { FatalError } from './errors';
-import { HealthServer } from '../observability/health-server';
+import { serveHealth } from '../observability/health-server';
 import { createLogger } from '../observability/logger';
 import { resolveOptions } from '../consumer/options';
 import { Redactor } from '../observability/redact';
@@ -25,16 +24,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   const { handler, close } = selectHandler(options, log);
   const worker = new Worker(options, { handler, log });
 
-  const health =
-    options.healthPort === undefined
-      ? undefined
-      : new HealthServer({ healthy: () => worker.healthy(), registry: worker.metrics.registry });
-  if (health) {
-    const port = await health.listen(options.healthPort!).catch((err: Error) => {
-      throw new FatalError(`cannot serve health checks on port ${options.healthPort}: ${err.message}`);
-    });
-    log.info(`health checks on http://0.0.0.0:${port}/healthz, metrics on /metrics`);
-  }
+  const health = await serveHealth(
+    options.healthPort,
+    { healthy: () => worker.healthy(), registry: worker.metrics.registry },
+    log,
+  );
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       log.info(`${signal} received: no new messages; finishing running ones`);

@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FatalError } from '../command-line/errors';
+import type { Logger } from './logger';
 import type { Registry } from './prometheus';
 
 export interface HealthSource {
@@ -54,4 +56,22 @@ export class HealthServer {
     });
     return this.closed;
   }
+}
+
+/**
+ * The health server of a command given --health-port, listening and announced; undefined without the flag. A port
+ * that cannot be bound ends the command in one line.
+ */
+export async function serveHealth(
+  port: number | undefined,
+  source: HealthSource,
+  log: Logger,
+): Promise<HealthServer | undefined> {
+  if (port === undefined) return undefined;
+  const health = new HealthServer(source);
+  const bound = await health.listen(port).catch((err: Error) => {
+    throw new FatalError(`cannot serve health checks on port ${port}: ${err.message}`);
+  });
+  log.info(`health checks on http://0.0.0.0:${bound}/healthz, metrics on /metrics`);
+  return health;
 }

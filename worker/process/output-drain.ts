@@ -31,3 +31,12 @@ export function flushed(stream: NodeJS.WritableStream): Promise<void> {
     else stream.write('', () => resolve());
   });
 }
+
+/**
+ * Ends a command with `code` once everything it wrote to stdout and stderr reached the reader, however slow it is
+ * (process.exit drops what is still buffered); then no stray handle may keep the finished process alive.
+ */
+export function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  void Promise.all([flushed(process.stdout), flushed(process.stderr)]).then(() => process.exit(code));
+}
