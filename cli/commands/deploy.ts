@@ -104,7 +104,7 @@ function checkErlangCookie(apps: readonly { definition: Record<string, unknown> 
   }
 }
 
-/** The worker apps' -b/-q arguments (and broker dependencies) set from the flags. */
+/** The -b/-q arguments of worker apps and their autoscalers (and a worker's broker dependencies) set from the flags. */
 function withWorkerArgs(
   app: Record<string, unknown>,
   broker: string | undefined,

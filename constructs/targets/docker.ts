@@ -13,18 +13,16 @@ import {
   workerEnv,
   workerHealth,
 } from './docker-common';
-import type { TargetRenderer } from './renderer';
+import { HOST_NAMED_NODES, type TargetRenderer } from './renderer';
 
 /** Containers on one Docker host, on a bridge network named after the broker. */
 export const docker: TargetRenderer = {
+  ...HOST_NAMED_NODES,
   terraformImages: true,
   hostPorts: true,
   namespaces: false,
   autoscales: false,
-  checkName: () => undefined,
   nodeName: (_broker, host) => `rabbit@${host}`,
-  clientHosts: (_broker, hosts) => hosts,
-  brokerSideNames: () => [],
 
   renderBroker(scope, desc) {
     const image = builtImage(desc, 'Broker');

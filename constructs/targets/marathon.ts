@@ -1,7 +1,7 @@
 import { Token } from 'cdktf';
 import { placeholderEnv, type BrokerDescription, type WorkerDescription } from '../descriptions';
 import { MarathonApp } from '../marathon-app';
-import type { TargetRenderer } from './renderer';
+import { HOST_NAMED_NODES, type TargetRenderer } from './renderer';
 import { COMPONENT_LABEL } from '../app-labels';
 import {
   AUTOSCALER_COMMAND,
@@ -96,15 +96,13 @@ function healthCheck(desc: WorkerDescription): Record<string, unknown> {
  * for the tag and secrets; no Terraform resources.
  */
 export const marathon: TargetRenderer = {
+  ...HOST_NAMED_NODES,
   terraformImages: false,
   hostPorts: true,
   namespaces: false,
   autoscales: true,
-  checkName: () => undefined,
   // Long names: the nodes reach each other by their Mesos-DNS names, the agents' addresses.
   nodeName: (_broker, host) => `rabbit@${host}.${MESOS_DNS_DOMAIN}`,
-  clientHosts: (_broker, hosts) => hosts,
-  brokerSideNames: () => [],
 
   renderBroker(scope, desc) {
     const cluster = desc.cluster;

@@ -41,3 +41,13 @@ export interface TargetRenderer {
   /** `broker` is what renderBroker returned for a Broker of the stack; undefined for a broker given by URL. */
   renderWorker(scope: Construct, desc: WorkerDescription, broker: RenderedBroker | undefined): RenderedWorker;
 }
+
+/**
+ * What docker, swarm and marathon share: workers reach every node by its own host name, nothing else is named
+ * beside a broker, and names need no rule beyond the one every target checks.
+ */
+export const HOST_NAMED_NODES: Pick<TargetRenderer, 'checkName' | 'clientHosts' | 'brokerSideNames'> = {
+  checkName: () => undefined,
+  clientHosts: (_broker, hosts) => hosts,
+  brokerSideNames: () => [],
+};

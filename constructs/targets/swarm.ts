@@ -12,7 +12,7 @@ import {
   workerEnv,
   workerHealth,
 } from './docker-common';
-import type { TargetRenderer } from './renderer';
+import { HOST_NAMED_NODES, type TargetRenderer } from './renderer';
 import {
   AUTOSCALER_COMMAND,
   AUTOSCALER_CPUS,
@@ -25,14 +25,12 @@ const DOCKER_SOCKET = '/var/run/docker.sock';
 
 /** Services on a Docker Swarm, on an attachable overlay network named after the broker. */
 export const swarm: TargetRenderer = {
+  ...HOST_NAMED_NODES,
   terraformImages: true,
   hostPorts: true,
   namespaces: false,
   autoscales: true,
-  checkName: () => undefined,
   nodeName: (_broker, host) => `rabbit@${host}`,
-  clientHosts: (_broker, hosts) => hosts,
-  brokerSideNames: () => [],
 
   renderBroker(scope, desc) {
     const image = builtImage(desc, 'Broker');
