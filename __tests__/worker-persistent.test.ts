@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
-import { runWorker } from './helpers/worker-process';
+import { runWorker, WorkerProcess } from './helpers/worker-process';
+import { waitFor } from './helpers/wait-for';
 
 /** A persistent program in one line of Node.js: `body` runs per message with m (the request) and say (answer). */
 const program = (body: string): string[] => [
@@ -133,6 +134,83 @@ describe('workqueue-worker --persistent', () => {
     expect(exit.stderr).toMatch(/message bad failed: program answered error: no such customer \(attempt 1 of 2\)/);
     const [dead] = await broker.drain(`${queue}.dlq`);
     expect(String(dead.properties.headers?.['x-wq-reason'])).toContain('no such customer');
+  });
+
+  it("takes answers written with any of JSON's spacing, and a line that is not JSON as output", async () => {
+    // GIVEN a program that answers one message compactly, one with tabs, spaces and a CR, and one first with a
+    // lone 0xA0 byte (a no-break space in latin1, invalid UTF-8, not JSON whitespace), then with a real answer
+    await broker.publishIds(queue, ['compact', 'spaced', 'nbsp']);
+    const exit = await runWorker([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '-c',
+      '3',
+      '--max-attempts',
+      '1',
+      '--persistent',
+      '--concurrency',
+      '1',
+      '--',
+      ...program(
+        `const w = (s) => process.stdout.write(Buffer.from(s, 'latin1')); const id = JSON.stringify(m.id); ` +
+          `if (m.meta.messageId === 'compact') w('{"id":' + id + ',"ok":true}\\n'); ` +
+          `else if (m.meta.messageId === 'spaced') w('{ "id"\\t: ' + id + ' , "ok" :true }\\r\\n'); ` +
+          `else { w('{"id": ' + id + ',\\u00a0"ok": true}\\n'); say({ id: m.id, ok: false, error: 'nbsp' }); }`,
+      ),
+    ]);
+    // THEN the first two are acked, the near-answer is copied as output, and the third failed with its real answer
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toMatch(/\[program-1\] \{"id": "m\d+",\ufffd"ok": true\}\n/);
+    const dead = await broker.drain(`${queue}.dlq`);
+    expect(dead.map((d) => d.properties.messageId)).toEqual(['nbsp']);
+    expect(String(dead[0].properties.headers?.['x-wq-reason'])).toContain('program answered error: nbsp');
+    expect(await broker.count(queue)).toBe(0);
+  });
+
+  it('reports the messages a program holds as in flight on /metrics, and their times once answered', async () => {
+    // GIVEN a program that says when it holds a message and answers it only when the test creates a file
+    await broker.publishIds(queue, ['one', 'two', 'three']);
+    const go = join(dir, 'go');
+    const worker = new WorkerProcess([
+      '-u',
+      brokerUrl(),
+      '-q',
+      queue,
+      '--health-port',
+      '0',
+      '--persistent',
+      '--concurrency',
+      '1',
+      '--',
+      ...program(
+        `console.log('holding ' + m.meta.messageId); const t = setInterval(() => { ` +
+          `if (!require('fs').existsSync(${JSON.stringify(go)})) return; ` +
+          `clearInterval(t); say({ id: m.id, ok: true }); }, 20);`,
+      ),
+    ]);
+    const scrape = async (name: string): Promise<number> => {
+      const port = /health checks on http:\/\/0\.0\.0\.0:(\d+)/.exec(worker.stderr)![1];
+      const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+      return Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text)![1]);
+    };
+    try {
+      await worker.waitForLog(/health checks on/);
+      // WHEN all three are held, and then answered
+      await waitFor('three held', () => (worker.stdout.match(/holding /g) ?? []).length === 3, 30_000, 20);
+      const held = await scrape('workqueue_messages_in_flight');
+      writeFileSync(go, '');
+      await waitFor('all answered', async () => (await scrape('workqueue_messages_succeeded_total')) === 3, 30_000, 50);
+      // THEN the gauge showed the three held messages, and now none; each attempt's time was observed
+      expect(held).toBe(3);
+      expect(await scrape('workqueue_messages_in_flight')).toBe(0);
+      expect(await scrape('workqueue_processing_seconds_count')).toBe(3);
+      expect(await broker.count(queue)).toBe(0);
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+    }
   });
 
   it('logs other stdout lines, tagged with the program', async () => {

@@ -24,7 +24,7 @@ Options:
                              first
   -q, --queue NAME           queue to consume (required; declared durable if missing)
   -p, --prefetch-count N     messages the broker may send ahead (default: --concurrency;
-                             32 x --concurrency with --persistent or --module)
+                             64 x --concurrency with --persistent or --module)
   -c, --count N              handle N messages, then exit 0
       --concurrency N        programs running at once (default: number of CPUs)
       --timeout SECONDS      stop a program (TERM, then KILL) after this long; counts as failed

@@ -51,7 +51,7 @@ export interface WorkerOptions {
   /**
    * Unacked messages the broker may send ahead. In persistent mode they are also the messages in
    * flight, shared among the programs.
-   * @default concurrency in spawn mode; 32 × concurrency in persistent and in-process modes
+   * @default concurrency in spawn mode; 64 × concurrency in persistent and in-process modes
    */
   readonly prefetchCount?: number;
   /** Handle this many messages, then stop. @default - no limit */
@@ -109,9 +109,11 @@ export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
 export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 60;
 /**
  * Messages per concurrency slot the broker may send ahead in persistent and in-process modes:
- * cheap handlers would otherwise wait a broker round trip for each message.
+ * cheap handlers would otherwise wait a broker round trip for each message. 64 puts 2 to 4 slots in
+ * the 100 to 300 that RabbitMQ's prefetch guidance names for throughput; 32 fed a persistent program
+ * batches too small (a write, a read and an ack frame for every few messages).
  */
-export const PIPELINE_DEPTH = 32;
+export const PIPELINE_DEPTH = 64;
 
 /** Fills in defaults once and validates; throws UsageError naming the bad option. */
 export function resolveOptions(options: WorkerOptions, env: NodeJS.ProcessEnv = process.env): ResolvedWorkerOptions {

@@ -294,62 +294,65 @@ export class Worker {
       if (!delivery.link.open) continue; // the broker already took it back
       this.started += 1;
       this.running += 1;
-      void this.process(delivery).finally(() => {
-        this.running -= 1;
-        if (this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
-        this.pump();
-      });
+      void this.process(delivery);
     }
     // Like amqp-consume -c: after `count` messages, finish the running ones and exit.
     if (this.countReached() && !this.stopping) void this.stop(Infinity);
   }
 
+  /** One message, from its attempt to its ack or return. */
   private async process({ link, message }: Delivery): Promise<void> {
-    const meta = messageMeta(this.options.queue, message);
-    const timeout = this.options.timeoutSeconds;
-    // No attempt starts once the grace is over (pump stops at shutdown), so the shared signal is never aborted early.
-    const attempt = timeout === undefined ? undefined : new AbortController();
-    const signal = attempt?.signal ?? this.graceOver.signal;
-    if (attempt) this.attempts.add(attempt);
-    const timer =
-      attempt === undefined
-        ? undefined
-        : setTimeout(() => attempt.abort('timeout' satisfies AbortReason), timeout! * 1000);
-    this.metrics.inFlight.inc();
-    const endTimer = this.metrics.processingSeconds.startTimer();
-    let outcome: Outcome;
-    // Headers that could not be decoded: the program would get none; nothing in a retry changes that.
-    const refused = refusedHeaderTable(message.properties);
     try {
-      outcome = refused
-        ? { ok: false, reason: `${refused}; it is kept as bytes in ${HEADERS.originalHeaders}`, retry: false }
-        : await this.handler(message.content, meta, signal);
-    } catch (err) {
-      outcome = { ok: false, reason: `handler failed: ${errorText(err)}` };
+      const meta = messageMeta(this.options.queue, message);
+      const timeout = this.options.timeoutSeconds;
+      // No attempt starts once the grace is over (pump stops at shutdown), so the shared signal is never aborted early.
+      const attempt = timeout === undefined ? undefined : new AbortController();
+      const signal = attempt?.signal ?? this.graceOver.signal;
+      if (attempt) this.attempts.add(attempt);
+      const timer =
+        attempt === undefined
+          ? undefined
+          : setTimeout(() => attempt.abort('timeout' satisfies AbortReason), timeout! * 1000);
+      this.metrics.inFlight += 1;
+      const started = performance.now();
+      let outcome: Outcome;
+      // Headers that could not be decoded: the program would get none; nothing in a retry changes that.
+      const refused = refusedHeaderTable(message.properties);
+      try {
+        outcome = refused
+          ? { ok: false, reason: `${refused}; it is kept as bytes in ${HEADERS.originalHeaders}`, retry: false }
+          : await this.handler(message.content, meta, signal);
+      } catch (err) {
+        outcome = { ok: false, reason: `handler failed: ${errorText(err)}` };
+      } finally {
+        clearTimeout(timer);
+        if (attempt) this.attempts.delete(attempt);
+        this.metrics.inFlight -= 1;
+        this.metrics.processingSeconds.observe((performance.now() - started) / 1000);
+      }
+      const aborted = signal.reason as AbortReason | undefined;
+      if (!outcome.ok && aborted === 'shutdown') {
+        // Not the message's fault: it goes back as it was, without counting an attempt.
+        await this.giveBack(link, message);
+        return;
+      }
+      if (!outcome.ok && aborted === 'timeout') {
+        outcome = { ...outcome, reason: `timed out after ${timeout} s (${outcome.reason})` };
+      }
+      await this.settle(link, message, meta, outcome);
     } finally {
-      clearTimeout(timer);
-      if (attempt) this.attempts.delete(attempt);
-      this.metrics.inFlight.dec();
-      endTimer();
+      // Its slot is free: the next message starts, or a stop() waiting for the last one goes on.
+      this.running -= 1;
+      if (this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      this.pump();
     }
-    const aborted = signal.reason as AbortReason | undefined;
-    if (!outcome.ok && aborted === 'shutdown') {
-      // Not the message's fault: it goes back as it was, without counting an attempt.
-      await this.giveBack(link, message);
-      return;
-    }
-    if (!outcome.ok && aborted === 'timeout') {
-      outcome = { ...outcome, reason: `timed out after ${timeout} s (${outcome.reason})` };
-    }
-    await this.settle(link, message, meta, outcome);
   }
 
   private async settle(link: Link, message: ConsumeMessage, meta: MessageMeta, outcome: Outcome): Promise<void> {
-    const id = meta.messageId ? printable(meta.messageId) : `#${message.fields.deliveryTag}`;
     if (!outcome.ok) this.metrics.failed.inc();
     if (!link.open) {
       this.log.info(
-        `message ${id} ${outcome.ok ? 'done' : `failed (${printable(outcome.reason)})`} ` +
+        `message ${logId(meta, message)} ${outcome.ok ? 'done' : `failed (${printable(outcome.reason)})`} ` +
           'while the broker link was down; the broker will deliver it again',
       );
       return;
@@ -358,6 +361,7 @@ export class Worker {
       if (ack(link, message)) this.metrics.succeeded.inc();
       return;
     }
+    const id = logId(meta, message);
     const { maxAttempts, queue, deadLetterQueue } = this.options;
     const dead = outcome.retry === false || (maxAttempts > 0 && meta.attempt >= maxAttempts);
     // A delayed retry waits in the delay queue of its delay, which hands it back to the queue when due.
@@ -493,6 +497,11 @@ export class Worker {
 const NO_COPY_PAUSE_MS = 5_000;
 
 /** Acks (with the link's next flush) unless the link died meanwhile (then the broker redelivers it). */
+/** How log lines name a message: its id made printable (made only for a line that is written), else its tag. */
+function logId(meta: MessageMeta, message: ConsumeMessage): string {
+  return meta.messageId ? printable(meta.messageId) : `#${message.fields.deliveryTag}`;
+}
+
 function ack(link: Link, message: ConsumeMessage): boolean {
   if (!link.open) return false;
   link.acks.ack(message);

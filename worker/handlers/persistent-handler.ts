@@ -5,7 +5,7 @@ import { LineSplitter, MAX_LINE_BYTES } from '../process/line-splitter';
 import type { Logger } from '../observability/logger';
 import type { MessageHandler } from './message-handler';
 import type { MessageMeta } from '../consumer/message-meta';
-import type { Outcome } from '../consumer/outcome';
+import { SUCCESS, type Outcome } from '../consumer/outcome';
 import { whenDrained } from '../process/output-drain';
 import { printable } from '../observability/printable';
 import { programEnv } from '../process/program-env';
@@ -34,10 +34,47 @@ export interface ClosableHandler {
 
 interface InFlight {
   readonly settle: (outcome: Outcome) => void;
+  readonly signal: AbortSignal;
+  readonly meta: MessageMeta;
+}
+
+/** The messages of a slot that wait on one abort signal, and the one listener that fails them when it fires. */
+interface Watch {
+  readonly ids: Set<string>;
+  readonly onAbort: () => void;
 }
 
 /** The first byte of an answer line: only such lines are parsed, and only they may not be cut. */
 const ANSWER_START = 0x7b; // '{'
+/**
+ * The answer nearly every program writes, {"id": "m17", "ok": true} with JSON's spacing. Matched without
+ * JSON.parse, which would intern every id in V8's string table; it is plain ASCII JSON, so reading it as
+ * latin1 is reading it as UTF-8, and a line that does not match goes to JSON.parse.
+ */
+const WS = '[ \\t\\r]*'; // JSON's whitespace; the newline ended the line
+const PLAIN_SUCCESS = new RegExp(`^\\{${WS}"id"${WS}:${WS}"(m\\d{1,16})"${WS},${WS}"ok"${WS}:${WS}true${WS}\\}${WS}$`);
+
+interface Answer {
+  readonly id: string;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+/** The answer a line holds, or undefined when the line is not an answer (then it is the program's output). */
+function parseAnswer(line: Buffer): Answer | undefined {
+  if (line[0] !== ANSWER_START) return undefined;
+  const plain = PLAIN_SUCCESS.exec(line.toString('latin1'));
+  if (plain) return { id: plain[1], ok: true };
+  let parsed: { id?: unknown; ok?: unknown; error?: unknown };
+  try {
+    parsed = JSON.parse(line.toString('utf8')) as typeof parsed;
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed.id !== 'string' || typeof parsed.ok !== 'boolean') return undefined;
+  return { id: parsed.id, ok: parsed.ok, error: typeof parsed.error === 'string' ? parsed.error : undefined };
+}
+
 /** Ends an output line that was cut at MAX_LINE_BYTES. */
 const CUT_MARKER = Buffer.from(` [line cut: longer than ${MAX_LINE_BYTES} bytes]`);
 const NEWLINE = Buffer.from('\n');
@@ -56,10 +93,14 @@ const NEWLINE = Buffer.from('\n');
 export function persistentHandler(options: PersistentOptions): ClosableHandler {
   const slots = Array.from({ length: options.programs }, (_, i) => new Slot(i + 1, options));
   let nextId = 0;
-  const handler: MessageHandler = async (body, meta, signal) => {
-    const slot = await pickSlot(slots, signal);
-    if (!slot) return { ok: false, reason: 'stopped before a program was up' };
-    return slot.send(`m${++nextId}`, body, meta, signal);
+  const send = (slot: Slot | undefined, body: Buffer, meta: MessageMeta, signal: AbortSignal): Promise<Outcome> =>
+    slot
+      ? slot.send(`m${++nextId}`, body, meta, signal)
+      : Promise.resolve({ ok: false, reason: 'stopped before a program was up' });
+  // No promise to wait on while a program is up, which is nearly always.
+  const handler: MessageHandler = (body, meta, signal) => {
+    const slot = leastLoaded(slots);
+    return slot ? send(slot, body, meta, signal) : waitForSlot(slots, signal).then((s) => send(s, body, meta, signal));
   };
   return {
     handler,
@@ -69,14 +110,20 @@ export function persistentHandler(options: PersistentOptions): ClosableHandler {
   };
 }
 
-/** The running slot with the fewest messages in flight; waits while none is up. */
-async function pickSlot(slots: Slot[], signal: AbortSignal): Promise<Slot | undefined> {
+/** The running slot with the fewest messages in flight, if any is up. */
+function leastLoaded(slots: readonly Slot[]): Slot | undefined {
+  let best: Slot | undefined;
+  for (const s of slots) if (s.up && (!best || s.load < best.load)) best = s;
+  return best;
+}
+
+/** Waits until a slot is up and returns the least loaded one; undefined once `signal` is aborted first. */
+async function waitForSlot(slots: readonly Slot[], signal: AbortSignal): Promise<Slot | undefined> {
   let aborted: Promise<void> | undefined; // made only when there is something to wait for
   let onAbort: (() => void) | undefined;
   try {
     for (;;) {
-      let best: Slot | undefined;
-      for (const s of slots) if (s.up && (!best || s.load < best.load)) best = s;
+      const best = leastLoaded(slots);
       if (best) return best;
       if (signal.aborted) return undefined;
       aborted ??= new Promise((resolve) => {
@@ -94,6 +141,11 @@ async function pickSlot(slots: Slot[], signal: AbortSignal): Promise<Slot | unde
 class Slot {
   private child?: ChildProcessWithoutNullStreams;
   private readonly inFlight = new Map<string, InFlight>();
+  /**
+   * One abort listener per signal, not one per message: attempts without a timeout share one signal, and a
+   * listener added and removed per message cost more than the rest of the hand-over.
+   */
+  private readonly watches = new Map<AbortSignal, Watch>();
   private readonly backoff = new Backoff();
   private upWaiters: (() => void)[] = [];
   private closed = false;
@@ -124,25 +176,51 @@ class Slot {
   send(id: string, body: Buffer, meta: MessageMeta, signal: AbortSignal): Promise<Outcome> {
     const child = this.child;
     if (!child || !this.up) return Promise.resolve({ ok: false, reason: 'the program was restarting' });
+    // Made first: a message it cannot be made of fails without leaving anything in flight.
+    const line = `${JSON.stringify({ id, body: body.toString('base64'), meta })}\n`;
     return new Promise<Outcome>((resolve) => {
-      const onAbort = () => {
-        this.inFlight.delete(id);
-        if (signal.reason === 'timeout') {
-          resolve({ ok: false, reason: `program did not answer; restarting it` });
-          this.restart(`message ${meta.messageId ? printable(meta.messageId) : id} timed out`);
-        } else {
-          resolve({ ok: false, reason: 'stopped by shutdown' });
-        }
-      };
-      this.inFlight.set(id, {
-        settle: (outcome) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(outcome);
-        },
-      });
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.post(child, `${JSON.stringify({ id, body: body.toString('base64'), meta })}\n`);
+      this.inFlight.set(id, { settle: resolve, signal, meta });
+      this.watch(signal, id);
+      this.post(child, line);
     });
+  }
+
+  private watch(signal: AbortSignal, id: string): void {
+    let watch = this.watches.get(signal);
+    if (!watch) {
+      const ids = new Set<string>();
+      watch = { ids, onAbort: () => this.aborted(signal, ids) };
+      signal.addEventListener('abort', watch.onAbort, { once: true });
+      this.watches.set(signal, watch);
+    }
+    watch.ids.add(id);
+  }
+
+  /** Takes message `id` out of flight; its signal's listener goes when no message waits on it any more. */
+  private take(id: string): InFlight | undefined {
+    const waiting = this.inFlight.get(id);
+    if (!waiting) return undefined;
+    this.inFlight.delete(id);
+    const watch = this.watches.get(waiting.signal);
+    if (watch?.ids.delete(id) && watch.ids.size === 0) {
+      waiting.signal.removeEventListener('abort', watch.onAbort);
+      this.watches.delete(waiting.signal);
+    }
+    return waiting;
+  }
+
+  /** A timeout restarts the program (it failed to answer); a shutdown gives the messages back. */
+  private aborted(signal: AbortSignal, ids: Set<string>): void {
+    this.watches.delete(signal);
+    const timedOut = signal.reason === 'timeout';
+    let first: string | undefined;
+    for (const id of [...ids]) {
+      const waiting = this.take(id);
+      if (!waiting) continue;
+      first ??= waiting.meta.messageId ? printable(waiting.meta.messageId) : id;
+      waiting.settle({ ok: false, reason: timedOut ? 'program did not answer; restarting it' : 'stopped by shutdown' });
+    }
+    if (timedOut && first !== undefined) this.restart(`message ${first} timed out`);
   }
 
   /**
@@ -213,25 +291,13 @@ class Slot {
 
   /** Settles the message a line answers; false when the line is not an answer. */
   private answer(line: Buffer): boolean {
-    if (line[0] !== ANSWER_START) return false;
-    let parsed: { id?: unknown; ok?: unknown; error?: unknown };
-    try {
-      parsed = JSON.parse(line.toString('utf8')) as typeof parsed;
-    } catch {
-      return false;
-    }
-    if (typeof parsed.id !== 'string' || typeof parsed.ok !== 'boolean') return false;
-    const waiting = this.inFlight.get(parsed.id);
+    const parsed = parseAnswer(line);
+    if (!parsed) return false;
+    const waiting = this.take(parsed.id);
     if (!waiting) return true; // an answer after a timeout or shutdown: nothing waits for it
-    this.inFlight.delete(parsed.id);
     this.backoff.reset();
     waiting.settle(
-      parsed.ok
-        ? { ok: true }
-        : {
-            ok: false,
-            reason: `program answered error: ${typeof parsed.error === 'string' ? parsed.error : 'no reason given'}`,
-          },
+      parsed.ok ? SUCCESS : { ok: false, reason: `program answered error: ${parsed.error ?? 'no reason given'}` },
     );
     return true;
   }
@@ -251,9 +317,7 @@ class Slot {
   }
 
   private failAll(reason: string): void {
-    const held = [...this.inFlight.values()];
-    this.inFlight.clear();
-    for (const waiting of held) waiting.settle({ ok: false, reason });
+    for (const id of [...this.inFlight.keys()]) this.take(id)?.settle({ ok: false, reason });
   }
 
   /**

@@ -6,7 +6,8 @@ export class WorkerMetrics {
   readonly succeeded: Counter;
   readonly failed: Counter;
   readonly deadLettered: Counter;
-  readonly inFlight: Gauge;
+  /** Attempts running now; the in-flight gauge reads it when scraped, not a Gauge.inc/dec (allocations) per message. */
+  inFlight = 0;
   readonly processingSeconds: Histogram;
   readonly reconnects: Counter;
   private readonly broker: Gauge;
@@ -29,10 +30,11 @@ export class WorkerMetrics {
       help: 'Messages moved to the dead-letter queue after their last allowed attempt.',
       registers,
     });
-    this.inFlight = new Gauge({
+    const inFlight: Gauge = new Gauge({
       name: 'workqueue_messages_in_flight',
       help: 'Programs running now.',
       registers,
+      collect: () => inFlight.set(this.inFlight),
     });
     this.processingSeconds = new Histogram({
       name: 'workqueue_processing_seconds',
