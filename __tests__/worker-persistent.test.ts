@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { TestBroker, brokerUrl, uniqueQueue } from './helpers/amqp';
 import { runWorker, WorkerProcess } from './helpers/worker-process';
 import { waitFor } from './helpers/wait-for';
+import { persistentHandler } from '../worker/handlers/persistent-handler';
 
 /** A persistent program in one line of Node.js: `body` runs per message with m (the request) and say (answer). */
 const program = (body: string): string[] => [
@@ -210,6 +211,36 @@ describe('workqueue-worker --persistent', () => {
     } finally {
       worker.child.kill('SIGTERM');
       await worker.exited;
+    }
+  });
+
+  it('fails at once a message whose timeout fired while it waited for a program, not waiting for ever', async () => {
+    // GIVEN a persistent handler whose program is up and never answers
+    const lines: string[] = [];
+    const log = { info: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
+    const programs = persistentHandler({
+      program: process.execPath,
+      args: ['-e', 'process.stdin.resume()'],
+      programs: 1,
+      queue,
+      log,
+    });
+    const meta = { queue, messageId: 'late', correlationId: '', contentType: '', routingKey: queue };
+    try {
+      // WHEN a message comes with its signal already aborted by its timeout
+      const outcome = await Promise.race([
+        programs.handler(
+          Buffer.from('x'),
+          { ...meta, redelivered: false, attempt: 1, headers: {} },
+          AbortSignal.abort('timeout'),
+        ),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting after 2 s'), 2_000)),
+      ]);
+      // THEN it fails at once, and the program is left as it was
+      expect(outcome).toEqual({ ok: false, reason: 'no program took it in time' });
+      expect(lines).toEqual([]);
+    } finally {
+      await programs.close();
     }
   });
 

@@ -176,6 +176,8 @@ class Slot {
   send(id: string, body: Buffer, meta: MessageMeta, signal: AbortSignal): Promise<Outcome> {
     const child = this.child;
     if (!child || !this.up) return Promise.resolve({ ok: false, reason: 'the program was restarting' });
+    // Its timeout or the shutdown came while it waited for a program: an abort listener would never be called.
+    if (signal.aborted) return Promise.resolve({ ok: false, reason: 'no program took it in time' });
     // Made first: a message it cannot be made of fails without leaving anything in flight.
     const line = `${JSON.stringify({ id, body: body.toString('base64'), meta })}\n`;
     return new Promise<Outcome>((resolve) => {
