@@ -496,12 +496,12 @@ export class Worker {
 /** Pause before handing back a message of which no copy could be published. */
 const NO_COPY_PAUSE_MS = 5_000;
 
-/** Acks (with the link's next flush) unless the link died meanwhile (then the broker redelivers it). */
 /** How log lines name a message: its id made printable (made only for a line that is written), else its tag. */
 function logId(meta: MessageMeta, message: ConsumeMessage): string {
   return meta.messageId ? printable(meta.messageId) : `#${message.fields.deliveryTag}`;
 }
 
+/** Acks (with the link's next flush) unless the link died meanwhile (then the broker redelivers it). */
 function ack(link: Link, message: ConsumeMessage): boolean {
   if (!link.open) return false;
   link.acks.ack(message);

@@ -75,6 +75,9 @@ function parseAnswer(line: Buffer): Answer | undefined {
   return { id: parsed.id, ok: parsed.ok, error: typeof parsed.error === 'string' ? parsed.error : undefined };
 }
 
+/** A message whose timeout or the shutdown came while it waited for a program to be up. */
+const NOT_TAKEN: Outcome = { ok: false, reason: 'no program took it in time' };
+
 /** Ends an output line that was cut at MAX_LINE_BYTES. */
 const CUT_MARKER = Buffer.from(` [line cut: longer than ${MAX_LINE_BYTES} bytes]`);
 const NEWLINE = Buffer.from('\n');
@@ -94,9 +97,7 @@ export function persistentHandler(options: PersistentOptions): ClosableHandler {
   const slots = Array.from({ length: options.programs }, (_, i) => new Slot(i + 1, options));
   let nextId = 0;
   const send = (slot: Slot | undefined, body: Buffer, meta: MessageMeta, signal: AbortSignal): Promise<Outcome> =>
-    slot
-      ? slot.send(`m${++nextId}`, body, meta, signal)
-      : Promise.resolve({ ok: false, reason: 'stopped before a program was up' });
+    slot ? slot.send(`m${++nextId}`, body, meta, signal) : Promise.resolve(NOT_TAKEN);
   // No promise to wait on while a program is up, which is nearly always.
   const handler: MessageHandler = (body, meta, signal) => {
     const slot = leastLoaded(slots);
@@ -176,8 +177,8 @@ class Slot {
   send(id: string, body: Buffer, meta: MessageMeta, signal: AbortSignal): Promise<Outcome> {
     const child = this.child;
     if (!child || !this.up) return Promise.resolve({ ok: false, reason: 'the program was restarting' });
-    // Its timeout or the shutdown came while it waited for a program: an abort listener would never be called.
-    if (signal.aborted) return Promise.resolve({ ok: false, reason: 'no program took it in time' });
+    // An abort listener added now would never be called.
+    if (signal.aborted) return Promise.resolve(NOT_TAKEN);
     // Made first: a message it cannot be made of fails without leaving anything in flight.
     const line = `${JSON.stringify({ id, body: body.toString('base64'), meta })}\n`;
     return new Promise<Outcome>((resolve) => {
